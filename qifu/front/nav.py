@@ -1,0 +1,2 @@
+def shell_context(request) -> dict:
+    return {}

@@ -1,0 +1,36 @@
+"""Per-region rules. Every number the seeds give lives here with the seed's value as default;
+a region's preset (and its administrators) override any of them in `Region.config`."""
+
+import copy
+
+DEFAULTS: dict = {
+    # Working-day deadlines end at this local time on the last working day ("24:00" = end of day).
+    "deadline_end_of_day": "24:00",
+    "time_zone": "Asia/Shanghai",
+    # Post changes are requested this many months ahead and approved by the center (seed 000 机制保障).
+    "post_change_notice_months": 1,
+    # A stint at a post lasts at least this many months (seed 000).
+    "post_min_stint_months": 12,
+    # The "135" limits in working days (seed 003 诉求办理).
+    "appeal_deadlines": {"simple": 1, "single": 3, "whistle": 5},
+    # Station response (seed 000): park staff on site within 10 minutes; hand-over within 30.
+    "station_on_site_minutes": 10,
+    "station_handover_minutes": 30,
+    # Revisits (seed 000): share of ordinary cases, difficult and complaint cases are all revisited.
+    "revisit_ratio": 0.2,
+}
+
+
+def merged(overrides: dict | None) -> dict:
+    """DEFAULTS with `overrides` laid over them, nested dicts merged key by key."""
+    result = copy.deepcopy(DEFAULTS)
+
+    def lay(base: dict, over: dict) -> None:
+        for key, value in over.items():
+            if isinstance(value, dict) and isinstance(base.get(key), dict):
+                lay(base[key], value)
+            else:
+                base[key] = copy.deepcopy(value)
+
+    lay(result, overrides or {})
+    return result
