@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "qifu.enterprises",
     "qifu.workcal",
     "qifu.front",
+    "qifu.demo",
 ]
 
 MIDDLEWARE = [
@@ -130,6 +131,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
 WHITENOISE_USE_FINDERS = True
 MEDIA_ROOT = DATA_DIR / "media"
 MEDIA_URL = "media/"

@@ -6,3 +6,19 @@ def region(db):
     from qifu.org.models import Region
 
     return Region.objects.create(code="testland", name="测试区")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_calendar_cache():
+    """Calendar rows of one test must not leak into the next through the module's cache."""
+    from qifu.workcal import workdays
+
+    workdays.invalidate_cache()
+    workdays._overrides.fallback_years.clear()
+    yield
+    workdays.invalidate_cache()
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -1,2 +1,52 @@
+"""The shell every page shares: navigation by role and banners."""
+
+
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from qifu.accounts import scopes
+from qifu.accounts.models import Role
+
+# (label, url name, roles that see it; None = every signed-in user)
+NAV = [
+    (_("Home"), "home", None),
+    (_("My enterprise"), "my_enterprise", {Role.ENTERPRISE}),
+    (_("Enterprises"), "enterprise_list", set(scopes.STAFF_ROLES)),
+    (_("Organization"), "org_directory", None),
+]
+
+
+def nav_items(user) -> list[dict]:
+    items = []
+    for label, name, roles in NAV:
+        if roles is None or user.has_role(*roles) or (scopes.is_admin(user) and name != "my_enterprise"):
+            if name == "my_enterprise" and not user.enterprise_id:
+                continue
+            items.append({"label": label, "url": reverse(name)})
+    if scopes.is_admin(user):
+        items.append({"label": _("Audit trail"), "url": reverse("admin:audit_auditentry_changelist")})
+        items.append({"label": _("Administration"), "url": reverse("admin:index")})
+    return items
+
+
+def calendar_banner(user) -> list[int]:
+    """Years (this one, and next from November on) whose working-day calendar is missing."""
+    if not scopes.is_admin(user):
+        return []
+    from qifu.workcal import workdays
+
+    today = timezone.localdate()
+    years = {today.year}
+    if today.month >= 11:
+        years.add(today.year + 1)
+    return sorted(set(workdays.missing_years(sorted(years))) | workdays.fallback_years())
+
+
 def shell_context(request) -> dict:
-    return {}
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"nav_items": [], "calendar_missing_years": []}
+    return {"nav_items": nav_items(user), "calendar_missing_years": calendar_banner(user)}
+
+

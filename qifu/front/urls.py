@@ -1,7 +1,17 @@
+from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from . import views
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("me/enterprise/", views.my_enterprise, name="my_enterprise"),
+    path("enterprises/", views.enterprise_list, name="enterprise_list"),
+    path("enterprises/new/", views.enterprise_new, name="enterprise_new"),
+    path("enterprises/import/", views.enterprise_import, name="enterprise_import"),
+    path("enterprises/<int:pk>/", views.enterprise_detail, name="enterprise_detail"),
+    path("enterprises/<int:pk>/edit/", views.enterprise_edit, name="enterprise_edit"),
+    path("org/", views.org_directory, name="org_directory"),
 ]

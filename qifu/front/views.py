@@ -1,5 +1,209 @@
-from django.http import HttpResponse
+"""Pages. Views stay thin: querysets come from accounts.scopes, validation from the forms."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+
+from qifu.accounts import scopes
+from qifu.accounts.models import Role
+from qifu.audit.models import AuditEntry
+from qifu.enterprises.forms import EnterpriseForm
+from qifu.enterprises.models import Enterprise
+from qifu.lib import industry
+from qifu.org.models import Post, Region, Section, Window, Zone
 
 
+def _search(qs, q: str):
+    q = (q or "").strip()
+    if not q:
+        return qs
+    return qs.filter(Q(name__icontains=q) | Q(uscc__startswith=q.upper()))
+
+
+@login_required
 def home(request):
-    return HttpResponse("qifu")
+    user = request.user
+    role = user.primary_role
+    if role is None:
+        return render(request, "front/home/none.html", status=403)
+    context = {"role": role, "role_label": Role(role).label}
+    context.update(HOME_DATA.get(role, lambda u: {})(user))
+    return render(request, f"front/home/{role}.html", context)
+
+
+def _admin_home(user):
+    return {
+        "regions": Region.objects.annotate(n_enterprises=Count("enterprises", distinct=True)),
+        "audit_recent": AuditEntry.objects.all()[:10],
+    }
+
+
+def _front_desk_home(user):
+    return {"enterprise_count": scopes.enterprises(user).count()}
+
+
+def _dispatcher_home(user):
+    return {"sections": scopes.sections(user).select_related("lead_department", "node")}
+
+
+def _handler_home(user):
+    dept = user.department
+    return {
+        "department": dept,
+        "led_sections": dept.led_sections.all() if dept else [],
+        "colleagues": dept.staff.exclude(pk=user.pk) if dept else [],
+    }
+
+
+def _section_staff_home(user):
+    sections = Section.objects.filter(
+        Q(chief_specialist=user) | Q(specialists=user) | Q(chief_officer=user)
+    ).distinct().select_related("lead_department", "chief_specialist", "chief_officer")
+    posts = Post.objects.filter(Q(holder=user) | Q(backup=user)).select_related("holder", "backup", "node")
+    return {"my_sections": sections, "my_posts": posts}
+
+
+def _liaison_home(user):
+    return {"enterprise_count": scopes.enterprises(user).count()}
+
+
+def _jurisdiction_overview(user):
+    enterprises = scopes.enterprises(user)
+    by_jurisdiction = (
+        enterprises.values("jurisdiction__name").annotate(n=Count("id")).order_by("-n")
+    )
+    by_size = enterprises.values("size").annotate(n=Count("id")).order_by("size")
+    by_section: dict[str, int] = {}
+    for code, n in enterprises.values_list("industry").annotate(n=Count("id")):
+        name = industry.section_name(code) or _("unknown")
+        by_section[name] = by_section.get(name, 0) + n
+    return {
+        "jurisdiction": user.jurisdiction,
+        "enterprise_count": enterprises.count(),
+        "by_jurisdiction": by_jurisdiction,
+        "by_size": [{"size": Enterprise.Size(r["size"]).label if r["size"] else _("unknown"), "n": r["n"]}
+                    for r in by_size],
+        "by_industry": sorted(by_section.items(), key=lambda kv: -kv[1]),
+        "nodes": scopes.nodes(user).values("kind").annotate(n=Count("id")),
+    }
+
+
+def _enterprise_home(user):
+    return {"enterprise": user.enterprise}
+
+
+HOME_DATA = {
+    Role.ADMIN: _admin_home,
+    Role.FRONT_DESK: _front_desk_home,
+    Role.DISPATCHER: _dispatcher_home,
+    Role.HANDLER: _handler_home,
+    Role.CHIEF_SPECIALIST: _section_staff_home,
+    Role.SPECIALIST: _section_staff_home,
+    Role.LIAISON: _liaison_home,
+    Role.SUPERVISOR: _jurisdiction_overview,
+    Role.LEADER: _jurisdiction_overview,
+    Role.ENTERPRISE: _enterprise_home,
+}
+
+
+@login_required
+def my_enterprise(request):
+    if not request.user.enterprise_id:
+        raise PermissionDenied
+    return redirect("enterprise_detail", pk=request.user.enterprise_id)
+
+
+@login_required
+def enterprise_list(request):
+    if request.user.is_enterprise_user:
+        return redirect("my_enterprise")
+    qs = _search(scopes.enterprises(request.user).select_related("jurisdiction"), request.GET.get("q"))
+    page = Paginator(qs.order_by("name"), 25).get_page(request.GET.get("page"))
+    template = "front/enterprise_rows.html" if request.headers.get("HX-Request") else "front/enterprise_list.html"
+    return render(request, template, {
+        "page": page, "q": request.GET.get("q", ""),
+        "can_create": scopes.can_create_enterprise(request.user),
+    })
+
+
+@login_required
+def enterprise_detail(request, pk: int):
+    enterprise = get_object_or_404(
+        scopes.enterprises(request.user).select_related("jurisdiction", "region"), pk=pk
+    )
+    return render(request, "front/enterprise_detail.html", {
+        "enterprise": enterprise,
+        "industry_name": industry.section_name(enterprise.industry),
+        "can_edit": scopes.can_edit_enterprise(request.user, enterprise),
+    })
+
+
+def _form_region(user):
+    region_id = scopes.home_region_id(user)
+    if region_id:
+        return Region.objects.get(pk=region_id)
+    regions = scopes.regions(user)
+    return regions.first() if regions.count() == 1 else None
+
+
+@login_required
+def enterprise_new(request):
+    if not scopes.can_create_enterprise(request.user):
+        raise PermissionDenied
+    region = _form_region(request.user)
+    form = EnterpriseForm(request.POST or None, region=region)
+    if request.method == "POST" and form.is_valid():
+        enterprise = form.save()
+        messages.success(request, _("Registered %(name)s.") % {"name": enterprise.name})
+        return redirect("enterprise_detail", pk=enterprise.pk)
+    return render(request, "front/enterprise_form.html", {"form": form, "title": _("Register an enterprise")})
+
+
+@login_required
+def enterprise_edit(request, pk: int):
+    enterprise = get_object_or_404(scopes.enterprises(request.user), pk=pk)
+    if not scopes.can_edit_enterprise(request.user, enterprise):
+        raise PermissionDenied
+    form = EnterpriseForm(request.POST or None, instance=enterprise)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, _("Saved."))
+        return redirect("enterprise_detail", pk=enterprise.pk)
+    return render(request, "front/enterprise_form.html", {"form": form, "title": enterprise.name})
+
+
+@login_required
+def enterprise_import(request):
+    if not scopes.can_create_enterprise(request.user):
+        raise PermissionDenied
+    from qifu.enterprises.importer import import_enterprises
+
+    region = _form_region(request.user)
+    report = None
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        if upload is None or region is None:
+            messages.error(request, _("Choose a CSV or Excel file."))
+        else:
+            report = import_enterprises(
+                upload, region, filename=upload.name,
+                skip_bad_rows=bool(request.POST.get("skip_bad_rows")),
+            )
+    return render(request, "front/enterprise_import.html", {"report": report, "region": region})
+
+
+@login_required
+def org_directory(request):
+    user = request.user
+    return render(request, "front/org_directory.html", {
+        "sections": scopes.sections(user).select_related("lead_department", "chief_specialist", "chief_officer", "node")
+                    .prefetch_related("specialists"),
+        "nodes": scopes.nodes(user).select_related("parent", "jurisdiction").order_by("kind", "code"),
+        "departments": scopes.departments(user),
+        "zones": scopes.directory(user, Zone).select_related("node"),
+        "windows": scopes.directory(user, Window).select_related("node", "zone"),
+    })

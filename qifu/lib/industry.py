@@ -23,8 +23,8 @@ SECTIONS: dict[str, tuple[int, int, str]] = {
     "P": (83, 83, "教育"),
     "Q": (84, 85, "卫生和社会工作"),
     "R": (86, 90, "文化、体育和娱乐业"),
-    "S": (91, 97, "公共管理、社会保障和社会组织"),
-    "T": (98, 98, "国际组织"),
+    "S": (91, 96, "公共管理、社会保障和社会组织"),
+    "T": (97, 97, "国际组织"),
 }
 
 
@@ -37,7 +37,7 @@ def section_of_division(division: int) -> str | None:
 
 def normalize(code: str) -> str:
     code = "".join(str(code or "").split()).upper()
-    if code[:1].isdigit() and len(code) >= 2:
+    if code[:2].isdigit() and len(code) >= 2:
         letter = section_of_division(int(code[:2]))
         if letter:
             code = letter + code

@@ -13,3 +13,11 @@ class WorkcalConfig(AppConfig):
 
         track(models.CalendarYear)
         track(models.CalendarDay)
+
+        from django.db.models.signals import post_delete, post_save
+
+        from .workdays import invalidate_cache
+
+        for model in (models.CalendarYear, models.CalendarDay):
+            post_save.connect(lambda **kw: invalidate_cache(), sender=model, weak=False)
+            post_delete.connect(lambda **kw: invalidate_cache(), sender=model, weak=False)

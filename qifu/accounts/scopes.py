@@ -1,0 +1,107 @@
+"""What each user may see. Every page and API endpoint takes its querysets from here.
+
+- administrators: everything;
+- enterprise users: their own enterprise only (and the public directory of their region);
+- supervisors and leaders: their jurisdiction's subtree (their whole region if none is set);
+- station staff (a user placed at a sub-center or station): the enterprises of that node's jurisdiction;
+- other staff (front desk, dispatchers, handlers, specialists, liaison officers): their region;
+- anyone else (no role, inactive, anonymous): nothing.
+"""
+
+from django.db.models import QuerySet
+
+from qifu.enterprises.models import Enterprise
+from qifu.org.models import Department, Jurisdiction, Region, Section, ServiceNode
+
+from .models import Role
+
+STAFF_ROLES = {r for r in Role.values if r not in (Role.ENTERPRISE,)}
+
+
+def _active(user) -> bool:
+    return bool(user is not None and user.is_authenticated and user.is_active)
+
+
+def is_admin(user) -> bool:
+    return _active(user) and (user.is_superuser or user.has_role(Role.ADMIN))
+
+
+def is_station_staff(user) -> bool:
+    return bool(user.node_id and user.node.kind != ServiceNode.Kind.CENTER)
+
+
+def regions(user) -> QuerySet[Region]:
+    if is_admin(user):
+        return Region.objects.all()
+    if not _active(user) or not user.roles:
+        return Region.objects.none()
+    return Region.objects.filter(pk=home_region_id(user))
+
+
+def home_region_id(user):
+    if user.region_id:
+        return user.region_id
+    for related in (user.enterprise, user.department, user.node, user.jurisdiction):
+        if related is not None:
+            return related.region_id
+    return None
+
+
+def enterprises(user) -> QuerySet[Enterprise]:
+    qs = Enterprise.objects.all()
+    if is_admin(user):
+        return qs
+    if not _active(user) or not user.roles:
+        return qs.none()
+    if user.has_role(Role.ENTERPRISE) and not (user.roles & STAFF_ROLES):
+        return qs.filter(pk=user.enterprise_id) if user.enterprise_id else qs.none()
+    region_id = home_region_id(user)
+    if region_id is None:
+        return qs.none()
+    qs = qs.filter(region_id=region_id)
+    if user.has_role(Role.SUPERVISOR, Role.LEADER) and user.jurisdiction_id:
+        return qs.filter(jurisdiction__path__startswith=user.jurisdiction.path)
+    if is_station_staff(user):
+        return qs.filter(jurisdiction__path__startswith=user.node.jurisdiction.path)
+    return qs
+
+
+def directory(user, model) -> QuerySet:
+    """Organization data (departments, nodes, sections) is public within a region."""
+    qs = model.objects.all()
+    if is_admin(user):
+        return qs
+    region_id = home_region_id(user) if _active(user) and user.roles else None
+    return qs.filter(region_id=region_id) if region_id else qs.none()
+
+
+def departments(user) -> QuerySet[Department]:
+    return directory(user, Department)
+
+
+def nodes(user) -> QuerySet[ServiceNode]:
+    qs = directory(user, ServiceNode)
+    if _active(user) and not is_admin(user) and user.has_role(Role.SUPERVISOR, Role.LEADER) and user.jurisdiction_id:
+        qs = qs.filter(jurisdiction__path__startswith=user.jurisdiction.path)
+    return qs
+
+
+def sections(user) -> QuerySet[Section]:
+    return directory(user, Section)
+
+
+def jurisdictions(user) -> QuerySet[Jurisdiction]:
+    return directory(user, Jurisdiction)
+
+
+def can_edit_enterprise(user, enterprise: Enterprise) -> bool:
+    if not enterprises(user).filter(pk=enterprise.pk).exists():
+        return False
+    return is_admin(user) or user.has_role(Role.FRONT_DESK, Role.DISPATCHER, Role.LIAISON, Role.SPECIALIST,
+                                           Role.CHIEF_SPECIALIST)
+
+
+def can_create_enterprise(user) -> bool:
+    return is_admin(user) or (_active(user) and user.has_role(Role.FRONT_DESK, Role.DISPATCHER, Role.LIAISON))
+
+

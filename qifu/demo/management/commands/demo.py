@@ -1,0 +1,29 @@
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+from qifu.audit.context import acting_as
+
+
+class Command(BaseCommand):
+    help = "Migrate, load the demo region with fictional data (idempotent) and serve it."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--load-only", action="store_true", help="stop after loading")
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--host", default="127.0.0.1")
+
+    def handle(self, *args, load_only, port, host, **opts):
+        from qifu.demo import data
+
+        call_command("migrate", verbosity=0, interactive=False)
+        with acting_as(None, "cli"):
+            summary = data.load()
+        self.stdout.write(self.style.SUCCESS(
+            f"Demo region {summary['region']}: {summary['enterprises']} enterprises, "
+            f"{summary['sections']} sections, {summary['nodes']} service nodes."
+        ))
+        self.stdout.write("Demo logins (all fictional):")
+        for username, role, password in data.logins():
+            self.stdout.write(f"  {username:<12} {password:<12} {role}")
+        if not load_only:
+            call_command("serve", port=port, host=host)

@@ -1,0 +1,63 @@
+"""The one place enterprise input is validated — used by the pages and by the API."""
+
+import re
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from qifu.lib import industry, uscc
+from qifu.org.models import Jurisdiction
+
+from .models import Enterprise, Tag
+
+TAG_SPLIT = re.compile(r"[,，;；|、]+")
+
+
+class EnterpriseForm(forms.ModelForm):
+    tag_names = forms.CharField(label=_("tags"), required=False, help_text=_("Separate tags with commas"))
+
+    class Meta:
+        model = Enterprise
+        fields = ["uscc", "name", "registered_address", "jurisdiction", "industry", "size", "registration_date"]
+        widgets = {"registration_date": forms.DateInput(attrs={"type": "date"})}
+
+    def __init__(self, *args, region=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.region = region or (self.instance.region if self.instance.pk else None)
+        self.fields["jurisdiction"].queryset = (
+            Jurisdiction.objects.filter(region=self.region) if self.region else Jurisdiction.objects.none()
+        )
+        self.fields["uscc"].widget.attrs.update({"maxlength": 22, "autocapitalize": "characters"})
+        if self.instance.pk and not self.is_bound:
+            self.initial["tag_names"] = ", ".join(t.name for t in self.instance.tags.all())
+
+    def clean_uscc(self):
+        code = uscc.normalize(self.cleaned_data["uscc"])
+        problem = uscc.problem(code)
+        if problem:
+            raise forms.ValidationError(problem, code="invalid_uscc")
+        clash = Enterprise.objects.filter(uscc=code).exclude(pk=self.instance.pk)
+        if clash.exists():
+            raise forms.ValidationError(_("An enterprise with code %(code)s is already registered.") % {"code": code},
+                                        code="duplicate")
+        return code
+
+    def clean_industry(self):
+        code = industry.normalize(self.cleaned_data.get("industry", ""))
+        problem = industry.problem(code)
+        if problem:
+            raise forms.ValidationError(problem)
+        return code
+
+    def clean_tag_names(self):
+        return [t.strip() for t in TAG_SPLIT.split(self.cleaned_data.get("tag_names") or "") if t.strip()]
+
+    def save(self, commit=True):
+        enterprise = super().save(commit=False)
+        if self.region is not None:
+            enterprise.region = self.region
+        if commit:
+            enterprise.save()
+            tags = [Tag.objects.get_or_create(name=name)[0] for name in self.cleaned_data["tag_names"]]
+            enterprise.tags.set(tags)
+        return enterprise

@@ -1,0 +1,14 @@
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+
+class Command(BaseCommand):
+    help = "Serve qifu over HTTP (static files included)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--host", default="127.0.0.1")
+
+    def handle(self, *args, port, host, **opts):
+        self.stdout.write(f"qifu is serving on http://{host}:{port}/  (Ctrl+C stops it)")
+        call_command("runserver", f"{host}:{port}", use_reloader=False, use_threading=True)

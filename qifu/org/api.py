@@ -1,0 +1,96 @@
+from decimal import Decimal
+
+from ninja import Router, Schema
+from ninja.pagination import LimitOffsetPagination, paginate
+
+from qifu.accounts import scopes
+
+router = Router(tags=["organization"])
+
+
+class DepartmentOut(Schema):
+    id: int
+    code: str
+    name: str
+    short_name: str
+    kind: str
+    category: str
+    region: str
+
+
+class SectionOut(Schema):
+    id: int
+    code: str
+    name: str
+    kind: str
+    region: str
+    node: str | None
+    lead_department: str | None
+    lead_department_name: str | None
+    chief_officer: str | None
+    chief_specialist: str | None
+    specialists: list[str]
+
+
+class NodeOut(Schema):
+    id: int
+    code: str
+    name: str
+    kind: str
+    station_type: str
+    region: str
+    parent: str | None
+    jurisdiction: str
+    address: str
+    latitude: Decimal | None
+    longitude: Decimal | None
+    phone: str
+
+
+def _person(user) -> str | None:
+    return (user.display_name or user.username) if user else None
+
+
+@router.get("/departments", response=list[DepartmentOut], summary="Departments (government units and providers)")
+@paginate(LimitOffsetPagination)
+def departments(request, kind: str | None = None):
+    qs = scopes.departments(request.user).select_related("region")
+    if kind:
+        qs = qs.filter(kind=kind)
+    return [
+        {"id": d.id, "code": d.code, "name": d.name, "short_name": d.short_name, "kind": d.kind,
+         "category": d.category, "region": d.region.code}
+        for d in qs
+    ]
+
+
+@router.get("/sections", response=list[SectionOut], summary="Value-added sections (板块)")
+@paginate(LimitOffsetPagination)
+def sections(request):
+    qs = scopes.sections(request.user).select_related(
+        "region", "node", "lead_department", "chief_officer", "chief_specialist"
+    ).prefetch_related("specialists")
+    return [
+        {"id": s.id, "code": s.code, "name": s.name, "kind": s.kind, "region": s.region.code,
+         "node": s.node.code if s.node else None,
+         "lead_department": s.lead_department.code if s.lead_department else None,
+         "lead_department_name": s.lead_department.name if s.lead_department else None,
+         "chief_officer": _person(s.chief_officer), "chief_specialist": _person(s.chief_specialist),
+         "specialists": [_person(u) for u in s.specialists.all()]}
+        for s in qs
+    ]
+
+
+@router.get("/nodes", response=list[NodeOut], summary="Service nodes: center, sub-centers, stations")
+@paginate(LimitOffsetPagination)
+def nodes(request, kind: str | None = None):
+    qs = scopes.nodes(request.user).select_related("region", "parent", "jurisdiction")
+    if kind:
+        qs = qs.filter(kind=kind)
+    return [
+        {"id": n.id, "code": n.code, "name": n.name, "kind": n.kind, "station_type": n.station_type,
+         "region": n.region.code, "parent": n.parent.code if n.parent else None,
+         "jurisdiction": n.jurisdiction.code, "address": n.address, "latitude": n.latitude,
+         "longitude": n.longitude, "phone": n.phone}
+        for n in qs
+    ]
