@@ -132,13 +132,17 @@ class TestCreateEnterprise:
         r = post(client, "/api/v1/enterprises", world.token(world.users[Role.FRONT_DESK]),
                  {"uscc": bad, "name": "坏代码演示有限公司"})
         assert r.status_code == 400
-        assert "check character" in r.json()["detail"]
+        assert "校验码（第 18 位）应为" in r.json()["detail"]
         assert Enterprise.objects.count() == before
+        english = client.post("/api/v1/enterprises", {"uscc": bad, "name": "x"}, content_type="application/json",
+                              HTTP_AUTHORIZATION=f"Bearer {world.token(world.users[Role.FRONT_DESK])}",
+                              HTTP_ACCEPT_LANGUAGE="en")
+        assert "The check character (character 18) should be" in english.json()["detail"]
 
     def test_a_duplicate_code_is_rejected(self, client, world):
         r = post(client, "/api/v1/enterprises", world.token(world.users[Role.FRONT_DESK]),
                  {"uscc": world.ent_east.uscc, "name": "重复"})
-        assert r.status_code == 400 and "already registered" in r.json()["detail"]
+        assert r.status_code == 400 and "已登记" in r.json()["detail"]
 
     def test_an_enterprise_user_cannot_register_enterprises(self, client, world):
         r = post(client, "/api/v1/enterprises", world.token(world.users[Role.ENTERPRISE]),

@@ -36,8 +36,8 @@ def snapshot(obj, exclude: set[str] | None = None) -> dict:
     exclude = exclude if exclude is not None else _tracked.get(type(obj), set())
     data = {}
     for field in obj._meta.concrete_fields:
-        if field.name in exclude:
-            continue
+        if field.name in exclude or getattr(field, "auto_now", False):
+            continue  # excluded, or a timestamp that changes on every save
         data[field.attname] = _jsonable(getattr(obj, field.attname))
     return data
 

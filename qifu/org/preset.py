@@ -1,0 +1,336 @@
+"""Region presets: one YAML file per region (qifu/org/presets/NAME.yaml) that reproduces a seed's organization.
+
+`read()` checks a file completely before anything touches the database, so a typo fails with the file and
+entry named instead of half-loading a region. `load()` writes it in one transaction, keyed by `code`, and only
+saves what differs: loading the same file twice changes nothing and leaves no new audit entries.
+"""
+
+import re
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import yaml
+from django.db import models, transaction
+
+from . import config as region_config
+from .models import Department, Jurisdiction, Region, Section, ServiceNode, Window, Zone
+
+PRESET_DIR = Path(__file__).resolve().parent / "presets"
+
+SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+# YAML folds a line break into a space; Chinese has no spaces between words, so drop one between two CJK
+# characters or full-width punctuation (keeps multi-line descriptions readable in the files).
+_CJK = "\u3000-\u30ff\u4e00-\u9fff\uff00-\uffef\u2018\u2019\u201c\u201d"
+FOLDED_SPACE = re.compile(f"(?<=[{_CJK}])\\s+(?=[{_CJK}])")
+COORD = Decimal("0.000001")  # the models' 6 decimal places: compare and store the same value
+
+# Per list: the model, required keys, optional keys. Reference keys are checked separately.
+SPEC: dict[str, tuple[type[models.Model], set[str], set[str]]] = {
+    "jurisdictions": (Jurisdiction, {"code", "name", "level"}, {"parent"}),
+    "departments": (Department, {"code", "name"}, {"short_name", "kind", "category", "phone"}),
+    "nodes": (
+        ServiceNode,
+        {"code", "name", "kind", "jurisdiction"},
+        {"station_type", "parent", "address", "latitude", "longitude", "phone", "description"},
+    ),
+    "sections": (
+        Section,
+        {"code", "name"},
+        {"kind", "node", "lead_department", "other_departments", "description", "sort_order"},
+    ),
+    "zones": (Zone, {"code", "node", "name"}, {"description", "sort_order"}),
+    "windows": (Window, {"code", "node", "name"}, {"zone", "description", "sort_order"}),
+}
+REGION_REQUIRED = {"code", "name"}
+REGION_OPTIONAL = {"model_name", "description", "config"}
+SECTION_KINDS = {
+    "project", "talent", "policy", "tech", "opening", "finance", "legal", "appeals", "fallback", "data", "approval",
+    "other",
+}
+CHOICES = {
+    ("jurisdictions", "level"): {c for c, _ in Jurisdiction.Level.choices},
+    ("departments", "kind"): {c for c, _ in Department.Kind.choices},
+    ("nodes", "kind"): {c for c, _ in ServiceNode.Kind.choices},
+    ("sections", "kind"): SECTION_KINDS,
+}
+# (list, key) -> the list the key points into; targets must be defined earlier in the file.
+REFERENCES = {
+    ("jurisdictions", "parent"): "jurisdictions",
+    ("nodes", "parent"): "nodes",
+    ("nodes", "jurisdiction"): "jurisdictions",
+    ("sections", "node"): "nodes",
+    ("sections", "lead_department"): "departments",
+    ("zones", "node"): "nodes",
+    ("windows", "node"): "nodes",
+    ("windows", "zone"): "zones",
+}
+
+
+def available() -> list[str]:
+    """Names of the presets shipped with the package."""
+    return sorted(p.stem for p in PRESET_DIR.glob("*.yaml"))
+
+
+def _path_for(name: str | None, path: str | Path | None) -> Path:
+    if path is not None:
+        return Path(path)
+    if name not in available():
+        raise ValueError(f"unknown preset {name!r}; available: {', '.join(available())}")
+    return PRESET_DIR / f"{name}.yaml"
+
+
+class _Checker:
+    """Collects a file's problems so one ValueError can name them all."""
+
+    def __init__(self, source: Path):
+        self.source = source
+        self.errors: list[str] = []
+
+    def fail(self, where: str, message: str) -> None:
+        self.errors.append(f"{where}: {message}")
+
+    def keys(self, where: str, entry: Any, required: set[str], optional: set[str]) -> bool:
+        if not isinstance(entry, dict):
+            self.fail(where, f"expected a mapping, got {type(entry).__name__}")
+            return False
+        for key in sorted(set(entry) - required - optional, key=str):
+            self.fail(where, f"unknown key {key!r}")
+        for key in sorted(required - set(entry)):
+            self.fail(where, f"missing required key {key!r}")
+        for key in sorted(required & set(entry)):
+            if entry[key] in (None, ""):
+                self.fail(where, f"required key {key!r} is empty")
+        return True
+
+    def text(self, where: str, model: type[models.Model], key: str, value: Any) -> str:
+        """A string field's value: None → "", numbers rejected (YAML turns 0571… or yes into non-strings)."""
+        if value is None:
+            return ""
+        if not isinstance(value, str):
+            self.fail(where, f"{key!r} must be text, got {type(value).__name__} {value!r}")
+            return ""
+        value = FOLDED_SPACE.sub("", value.strip())
+        limit = model._meta.get_field(key).max_length
+        if limit and len(value) > limit:
+            self.fail(where, f"{key!r} is longer than {limit} characters")
+        return value
+
+
+def _where(kind: str, index: int, entry: Any) -> str:
+    code = entry.get("code") if isinstance(entry, dict) else None
+    return f"{kind}[{index}]" + (f" (code {code!r})" if code else "")
+
+
+def read(name: str | None = None, path: str | Path | None = None) -> dict:
+    """Parse and validate a preset; returns normalized data ready for `load`. Raises ValueError naming the file
+    and every bad entry (unknown or missing keys, bad values, duplicate codes, dangling references)."""
+    source = _path_for(name, path)
+    try:
+        raw = yaml.safe_load(source.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ValueError(f"{source}: no such preset file") from None
+    except yaml.YAMLError as exc:
+        raise ValueError(f"{source}: not valid YAML: {exc}") from None
+    if not isinstance(raw, dict):
+        raise ValueError(f"{source}: expected a mapping with 'region' and lists of entries")
+
+    check = _Checker(source)
+    top_keys = {"region", *SPEC}
+    for key in sorted(set(raw) - top_keys, key=str):
+        check.fail("top level", f"unknown key {key!r}")
+    if "region" not in raw:
+        check.fail("top level", "missing required key 'region'")
+
+    data: dict[str, Any] = {"source": str(source)}
+    region = raw.get("region") or {}
+    out_region: dict[str, Any] = {}
+    if check.keys("region", region, REGION_REQUIRED, REGION_OPTIONAL):
+        out_region["code"] = check.text("region", Region, "code", region.get("code"))
+        if out_region["code"] and not SLUG.match(out_region["code"]):
+            check.fail("region", f"code {out_region['code']!r} is not a lowercase slug")
+        if out_region["code"] and out_region["code"] != source.stem:
+            check.fail("region", f"code {out_region['code']!r} must equal the file name {source.stem!r}")
+        for key in ("name", "model_name", "description"):
+            out_region[key] = check.text("region", Region, key, region.get(key))
+        cfg = region.get("config") or {}
+        if not isinstance(cfg, dict):
+            check.fail("region", "config must be a mapping")
+            cfg = {}
+        for key, value in cfg.items():
+            if key not in region_config.DEFAULTS:
+                check.fail("region", f"config key {key!r} is not a rule (see qifu/org/config.py DEFAULTS)")
+            elif not _same_type(region_config.DEFAULTS[key], value):
+                check.fail("region", f"config {key!r} must be like {region_config.DEFAULTS[key]!r}, got {value!r}")
+        out_region["config"] = cfg
+    data["region"] = out_region
+
+    seen_codes: dict[str, str] = {}
+    defined: dict[str, dict[str, dict]] = {kind: {} for kind in SPEC}
+    for kind, (model, required, optional) in SPEC.items():
+        entries = raw.get(kind) or []
+        if not isinstance(entries, list):
+            check.fail(kind, "must be a list")
+            entries = []
+        out: list[dict] = []
+        for index, entry in enumerate(entries):
+            where = _where(kind, index, entry)
+            if not check.keys(where, entry, required, optional):
+                continue
+            item: dict[str, Any] = {}
+            for key, value in entry.items():
+                if key not in required | optional:
+                    continue
+                if key == "other_departments":
+                    if not isinstance(value or [], list):
+                        check.fail(where, "'other_departments' must be a list of department codes")
+                        value = []
+                    item[key] = list(value or [])
+                    for ref in item[key]:
+                        if not isinstance(ref, str) or ref not in defined["departments"]:
+                            check.fail(where, f"'other_departments' names unknown department {ref!r}")
+                elif key == "sort_order":
+                    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                        check.fail(where, f"'sort_order' must be a whole number ≥ 0, got {value!r}")
+                        value = 0
+                    item[key] = value
+                elif key in ("latitude", "longitude"):
+                    item[key] = _coordinate(check, where, key, value)
+                else:
+                    item[key] = check.text(where, model, key, value)
+            code = item.get("code", "")
+            if code:
+                if not SLUG.match(code):
+                    check.fail(where, f"code {code!r} is not a lowercase slug")
+                if code in seen_codes:
+                    check.fail(where, f"code {code!r} is already used by {seen_codes[code]}")
+                seen_codes.setdefault(code, where)
+            for (list_kind, key), allowed in CHOICES.items():
+                if list_kind == kind and item.get(key) and item[key] not in allowed:
+                    check.fail(where, f"{key} {item[key]!r} is not one of {', '.join(sorted(allowed))}")
+            for (list_kind, key), target in REFERENCES.items():
+                ref = item.get(key)
+                if list_kind == kind and ref and ref not in defined[target]:
+                    hint = " (list parents before children)" if target == kind else ""
+                    check.fail(where, f"{key} {ref!r} is not a {target[:-1]} defined earlier in this file{hint}")
+            if kind == "windows" and item.get("zone") in defined["zones"]:
+                zone_node = defined["zones"][item["zone"]].get("node")
+                if zone_node != item.get("node"):
+                    check.fail(where, f"zone {item['zone']!r} belongs to node {zone_node!r}, not {item.get('node')!r}")
+            if code:
+                defined[kind][code] = item
+            out.append(item)
+        data[kind] = out
+
+    if check.errors:
+        raise ValueError(f"{source}: invalid preset:\n  " + "\n  ".join(check.errors))
+    return data
+
+
+def _same_type(default: Any, value: Any) -> bool:
+    """A rule override must have the default's shape (numbers interchangeable, never booleans)."""
+    if isinstance(value, bool) or isinstance(default, bool):
+        return isinstance(value, bool) and isinstance(default, bool)
+    if isinstance(default, (int, float)):
+        return isinstance(value, (int, float))
+    return isinstance(value, type(default))
+
+
+def _coordinate(check: _Checker, where: str, key: str, value: Any) -> Decimal | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        check.fail(where, f"{key!r} must be a number, got {value!r}")
+        return None
+    try:
+        number = Decimal(str(value)).quantize(COORD)
+    except ArithmeticError:
+        check.fail(where, f"{key!r} must be a number, got {value!r}")
+        return None
+    bound = 90 if key == "latitude" else 180
+    if not -bound <= number <= bound:
+        check.fail(where, f"{key!r} {value} is outside ±{bound}")
+    return number
+
+
+def _upsert(model: type[models.Model], region: Region, code: str, values: dict[str, Any], source: str) -> models.Model:
+    """Create or update by code, saving only when a value differs (so the audit trail sees real changes only)."""
+    obj = model._default_manager.filter(code=code).first()
+    if obj is None:
+        return model._default_manager.create(region=region, code=code, **values)
+    if obj.region_id != region.pk:
+        raise ValueError(
+            f"{source}: {model._meta.verbose_name} code {code!r} already belongs to region {obj.region.code!r}"
+        )
+    changed = [key for key, value in values.items() if getattr(obj, key) != value]
+    if changed:
+        for key in changed:
+            setattr(obj, key, values[key])
+        obj.save()
+    return obj
+
+
+def load(name: str | None = None, path: str | Path | None = None) -> dict[str, int]:
+    """Write a preset into the database in one transaction; returns how many objects of each kind it holds."""
+    data = read(name, path)
+    source = data["source"]
+    spec = data["region"]
+    with transaction.atomic():
+        region = Region.objects.filter(code=spec["code"]).first()
+        values = {k: spec[k] for k in ("name", "model_name", "description", "config")}
+        if region is None:
+            region = Region.objects.create(code=spec["code"], **values)
+        elif any(getattr(region, k) != v for k, v in values.items()):
+            for key, value in values.items():
+                setattr(region, key, value)
+            region.save()
+
+        ids: dict[str, dict[str, int]] = {kind: {} for kind in SPEC}
+
+        def ref(kind: str, code: str | None) -> int | None:
+            return ids[kind][code] if code else None
+
+        for item in data["jurisdictions"]:
+            obj = _upsert(Jurisdiction, region, item["code"], {
+                "name": item["name"], "level": item["level"], "parent_id": ref("jurisdictions", item.get("parent")),
+            }, source)
+            ids["jurisdictions"][item["code"]] = obj.pk
+        for item in data["departments"]:
+            obj = _upsert(Department, region, item["code"], {
+                "name": item["name"], "short_name": item.get("short_name", ""),
+                "kind": item.get("kind") or "government", "category": item.get("category", ""),
+                "phone": item.get("phone", ""),
+            }, source)
+            ids["departments"][item["code"]] = obj.pk
+        for item in data["nodes"]:
+            obj = _upsert(ServiceNode, region, item["code"], {
+                "name": item["name"], "kind": item["kind"], "station_type": item.get("station_type", ""),
+                "parent_id": ref("nodes", item.get("parent")),
+                "jurisdiction_id": ref("jurisdictions", item["jurisdiction"]),
+                "address": item.get("address", ""), "latitude": item.get("latitude"),
+                "longitude": item.get("longitude"), "phone": item.get("phone", ""),
+                "description": item.get("description", ""),
+            }, source)
+            ids["nodes"][item["code"]] = obj.pk
+        for item in data["sections"]:
+            obj = _upsert(Section, region, item["code"], {
+                "name": item["name"], "kind": item.get("kind", ""), "node_id": ref("nodes", item.get("node")),
+                "lead_department_id": ref("departments", item.get("lead_department")),
+                "description": item.get("description", ""), "sort_order": item.get("sort_order", 0),
+            }, source)
+            obj.other_departments.set([ids["departments"][c] for c in item.get("other_departments", [])])
+            ids["sections"][item["code"]] = obj.pk
+        for item in data["zones"]:
+            obj = _upsert(Zone, region, item["code"], {
+                "name": item["name"], "node_id": ref("nodes", item["node"]),
+                "description": item.get("description", ""), "sort_order": item.get("sort_order", 0),
+            }, source)
+            ids["zones"][item["code"]] = obj.pk
+        for item in data["windows"]:
+            obj = _upsert(Window, region, item["code"], {
+                "name": item["name"], "node_id": ref("nodes", item["node"]), "zone_id": ref("zones", item.get("zone")),
+                "description": item.get("description", ""), "sort_order": item.get("sort_order", 0),
+            }, source)
+            ids["windows"][item["code"]] = obj.pk
+
+    return {"regions": 1, **{kind: len(data[kind]) for kind in SPEC}}
