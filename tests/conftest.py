@@ -22,3 +22,15 @@ def _fresh_calendar_cache():
 @pytest.fixture(autouse=True)
 def _fast_passwords(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def pytest_configure(config):
+    """In CI the suite must run on PostgreSQL: fail at once rather than quietly test SQLite."""
+    import os
+
+    if os.environ.get("QIFU_REQUIRE_POSTGRES") == "1":
+        from django.conf import settings
+
+        engine = settings.DATABASES["default"]["ENGINE"]
+        if "postgresql" not in engine:
+            raise pytest.UsageError(f"QIFU_REQUIRE_POSTGRES=1 but the database engine is {engine}")
