@@ -304,8 +304,12 @@ def test_row_error_shape():
 # --- the command ----------------------------------------------------------------------------------
 
 def run_command(*args: str) -> int:
+    from unittest import mock
+
+    # run_from_argv closes every connection when it ends; the test's transaction must survive it.
     try:
-        EnterpriseCommand().run_from_argv(["qifu", "enterprise", *args])
+        with mock.patch("django.core.management.base.connections.close_all"):
+            EnterpriseCommand().run_from_argv(["qifu", "enterprise", *args])
     except SystemExit as exit:
         return exit.code
     return 0

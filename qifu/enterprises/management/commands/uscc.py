@@ -19,9 +19,10 @@ class Command(BaseCommand):
             problem = uscc.problem(code)
             if problem:
                 invalid += 1
-                self.stdout.write(_("%(code)s: invalid — %(problem)s") % {"code": code, "problem": problem})
+                # "valid"/"invalid" stay as fixed words for scripts; the reason is in the user's language.
+                self.stdout.write(f"{code}: invalid — {problem}")
             else:
-                self.stdout.write(_("%(code)s: valid") % {"code": code})
+                self.stdout.write(f"{code}: valid")
         if invalid:
             # The reasons are on stdout; the summary goes to stderr and the exit status is 1.
             raise CommandError(
