@@ -102,3 +102,9 @@ def test_administrators_are_warned_about_a_year_without_calendar_data(client, wo
     assert b'data-testid="calendar-banner"' in client.get("/").content
     client.force_login(world.users[Role.FRONT_DESK])
     assert b'data-testid="calendar-banner"' not in client.get("/").content
+
+
+def test_an_english_browser_still_gets_chinese_until_the_user_switches(client, world):
+    client.force_login(world.users[Role.FRONT_DESK])
+    r = client.get("/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    assert '<html lang="zh-hans">' in r.content.decode()

@@ -14,7 +14,7 @@ from qifu.audit.models import AuditEntry
 from qifu.enterprises.forms import EnterpriseForm
 from qifu.enterprises.models import Enterprise
 from qifu.lib import industry
-from qifu.org.models import Post, Region, Section, Window, Zone
+from qifu.org.models import Post, Region, Section, ServiceNode, Window, Zone
 
 
 def _search(qs, q: str):
@@ -88,7 +88,8 @@ def _jurisdiction_overview(user):
         "by_size": [{"size": Enterprise.Size(r["size"]).label if r["size"] else _("unknown"), "n": r["n"]}
                     for r in by_size],
         "by_industry": sorted(by_section.items(), key=lambda kv: -kv[1]),
-        "nodes": scopes.nodes(user).values("kind").annotate(n=Count("id")),
+        "nodes": [{"kind": ServiceNode.Kind(r["kind"]).label, "n": r["n"]}
+                  for r in scopes.nodes(user).values("kind").annotate(n=Count("id")).order_by("kind")],
     }
 
 
