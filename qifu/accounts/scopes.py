@@ -105,3 +105,68 @@ def can_create_enterprise(user) -> bool:
     return is_admin(user) or (_active(user) and user.has_role(Role.FRONT_DESK, Role.DISPATCHER, Role.LIAISON))
 
 
+
+
+def appeals(user):
+    """Appeals carry business secrets: each role sees only the cases it works on or oversees."""
+    from django.db.models import Q
+
+    from qifu.appeals.models import Appeal
+
+    qs = Appeal.objects.all()
+    if is_admin(user):
+        return qs
+    if not _active(user) or not user.roles:
+        return qs.none()
+    if user.has_role(Role.ENTERPRISE) and not (user.roles & STAFF_ROLES):
+        return qs.filter(enterprise_id=user.enterprise_id) if user.enterprise_id else qs.none()
+    region_id = home_region_id(user)
+    if region_id is None:
+        return qs.none()
+    qs = qs.filter(region_id=region_id)
+    station = is_station_staff(user)
+    area = Q(enterprise__jurisdiction__path__startswith=user.node.jurisdiction.path) if station else Q()
+    visible = Q(created_by=user)
+    if user.has_role(Role.DISPATCHER, Role.FRONT_DESK):
+        visible |= (Q(received_node=user.node) | area) if station else Q(region_id=region_id)
+    if user.has_role(Role.HANDLER) and user.department_id:
+        through = Appeal.assisting_departments.through
+        visible |= Q(lead_department_id=user.department_id) | Q(
+            pk__in=through.objects.filter(department_id=user.department_id).values("appeal_id"))
+    if user.has_role(Role.SUPERVISOR, Role.LEADER):
+        visible |= (Q(enterprise__jurisdiction__path__startswith=user.jurisdiction.path)
+                    if user.jurisdiction_id else Q(region_id=region_id))
+    if user.has_role(Role.SPECIALIST, Role.CHIEF_SPECIALIST):
+        from qifu.org.models import Section
+
+        mine = Section.objects.filter(Q(chief_specialist=user) | Q(specialists=user) | Q(chief_officer=user))
+        visible |= Q(section__in=mine.values("pk"))
+        if user.node_id:
+            visible |= Q(received_node_id=user.node_id)
+    if user.has_role(Role.LIAISON) and user.jurisdiction_id:
+        visible |= Q(enterprise__jurisdiction__path__startswith=user.jurisdiction.path)
+    return qs.filter(visible)
+
+
+def can_see_contact_phone(user, appeal) -> bool:
+    """Contact phones are shown to those who call the enterprise back; masked for everyone else."""
+    if is_admin(user) or appeal.created_by_id == user.pk:
+        return True
+    if user.has_role(Role.ENTERPRISE) and user.enterprise_id == appeal.enterprise_id:
+        return True
+    if user.has_role(Role.DISPATCHER, Role.FRONT_DESK):
+        return True
+    if user.has_role(Role.HANDLER) and user.department_id and (
+        appeal.lead_department_id == user.department_id
+        or appeal.assisting_departments.filter(pk=user.department_id).exists()
+    ):
+        return True
+    return False
+
+
+def mask_phone(phone: str) -> str:
+    digits = phone or ""
+    if len(digits) <= 4:
+        return "*" * len(digits)
+    keep_head = 3 if len(digits) >= 11 else 0
+    return digits[:keep_head] + "*" * (len(digits) - keep_head - 4) + digits[-4:]

@@ -4,6 +4,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from ninja import NinjaAPI
 
+from qifu.appeals.workflow import WorkflowError
+
 from .auth import AUTH
 
 api = NinjaAPI(
@@ -22,6 +24,11 @@ def _validation_error(request, exc: ValidationError):
     return api.create_response(request, {"detail": detail, "errors": errors}, status=400)
 
 
+@api.exception_handler(WorkflowError)
+def _workflow_error(request, exc: WorkflowError):
+    return api.create_response(request, {"detail": str(exc)}, status=exc.status_code)
+
+
 @api.exception_handler(PermissionDenied)
 def _forbidden(request, exc):
     return api.create_response(request, {"detail": str(exc) or "forbidden"}, status=403)
@@ -34,12 +41,15 @@ def _not_found(request, exc):
 
 def _routers():
     from qifu.accounts.api import router as accounts
+    from qifu.appeals.api import router as appeals
     from qifu.enterprises.api import router as enterprises
     from qifu.org.api import router as org
 
     api.add_router("", accounts)
     api.add_router("", org)
     api.add_router("/enterprises", enterprises)
+    api.add_router("/notifications", "qifu.notify.api.router")
+    api.add_router("/appeals", appeals)
 
 
 _routers()

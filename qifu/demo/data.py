@@ -140,9 +140,12 @@ def load() -> dict:
         region = Region.objects.get(code=REGION)
         count = _enterprises(region)
         _users(region)
+        from . import appeals
+
+        appeal_count = appeals.load(region)
     return {
         "region": region.name, "enterprises": count, "sections": region.sections.count(),
-        "nodes": region.nodes.count(),
+        "nodes": region.nodes.count(), "appeals": appeal_count,
     }
 
 

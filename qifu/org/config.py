@@ -13,6 +13,15 @@ DEFAULTS: dict = {
     "post_min_stint_months": 12,
     # The "135" limits in working days (seed 003 诉求办理).
     "appeal_deadlines": {"simple": 1, "single": 3, "whistle": 5},
+    # A case whose handling department is not yet clear is handled as a whistle case
+    # (seed 003 问题录入注意事项: 不明确办理部门的按吹哨问题办理) until a dispatcher classifies it.
+    "appeal_default_category": "whistle",
+    # A single-department case that has passed through this many lead departments becomes whistle.
+    "whistle_after_leads": 2,
+    # When the enterprise is not satisfied the case goes back to handling with a fresh time limit.
+    "reopen_resets_deadline": True,
+    # Prefix of appeal numbers (QT-20261121-0001); empty: the region code's first letters.
+    "appeal_number_prefix": "",
     # Station response (seed 000): park staff on site within 10 minutes; hand-over within 30.
     "station_on_site_minutes": 10,
     "station_handover_minutes": 30,

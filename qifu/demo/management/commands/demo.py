@@ -20,7 +20,7 @@ class Command(BaseCommand):
             summary = data.load()
         self.stdout.write(self.style.SUCCESS(
             f"Demo region {summary['region']}: {summary['enterprises']} enterprises, "
-            f"{summary['sections']} sections, {summary['nodes']} service nodes."
+            f"{summary['sections']} sections, {summary['nodes']} service nodes, {summary['appeals']} appeals."
         ))
         self.stdout.write("Demo logins (all fictional):")
         for username, role, password in data.logins():

@@ -1,0 +1,275 @@
+"""Appeals (诉求): one problem of one enterprise, its events, attachments and rating.
+
+The state of an appeal is derived from its events (`AppealEvent`); the `status` and SLA columns on
+`Appeal` are a cache written only by `qifu.appeals.workflow` when it appends an event, so lists can
+filter and sort without replaying history. `workflow.replay()` rebuilds them from the events.
+"""
+
+import datetime
+
+from django.conf import settings
+from django.db import IntegrityError, models, transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from qifu.workcal import workdays
+
+
+class Status(models.TextChoices):
+    SUBMITTED = "submitted", _("submitted")
+    ACCEPTED = "accepted", _("accepted")
+    ASSIGNED = "assigned", _("being handled")
+    HANDLED = "handled", _("handled")
+    CLOSED = "closed", _("closed")
+    WITHDRAWN = "withdrawn", _("withdrawn")
+    MERGED = "merged", _("merged")
+
+
+OPEN_STATUSES = (Status.SUBMITTED, Status.ACCEPTED, Status.ASSIGNED, Status.HANDLED)
+# The clock runs while the back office owes the enterprise an answer.
+CLOCK_STATUSES = (Status.ACCEPTED, Status.ASSIGNED)
+
+
+class Category(models.TextChoices):
+    SIMPLE = "simple", _("simple (1 working day)")
+    SINGLE = "single", _("single department (3 working days)")
+    WHISTLE = "whistle", _("whistle, several departments (5 working days)")
+
+
+class Scope(models.TextChoices):
+    POINT = "point", _("point: one enterprise")
+    CHAIN = "chain", _("chain: an industry chain")
+    BLOCK = "block", _("block: an area")
+
+
+class Resolution(models.TextChoices):
+    SOLVED = "solved", _("solved per law and policy")
+    POLICY_STUDY = "policy_study", _("reasonable, rules missing: policy study")
+    EXPLAINED = "explained", _("conditions lacking: explained, to solve later")
+    PERSUADED = "persuaded", _("unreasonable: persuaded")
+
+
+class Channel(models.Model):
+    """Where an appeal came in. A configurable list; the seeds' channels are preloaded."""
+
+    code = models.SlugField(_("code"), max_length=32, unique=True)
+    label = models.CharField(_("name"), max_length=64)
+    active = models.BooleanField(_("active"), default=True)
+    records_own_time = models.BooleanField(
+        _("records its own time of receipt"), default=False,
+        help_text=_("e.g. hotline imports and 12345 work orders carry the time they were received"),
+    )
+    sort_order = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    class Meta:
+        verbose_name = _("channel")
+        verbose_name_plural = _("channels")
+        ordering = ["sort_order", "code"]
+
+    def __str__(self):
+        return self.label
+
+
+class AppealQuerySet(models.QuerySet):
+    def open(self):
+        return self.filter(status__in=OPEN_STATUSES)
+
+    def overdue(self, now: datetime.datetime | None = None):
+        return self.filter(status__in=CLOCK_STATUSES, due_at__lt=now or timezone.now())
+
+
+class Appeal(models.Model):
+    Status = Status
+    Category = Category
+
+    region = models.ForeignKey("org.Region", on_delete=models.PROTECT, related_name="appeals")
+    number = models.CharField(_("number"), max_length=32, unique=True)
+    enterprise = models.ForeignKey(
+        "enterprises.Enterprise", verbose_name=_("enterprise"), on_delete=models.PROTECT, related_name="appeals"
+    )
+    contact_name = models.CharField(_("contact person"), max_length=64, blank=True)
+    contact_phone = models.CharField(_("contact phone"), max_length=32, blank=True)
+    channel = models.ForeignKey(Channel, verbose_name=_("channel"), on_delete=models.PROTECT, related_name="appeals")
+    title = models.CharField(_("title"), max_length=200)
+    description = models.TextField(_("description"))
+    received_at = models.DateTimeField(_("received at"))
+    received_node = models.ForeignKey(
+        "org.ServiceNode", verbose_name=_("received at (node)"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="appeals",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("registered by"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+",
+    )
+    idempotency_key = models.CharField(max_length=128, blank=True)
+    category = models.CharField(_("class"), max_length=16, choices=Category.choices, blank=True)
+    scope = models.CharField(_("scope"), max_length=16, choices=Scope.choices, default=Scope.POINT)
+    section = models.ForeignKey(
+        "org.Section", verbose_name=_("section"), null=True, blank=True, on_delete=models.PROTECT, related_name="appeals"
+    )
+    lead_department = models.ForeignKey(
+        "org.Department", verbose_name=_("lead department"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="led_appeals",
+    )
+    assisting_departments = models.ManyToManyField(
+        "org.Department", verbose_name=_("assisting departments"), blank=True, related_name="assisted_appeals"
+    )
+    merged_into = models.ForeignKey(
+        "self", verbose_name=_("merged into"), null=True, blank=True, on_delete=models.PROTECT, related_name="duplicates"
+    )
+
+    # Derived from the events by workflow.py (never written elsewhere).
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, db_index=True)
+    version = models.PositiveIntegerField(_("version"), default=0)
+    accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
+    due_at = models.DateTimeField(_("due"), null=True, blank=True, db_index=True)
+    handled_at = models.DateTimeField(_("handled at"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    resolution = models.CharField(_("resolution"), max_length=16, choices=Resolution.choices, blank=True)
+    reply = models.TextField(_("reply"), blank=True)
+    lead_count = models.PositiveSmallIntegerField(_("lead departments so far"), default=0)
+    dissatisfied_count = models.PositiveSmallIntegerField(_("times not satisfied"), default=0)
+    converted_to_whistle = models.BooleanField(_("became a whistle case"), default=False)
+    solved_on_spot = models.BooleanField(_("solved on the spot"), default=False)
+
+    objects = AppealQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("appeal")
+        verbose_name_plural = _("appeals")
+        ordering = ["-received_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["created_by", "idempotency_key"], condition=~models.Q(idempotency_key=""),
+                name="unique_idempotency_key_per_user",
+            )
+        ]
+        indexes = [models.Index(fields=["region", "status"]), models.Index(fields=["lead_department", "status"])]
+
+    def __str__(self):
+        return f"{self.number} {self.title}"
+
+    # --- the clock -----------------------------------------------------------------------------
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    @property
+    def clock_running(self) -> bool:
+        return self.status in CLOCK_STATUSES and self.due_at is not None
+
+    def workdays_left(self, now: datetime.datetime | None = None) -> float | None:
+        """Working days until the deadline (negative: overdue by that much), while the clock runs.
+        For a case already handled, the margin it was handled with."""
+        if self.due_at is None:
+            return None
+        if self.clock_running:
+            end = now or timezone.now()
+        elif self.handled_at:
+            end = self.handled_at
+        else:
+            return None
+        tz = self.region.rule("time_zone")
+        return round(workdays.workdays_between(end, self.due_at, tz=tz), 2)
+
+    def is_overdue(self, now: datetime.datetime | None = None) -> bool:
+        left = self.workdays_left(now)
+        return left is not None and left < 0
+
+    def handled_late(self) -> bool:
+        return bool(self.handled_at and self.due_at and self.handled_at > self.due_at)
+
+
+class AppealNumber(models.Model):
+    """Per-region, per-day counter for human-readable numbers (e.g. QT-20261121-0007)."""
+
+    region = models.ForeignKey("org.Region", on_delete=models.CASCADE)
+    day = models.DateField()
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["region", "day"], name="unique_appeal_counter")]
+
+    @classmethod
+    def next(cls, region, day: datetime.date) -> str:
+        with transaction.atomic():
+            try:
+                with transaction.atomic():
+                    cls.objects.get_or_create(region=region, day=day)
+            except IntegrityError:
+                pass
+            counter = cls.objects.select_for_update().get(region=region, day=day)
+            counter.last += 1
+            counter.save(update_fields=["last"])
+        prefix = region.rule("appeal_number_prefix") or region.code[:2].upper()
+        return f"{prefix}-{day:%Y%m%d}-{counter.last:04d}"
+
+
+class AppealEvent(models.Model):
+    """One step in the life of an appeal: who did what, when, from which state to which."""
+
+    appeal = models.ForeignKey(Appeal, on_delete=models.CASCADE, related_name="events")
+    seq = models.PositiveIntegerField()
+    action = models.CharField(_("action"), max_length=32)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("actor"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+",
+    )
+    at = models.DateTimeField(_("time"), default=timezone.now)
+    from_status = models.CharField(_("from"), max_length=16, blank=True)
+    to_status = models.CharField(_("to"), max_length=16)
+    note = models.TextField(_("note"), blank=True)
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("appeal event")
+        verbose_name_plural = _("appeal events")
+        ordering = ["appeal", "seq"]
+        constraints = [models.UniqueConstraint(fields=["appeal", "seq"], name="unique_event_seq")]
+
+    def __str__(self):
+        return f"{self.appeal.number} #{self.seq} {self.action}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("appeal events are immutable")
+        super().save(*args, **kwargs)
+
+
+def attachment_path(instance, filename):
+    return f"appeals/{instance.appeal.number}/{filename}"
+
+
+class AppealAttachment(models.Model):
+    appeal = models.ForeignKey(Appeal, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(_("file"), upload_to=attachment_path)
+    name = models.CharField(_("name"), max_length=255)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(_("uploaded"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+
+    def __str__(self):
+        return self.name
+
+
+class Rating(models.Model):
+    """The enterprise's rating (好差评) of how its appeal was handled: 1–5 stars and a comment."""
+
+    appeal = models.ForeignKey(Appeal, on_delete=models.CASCADE, related_name="ratings")
+    lead_department = models.ForeignKey("org.Department", null=True, on_delete=models.PROTECT, related_name="ratings")
+    solved = models.BooleanField(_("solved"))
+    stars = models.PositiveSmallIntegerField(_("stars"), null=True, blank=True)
+    comment = models.TextField(_("comment"), blank=True)
+    rated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    rated_at = models.DateTimeField(_("rated at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("rating")
+        verbose_name_plural = _("ratings")
+        ordering = ["-rated_at"]
+
+    def __str__(self):
+        return f"{self.appeal.number} {self.stars or '-'}★"

@@ -1,0 +1,62 @@
+"""Who hears about what happens to an appeal. Delivered through qifu.notify's outbox (same transaction)."""
+
+from django.utils.translation import gettext as _
+
+from qifu.accounts.models import Role, User
+
+from .models import AppealEvent, Status
+
+
+def _enterprise_users(appeal):
+    return User.objects.filter(enterprise_id=appeal.enterprise_id, is_active=True, role_grants__role=Role.ENTERPRISE)
+
+
+def _department_handlers(department_ids):
+    return User.objects.filter(department_id__in=department_ids, is_active=True, role_grants__role=Role.HANDLER)
+
+
+def _dispatchers(appeal):
+    return User.objects.filter(region_id=appeal.region_id, is_active=True, role_grants__role=Role.DISPATCHER)
+
+
+def recipients_and_message(appeal, event: AppealEvent):
+    """(users, subject, body) for an event, or None when nobody needs telling."""
+    n = appeal.number
+    if event.action == "submit" and event.to_status == Status.SUBMITTED and appeal.created_by and \
+            appeal.created_by.has_role(Role.ENTERPRISE):
+        return _dispatchers(appeal), _("New online appeal %(n)s") % {"n": n}, appeal.title
+    if event.action == "accept":
+        return (_enterprise_users(appeal), _("Appeal %(n)s accepted") % {"n": n},
+                _("“%(title)s” was accepted; answer due by %(due)s.") % {
+                    "title": appeal.title, "due": appeal.due_at.strftime("%Y-%m-%d") if appeal.due_at else "—"})
+    if event.action in ("assign", "reassign"):
+        ids = [appeal.lead_department_id, *event.data.get("assisting_departments", [])]
+        return (_department_handlers(ids), _("Appeal %(n)s assigned to your department") % {"n": n},
+                appeal.title)
+    if event.action == "request_input":
+        ids = list(appeal.assisting_departments.values_list("pk", flat=True))
+        return _department_handlers(ids), _("Input requested on appeal %(n)s") % {"n": n}, event.data["text"]
+    if event.action == "mark_handled":
+        return (_enterprise_users(appeal), _("Appeal %(n)s handled: please confirm") % {"n": n},
+                appeal.reply)
+    if event.action == "reject_result":
+        return (_department_handlers([appeal.lead_department_id]),
+                _("Enterprise not satisfied with appeal %(n)s") % {"n": n}, event.data.get("comment", ""))
+    return None
+
+
+def after(appeal, event: AppealEvent | None) -> None:
+    if event is None:
+        return
+    message = recipients_and_message(appeal, event)
+    if message is None:
+        return
+    users, subject, body = message
+    users = list(users.distinct())
+    if not users:
+        return
+    try:
+        from qifu.notify import notify
+    except ImportError:  # notifications app not installed
+        return
+    notify(users, f"appeal.{event.action}", subject, body, url=f"/appeals/{appeal.pk}/")

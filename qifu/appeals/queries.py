@@ -1,0 +1,105 @@
+"""Reading appeals: filters, the enterprise an intake is for, and the shape pages and API show."""
+
+from zoneinfo import ZoneInfo
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from qifu.accounts import scopes
+from qifu.lib import uscc as uscc_lib
+
+from . import workflow
+from .models import CLOCK_STATUSES, Appeal
+
+
+def with_related(qs):
+    return qs.select_related("region", "enterprise", "channel", "lead_department", "section", "received_node") \
+        .prefetch_related("assisting_departments")
+
+
+def filtered(qs, *, status=None, category=None, lead_department=None, section=None, node=None, overdue=None,
+             enterprise_uscc=None, channel=None, q=None):
+    if status:
+        qs = qs.filter(status__in=status.split(","))
+    if category:
+        qs = qs.filter(category=category)
+    if lead_department:
+        qs = qs.filter(lead_department__code=lead_department)
+    if section:
+        qs = qs.filter(section__code=section)
+    if node:
+        qs = qs.filter(received_node__code=node)
+    if channel:
+        qs = qs.filter(channel__code=channel)
+    if enterprise_uscc:
+        qs = qs.filter(enterprise__uscc=uscc_lib.normalize(enterprise_uscc))
+    if q:
+        qs = qs.filter(Q(title__icontains=q) | Q(number__icontains=q) | Q(enterprise__name__icontains=q))
+    if overdue is True:
+        qs = qs.filter(status__in=CLOCK_STATUSES, due_at__lt=timezone.now())
+    elif overdue is False:
+        qs = qs.exclude(status__in=CLOCK_STATUSES, due_at__lt=timezone.now())
+    return qs
+
+
+def enterprise_for_intake(user, code: str | None):
+    """The enterprise an appeal is filed for: one the user may see (an enterprise user: its own)."""
+    visible = scopes.enterprises(user)
+    if not code:
+        if user.enterprise_id and visible.filter(pk=user.enterprise_id).exists():
+            return user.enterprise
+        raise workflow.TransitionError(_("Say which enterprise (enterprise_uscc)."))
+    problem = uscc_lib.problem(code)
+    if problem:
+        raise workflow.TransitionError(problem)
+    enterprise = visible.filter(uscc=uscc_lib.normalize(code)).first()
+    if enterprise is None:
+        if user.has_role("enterprise") and not (user.roles & scopes.STAFF_ROLES):
+            raise PermissionDenied(_("An enterprise files appeals for itself only."))
+        raise workflow.TransitionError(_("No registered enterprise you may serve has the code %(code)s.") % {
+            "code": uscc_lib.normalize(code)})
+    return enterprise
+
+
+def _local(value, zone):
+    return value.astimezone(zone) if value else None
+
+
+def as_dict(appeal: Appeal, user) -> dict:
+    """The appeal as pages and API show it; times in the region's time zone (+08:00)."""
+    zone = ZoneInfo(appeal.region.rule("time_zone"))
+    phone = appeal.contact_phone
+    if not scopes.can_see_contact_phone(user, appeal):
+        phone = scopes.mask_phone(phone)
+    left = appeal.workdays_left()
+    return {
+        "id": appeal.id, "number": appeal.number, "status": appeal.status, "category": appeal.category,
+        "scope": appeal.scope, "channel": appeal.channel.code, "title": appeal.title,
+        "description": appeal.description, "enterprise_uscc": appeal.enterprise.uscc,
+        "enterprise_name": appeal.enterprise.name, "contact_name": appeal.contact_name, "contact_phone": phone,
+        "received_at": _local(appeal.received_at, zone),
+        "received_node": appeal.received_node.code if appeal.received_node else None,
+        "accepted_at": _local(appeal.accepted_at, zone), "due_at": _local(appeal.due_at, zone),
+        "handled_at": _local(appeal.handled_at, zone), "closed_at": _local(appeal.closed_at, zone),
+        "workdays_left": left,
+        "overdue": appeal.clock_running and left is not None and left < 0,
+        "section": appeal.section.code if appeal.section else None,
+        "lead_department": appeal.lead_department.code if appeal.lead_department else None,
+        "lead_department_name": appeal.lead_department.name if appeal.lead_department else None,
+        "assisting_departments": [d.code for d in appeal.assisting_departments.all()],
+        "resolution": appeal.resolution, "reply": appeal.reply, "dissatisfied_count": appeal.dissatisfied_count,
+        "converted_to_whistle": appeal.converted_to_whistle, "version": appeal.version,
+    }
+
+
+def as_detail(appeal: Appeal, user) -> dict:
+    data = as_dict(appeal, user)
+    data["events"] = [
+        {"seq": e.seq, "action": e.action, "actor": (e.actor.display_name or e.actor.username) if e.actor else None,
+         "at": _local(e.at, ZoneInfo(appeal.region.rule("time_zone"))), "from_status": e.from_status, "to_status": e.to_status, "note": e.note, "data": e.data}
+        for e in appeal.events.select_related("actor").order_by("seq")
+    ]
+    data["actions"] = [a.name for a in workflow.available_actions(user, appeal)]
+    return data

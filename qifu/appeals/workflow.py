@@ -1,0 +1,414 @@
+"""The life of an appeal: one state machine, every transition an event.
+
+`perform(appeal, action, actor, version, **payload)` checks the version (stale → StaleVersion, 409),
+the current state (wrong → TransitionError, 400), the actor's right (NotAllowed, 403), validates the
+payload, appends an `AppealEvent` and applies it. `apply()` is the only code that changes the derived
+columns of an appeal, and `replay()` rebuilds them from the events — so the state is the events'.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from typing import Callable
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from qifu.accounts import scopes
+from qifu.accounts.models import Role
+from qifu.audit import trail
+from qifu.org.models import Department, Section
+from qifu.workcal import workdays
+
+from .models import Appeal, AppealEvent, Category, Rating, Resolution, Scope, Status
+
+
+class WorkflowError(Exception):
+    status_code = 400
+
+
+class TransitionError(WorkflowError):
+    """The action is not possible in the appeal's current state, or its input is wrong."""
+
+
+class StaleVersion(WorkflowError):
+    status_code = 409
+
+
+class NotAllowed(PermissionDenied):
+    status_code = 403
+
+
+# --- deadlines -------------------------------------------------------------------------------------
+
+def deadline_for(appeal: Appeal, category: str, start: datetime.datetime) -> datetime.datetime:
+    rules = appeal.region.rules
+    days = rules["appeal_deadlines"][category]
+    return workdays.deadline(start, days, end_of_day=rules["deadline_end_of_day"], tz=rules["time_zone"])
+
+
+# --- who may do what -------------------------------------------------------------------------------
+
+DISPATCH = (Role.DISPATCHER, Role.ADMIN)
+INTAKE = (Role.FRONT_DESK, Role.DISPATCHER, Role.LIAISON, Role.ADMIN, Role.SPECIALIST, Role.CHIEF_SPECIALIST)
+
+
+def _is_lead_handler(user, appeal) -> bool:
+    return user.has_role(Role.HANDLER) and user.department_id is not None and user.department_id == appeal.lead_department_id
+
+
+def _is_assisting_handler(user, appeal) -> bool:
+    return (user.has_role(Role.HANDLER) and user.department_id is not None
+            and appeal.assisting_departments.filter(pk=user.department_id).exists())
+
+
+def _is_own_enterprise(user, appeal) -> bool:
+    return user.has_role(Role.ENTERPRISE) and user.enterprise_id == appeal.enterprise_id
+
+
+def may_dispatch(user, appeal) -> bool:
+    return user.has_role(*DISPATCH)
+
+
+def may_handle(user, appeal) -> bool:
+    return scopes.is_admin(user) or _is_lead_handler(user, appeal)
+
+
+def may_give_input(user, appeal) -> bool:
+    return _is_assisting_handler(user, appeal)
+
+
+def may_confirm(user, appeal) -> bool:
+    """The enterprise itself; dispatchers and the front desk may record its answer (e.g. a revisit call)."""
+    return _is_own_enterprise(user, appeal) or user.has_role(Role.DISPATCHER, Role.FRONT_DESK, Role.ADMIN)
+
+
+def may_withdraw(user, appeal) -> bool:
+    return _is_own_enterprise(user, appeal) or user.has_role(Role.FRONT_DESK, Role.DISPATCHER, Role.ADMIN)
+
+
+def may_solve_on_spot(user, appeal) -> bool:
+    return user.has_role(*INTAKE)
+
+
+@dataclass(frozen=True)
+class Action:
+    name: str
+    sources: tuple[str, ...]
+    target: str | None  # None: the status does not change
+    allowed: Callable
+    label: str = ""
+    fields: tuple[str, ...] = field(default_factory=tuple)
+
+
+ACTIONS: dict[str, Action] = {a.name: a for a in [
+    Action("accept", (Status.SUBMITTED,), Status.ACCEPTED, may_dispatch, "Accept", ("category",)),
+    Action("classify", (Status.SUBMITTED, Status.ACCEPTED, Status.ASSIGNED), None, may_dispatch, "Classify",
+           ("category", "scope", "section")),
+    Action("assign", (Status.ACCEPTED,), Status.ASSIGNED, may_dispatch, "Assign",
+           ("lead_department", "assisting_departments")),
+    Action("reassign", (Status.ASSIGNED,), Status.ASSIGNED, may_dispatch, "Reassign",
+           ("lead_department", "assisting_departments", "reason")),
+    Action("request_input", (Status.ASSIGNED,), None, may_handle, "Ask assisting departments", ("text",)),
+    Action("give_input", (Status.ASSIGNED,), None, may_give_input, "Give input", ("text",)),
+    Action("reply", (Status.ASSIGNED,), None, may_handle, "Reply", ("resolution", "text")),
+    Action("mark_handled", (Status.ASSIGNED,), Status.HANDLED, may_handle, "Mark handled", ()),
+    Action("confirm", (Status.HANDLED,), Status.CLOSED, may_confirm, "Confirm", ("solved", "rating", "comment")),
+    Action("reject_result", (Status.HANDLED,), Status.ASSIGNED, may_confirm, "Not satisfied",
+           ("rating", "comment")),
+    Action("withdraw", (Status.SUBMITTED, Status.ACCEPTED, Status.ASSIGNED), Status.WITHDRAWN, may_withdraw,
+           "Withdraw", ("reason",)),
+    Action("merge", (Status.SUBMITTED, Status.ACCEPTED, Status.ASSIGNED), Status.MERGED, may_dispatch,
+           "Merge as duplicate", ("into", "reason")),
+    Action("solve_on_spot", (Status.ACCEPTED,), Status.CLOSED, may_solve_on_spot, "Solved on the spot",
+           ("resolution", "text", "rating", "comment")),
+]}
+
+
+def available_actions(user, appeal) -> list[Action]:
+    return [a for a in ACTIONS.values() if appeal.status in a.sources and a.allowed(user, appeal)]
+
+
+# --- payload checks --------------------------------------------------------------------------------
+
+def _department(appeal, code) -> Department:
+    if not code:
+        raise TransitionError(_("Say which department leads (lead_department)."))
+    dept = Department.objects.filter(region=appeal.region, code=code).first()
+    if dept is None:
+        raise TransitionError(_("There is no department with the code %(code)s in this region.") % {"code": code})
+    return dept
+
+
+def _departments(appeal, codes) -> list[Department]:
+    return [_department(appeal, c) for c in dict.fromkeys(codes or [])]
+
+
+def _category(value) -> str:
+    if value not in Category.values:
+        raise TransitionError(_("The class must be one of: %(values)s.") % {"values": ", ".join(Category.values)})
+    return value
+
+
+def _rating(value) -> int | None:
+    if value in (None, ""):
+        return None
+    try:
+        stars = int(value)
+    except (TypeError, ValueError):
+        stars = 0
+    if not 1 <= stars <= 5:
+        raise TransitionError(_("A rating is 1 to 5 stars."))
+    return stars
+
+
+def _text(payload, key="text", required=True) -> str:
+    text = (payload.get(key) or "").strip()
+    if required and not text:
+        raise TransitionError(_("Write the %(what)s.") % {"what": key})
+    return text
+
+
+def build_data(appeal: Appeal, action: str, payload: dict, now: datetime.datetime) -> tuple[dict, str]:
+    """Validate the payload of `action` and return the event's data and note."""
+    data: dict = {}
+    note = (payload.get("note") or "").strip()
+    if action == "accept":
+        category = _category(payload.get("category") or appeal.category or appeal.region.rule("appeal_default_category"))
+        data = {"category": category, "accepted_at": now.isoformat(),
+                "due_at": deadline_for(appeal, category, now).isoformat()}
+    elif action == "classify":
+        category = _category(payload.get("category") or appeal.category or appeal.region.rule("appeal_default_category"))
+        data["category"] = category
+        if payload.get("scope"):
+            if payload["scope"] not in Scope.values:
+                raise TransitionError(_("The scope must be point, chain or block."))
+            data["scope"] = payload["scope"]
+        if payload.get("section"):
+            section = Section.objects.filter(region=appeal.region, code=payload["section"]).first()
+            if section is None:
+                raise TransitionError(_("There is no section with the code %(code)s.") % {"code": payload["section"]})
+            data["section"] = section.pk
+        if appeal.accepted_at:
+            data["due_at"] = deadline_for(appeal, category, appeal.accepted_at).isoformat()
+    elif action in ("assign", "reassign"):
+        lead = _department(appeal, payload.get("lead_department"))
+        if action == "reassign":
+            note = _text(payload, "reason")
+            if lead.pk == appeal.lead_department_id:
+                raise TransitionError(_("The case is already with %(dept)s: choose another lead department.") % {
+                    "dept": lead.name})
+        assisting = payload.get("assisting_departments")
+        if assisting is None and action == "reassign":
+            assisting_ids = [d.pk for d in appeal.assisting_departments.all() if d.pk != lead.pk]
+        else:
+            assisting_ids = [d.pk for d in _departments(appeal, assisting) if d.pk != lead.pk]
+        data = {"lead_department": lead.pk, "assisting_departments": assisting_ids}
+        leads = appeal.lead_count + (1 if lead.pk != appeal.lead_department_id else 0)
+        category = appeal.category
+        if (action == "reassign" and category == Category.SINGLE
+                and leads >= appeal.region.rule("whistle_after_leads")):
+            # Passing the ball does not reset the clock: 5 working days from the original acceptance.
+            data["category"] = Category.WHISTLE
+            data["converted_to_whistle"] = True
+            data["due_at"] = deadline_for(appeal, Category.WHISTLE, appeal.accepted_at).isoformat()
+    elif action in ("request_input", "give_input"):
+        data = {"text": _text(payload)}
+    elif action in ("reply", "solve_on_spot"):
+        resolution = payload.get("resolution")
+        if resolution not in Resolution.values:
+            raise TransitionError(_("The resolution must be one of: %(values)s.") % {
+                "values": ", ".join(Resolution.values)})
+        data = {"resolution": resolution, "text": _text(payload)}
+        if action == "solve_on_spot":
+            data.update({"rating": _rating(payload.get("rating")), "comment": (payload.get("comment") or "").strip(),
+                         "solved": True})
+    elif action == "mark_handled":
+        if not appeal.reply:
+            raise TransitionError(_("Reply to the enterprise before marking the case handled."))
+    elif action == "confirm":
+        solved = payload.get("solved", True)
+        if solved is False or str(solved).lower() in ("false", "0", "no"):
+            raise TransitionError(_("Not solved? Send the case back with reject_result."))
+        data = {"solved": True, "rating": _rating(payload.get("rating")), "comment": (payload.get("comment") or "").strip()}
+    elif action == "reject_result":
+        data = {"solved": False, "rating": _rating(payload.get("rating")), "comment": _text(payload, "comment")}
+        if appeal.region.rule("reopen_resets_deadline") and appeal.category:
+            data["due_at"] = deadline_for(appeal, appeal.category, now).isoformat()
+    elif action == "withdraw":
+        note = _text(payload, "reason")
+    elif action == "merge":
+        into = Appeal.objects.filter(region=appeal.region, number=payload.get("into") or "").first()
+        if into is None or into.pk == appeal.pk:
+            raise TransitionError(_("Say which other appeal (its number) this one duplicates."))
+        data = {"into": into.pk}
+        note = note or (payload.get("reason") or "").strip()
+    return data, note
+
+
+# --- applying events -------------------------------------------------------------------------------
+
+def _dt(value):
+    return datetime.datetime.fromisoformat(value) if value else None
+
+
+def apply(appeal: Appeal, event: AppealEvent) -> list[int] | None:
+    """Lay one event over the appeal's derived columns. Returns new assisting department ids, if any."""
+    d = event.data or {}
+    appeal.status = event.to_status
+    if "category" in d:
+        appeal.category = d["category"]
+    if "scope" in d:
+        appeal.scope = d["scope"]
+    if "section" in d:
+        appeal.section_id = d["section"]
+    if "accepted_at" in d:
+        appeal.accepted_at = _dt(d["accepted_at"])
+    if "due_at" in d:
+        appeal.due_at = _dt(d["due_at"])
+    if d.get("converted_to_whistle"):
+        appeal.converted_to_whistle = True
+    assisting = None
+    if "lead_department" in d:
+        if d["lead_department"] != appeal.lead_department_id:
+            appeal.lead_count += 1
+        appeal.lead_department_id = d["lead_department"]
+        assisting = d.get("assisting_departments", [])
+    if event.action in ("reply", "solve_on_spot"):
+        appeal.resolution, appeal.reply = d["resolution"], d["text"]
+    if event.action == "mark_handled":
+        appeal.handled_at = event.at
+    if event.action == "solve_on_spot":
+        appeal.solved_on_spot = True
+        appeal.handled_at = event.at
+    if event.to_status == Status.CLOSED:
+        appeal.closed_at = event.at
+    if event.action == "reject_result":
+        appeal.dissatisfied_count += 1
+        appeal.handled_at = None
+    if event.action == "merge":
+        appeal.merged_into_id = d["into"]
+    appeal.version = event.seq
+    return assisting
+
+
+DERIVED = ("status", "category", "scope", "section_id", "accepted_at", "due_at", "converted_to_whistle",
+           "lead_department_id", "lead_count", "resolution", "reply", "handled_at", "closed_at",
+           "dissatisfied_count", "merged_into_id", "solved_on_spot", "version")
+
+
+def replay(appeal: Appeal) -> dict:
+    """The derived columns as the events say they are (for checks and repairs)."""
+    blank = Appeal(region=appeal.region, category="", scope=Scope.POINT, lead_count=0, dissatisfied_count=0)
+    assisting: list[int] = []
+    for event in appeal.events.order_by("seq"):
+        changed = apply(blank, event)
+        if changed is not None:
+            assisting = changed
+    state = {name: getattr(blank, name) for name in DERIVED}
+    state["assisting_departments"] = sorted(assisting)
+    return state
+
+
+def _append(appeal: Appeal, action: str, actor, from_status: str, to_status: str, data: dict, note: str,
+            at: datetime.datetime) -> AppealEvent:
+    event = AppealEvent.objects.create(
+        appeal=appeal, seq=appeal.version + 1, action=action, actor=actor if getattr(actor, "pk", None) else None,
+        at=at, from_status=from_status, to_status=to_status, note=note, data=data,
+    )
+    before = {"status": from_status, "version": appeal.version}
+    assisting = apply(appeal, event)
+    appeal.save()
+    if assisting is not None:
+        appeal.assisting_departments.set(assisting)
+    trail.record("transition", appeal, before, {"status": to_status, "version": appeal.version, "action": action},
+                 note=note, actor=actor if getattr(actor, "pk", None) else None)
+    return event
+
+
+def record_rating(appeal: Appeal, event: AppealEvent, actor) -> None:
+    d = event.data
+    if d.get("rating") or "solved" in d:
+        Rating.objects.create(appeal=appeal, lead_department_id=appeal.lead_department_id, solved=d.get("solved", False),
+                              stars=d.get("rating"), comment=d.get("comment", ""),
+                              rated_by=actor if getattr(actor, "pk", None) else None, rated_at=event.at)
+
+
+@transaction.atomic
+def perform(appeal: Appeal | int, action: str, actor, version: int | None = None, **payload) -> Appeal:
+    """Carry out `action` on the appeal for `actor`, or raise without changing anything."""
+    pk = appeal.pk if isinstance(appeal, Appeal) else appeal
+    visible = scopes.appeals(actor)
+    appeal = visible.select_for_update().filter(pk=pk).first()
+    if appeal is None:
+        raise Appeal.DoesNotExist
+    spec = ACTIONS.get(action)
+    if spec is None:
+        raise TransitionError(_("Unknown action %(action)s.") % {"action": action})
+    if version is not None and int(version) != appeal.version:
+        raise StaleVersion(_("The appeal has changed since you loaded it (version %(now)s, not %(yours)s): "
+                             "reload it and try again.") % {"now": appeal.version, "yours": version})
+    if appeal.status not in spec.sources:
+        raise TransitionError(_("Cannot %(action)s an appeal that is %(status)s.") % {
+            "action": action, "status": appeal.get_status_display()})
+    if not spec.allowed(actor, appeal):
+        raise NotAllowed(_("Your role cannot %(action)s this appeal.") % {"action": action})
+    now = payload.pop("at", None) or timezone.now()
+    data, note = build_data(appeal, action, payload, now)
+    event = _append(appeal, action, actor, appeal.status, spec.target or appeal.status, data, note, now)
+    if action in ("confirm", "reject_result", "solve_on_spot"):
+        record_rating(appeal, event, actor)
+    from . import notifications
+
+    notifications.after(appeal, event)
+    return appeal
+
+
+# --- intake ----------------------------------------------------------------------------------------
+
+@transaction.atomic
+def register(*, actor, enterprise, channel, title: str, description: str, contact_name: str = "",
+             contact_phone: str = "", category: str | None = None, received_at: datetime.datetime | None = None,
+             received_node=None, idempotency_key: str = "", by_enterprise: bool | None = None) -> tuple[Appeal, bool]:
+    """Register one appeal. Staff registrations are accepted at once (the clock starts at received_at);
+    an enterprise's own online submission waits as `submitted` for a dispatcher.
+    Returns (appeal, created); with an idempotency key already used by this actor, the earlier appeal."""
+    if idempotency_key and getattr(actor, "pk", None):
+        earlier = Appeal.objects.filter(created_by=actor, idempotency_key=idempotency_key).first()
+        if earlier is not None:
+            return earlier, False
+    if not (title or "").strip():
+        raise TransitionError(_("Give the appeal a title."))
+    if not (description or "").strip():
+        raise TransitionError(_("Describe the problem."))
+    if category not in (None, "") and category not in Category.values:
+        _category(category)
+    now = timezone.now()
+    received_at = received_at or now
+    if received_at > now + datetime.timedelta(minutes=5):
+        raise TransitionError(_("The time of receipt cannot be in the future."))
+    if by_enterprise is None:
+        by_enterprise = actor.has_role(Role.ENTERPRISE) and not (actor.roles & scopes.STAFF_ROLES)
+    from .models import AppealNumber
+
+    local_day = timezone.localtime(received_at).date()
+    appeal = Appeal(
+        region=enterprise.region, number=AppealNumber.next(enterprise.region, local_day), enterprise=enterprise,
+        contact_name=contact_name.strip(), contact_phone=contact_phone.strip(), channel=channel,
+        title=title.strip(), description=description.strip(), received_at=received_at,
+        received_node=received_node if received_node is not None else getattr(actor, "node", None),
+        created_by=actor if getattr(actor, "pk", None) else None, idempotency_key=idempotency_key or "",
+        category=category or "", status="", version=0,
+    )
+    appeal.save()
+    _append(appeal, "submit", actor, "", Status.SUBMITTED, {"category": category} if category else {}, "", received_at)
+    if not by_enterprise:
+        data, _note = build_data(appeal, "accept", {"category": category}, received_at)
+        _append(appeal, "accept", actor, Status.SUBMITTED, Status.ACCEPTED, data, "", received_at)
+    from . import notifications
+
+    notifications.after(appeal, appeal.events.order_by("-seq").first())
+    return appeal, True
