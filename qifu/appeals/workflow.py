@@ -372,7 +372,8 @@ def perform(appeal: Appeal | int, action: str, actor, version: int | None = None
 @transaction.atomic
 def register(*, actor, enterprise, channel, title: str, description: str, contact_name: str = "",
              contact_phone: str = "", category: str | None = None, received_at: datetime.datetime | None = None,
-             received_node=None, idempotency_key: str = "", by_enterprise: bool | None = None) -> tuple[Appeal, bool]:
+             received_node=None, idempotency_key: str = "", by_enterprise: bool | None = None,
+             section=None) -> tuple[Appeal, bool]:
     """Register one appeal. Staff registrations are accepted at once (the clock starts at received_at);
     an enterprise's own online submission waits as `submitted` for a dispatcher.
     Returns (appeal, created); with an idempotency key already used by this actor, the earlier appeal."""
@@ -404,7 +405,10 @@ def register(*, actor, enterprise, channel, title: str, description: str, contac
         category=category or "", status="", version=0,
     )
     appeal.save()
-    _append(appeal, "submit", actor, "", Status.SUBMITTED, {"category": category} if category else {}, "", received_at)
+    submitted = {"category": category} if category else {}
+    if section is not None:  # the intake already names the section (e.g. an Open311 service)
+        submitted["section"] = section.pk
+    _append(appeal, "submit", actor, "", Status.SUBMITTED, submitted, "", received_at)
     if not by_enterprise:
         data, _note = build_data(appeal, "accept", {"category": category}, received_at)
         _append(appeal, "accept", actor, Status.SUBMITTED, Status.ACCEPTED, data, "", received_at)
