@@ -6,6 +6,7 @@ Everything a deployment changes comes from the environment:
 - QIFU_SECRET_KEY  (default: generated once and kept in the data directory)
 - QIFU_DEBUG, QIFU_ALLOWED_HOSTS, QIFU_TIME_ZONE
 - CELERY_BROKER_URL (default: none — background work runs in-process)
+- QIFU_SMTP_*, QIFU_SMS_*, QIFU_DINGTALK_* (notification channels; README "Notifications and background work")
 """
 
 import os
@@ -13,6 +14,7 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+import django
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -61,7 +63,11 @@ INSTALLED_APPS = [
     "qifu.accounts",
     "qifu.org",
     "qifu.enterprises",
+    "qifu.profiles",
     "qifu.workcal",
+    "qifu.notify",
+    "qifu.appeals",
+    "qifu.policies",
     "qifu.front",
     "qifu.demo",
 ]
@@ -140,6 +146,55 @@ SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 
 NINJA_PAGINATION_PER_PAGE = 50
+
+# Background work (qifu.jobs): Celery when a broker is set, else in-process threads.
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
+CELERY_TASK_ALWAYS_EAGER = False
+
+# Notifications (qifu.notify): in-app inbox always; email, SMS and 浙政钉 when configured.
+_smtp_host = os.environ.get("QIFU_SMTP_HOST", "")
+_mailer = {"BACKEND": "django.core.mail.backends.console.EmailBackend", "OPTIONS": {}}
+if _smtp_host:
+    _mailer = {"BACKEND": "django.core.mail.backends.smtp.EmailBackend", "OPTIONS": {
+        "host": _smtp_host,
+        "port": int(os.environ.get("QIFU_SMTP_PORT", "25")),
+        "username": os.environ.get("QIFU_SMTP_USER", ""),
+        "password": os.environ.get("QIFU_SMTP_PASSWORD", ""),
+        "use_tls": os.environ.get("QIFU_SMTP_TLS", "") in ("1", "true", "yes"),
+        "timeout": 20,
+    }}
+if django.VERSION >= (6, 1):  # MAILERS replaces the EMAIL_* settings (docs/decisions.md)
+    MAILERS = {"default": _mailer}
+else:
+    EMAIL_BACKEND = _mailer["BACKEND"]
+    EMAIL_HOST = _mailer["OPTIONS"].get("host", "localhost")
+    EMAIL_PORT = _mailer["OPTIONS"].get("port", 25)
+    EMAIL_HOST_USER = _mailer["OPTIONS"].get("username", "")
+    EMAIL_HOST_PASSWORD = _mailer["OPTIONS"].get("password", "")
+    EMAIL_USE_TLS = _mailer["OPTIONS"].get("use_tls", False)
+    EMAIL_TIMEOUT = _mailer["OPTIONS"].get("timeout")
+DEFAULT_FROM_EMAIL = os.environ.get("QIFU_MAIL_FROM", "qifu@localhost")
+QIFU_NOTIFY_ADAPTERS = {
+    "email": "qifu.notify.adapters.EmailAdapter",
+    "sms": "qifu.notify.adapters.AliyunSmsAdapter",
+    "dingtalk": "qifu.notify.adapters.DingTalkAdapter",
+}
+QIFU_NOTIFY_MAX_ATTEMPTS = int(os.environ.get("QIFU_NOTIFY_MAX_ATTEMPTS", "6"))
+QIFU_NOTIFY_RETRY_SECONDS = 60  # first retry after this, doubling each time (capped at an hour)
+QIFU_SMS = {  # Alibaba Cloud SMS (SendSms); unused while endpoint or keys are empty
+    "endpoint": os.environ.get("QIFU_SMS_ENDPOINT", ""),  # e.g. https://dysmsapi.aliyuncs.com/
+    "access_key_id": os.environ.get("QIFU_SMS_ACCESS_KEY_ID", ""),
+    "access_key_secret": os.environ.get("QIFU_SMS_ACCESS_KEY_SECRET", ""),
+    "sign_name": os.environ.get("QIFU_SMS_SIGN_NAME", ""),
+    "template_code": os.environ.get("QIFU_SMS_TEMPLATE_CODE", ""),
+    "region_id": os.environ.get("QIFU_SMS_REGION_ID", "cn-hangzhou"),
+}
+QIFU_DINGTALK = {  # 浙政钉 work notifications; unused while base_url or keys are empty
+    "base_url": os.environ.get("QIFU_DINGTALK_URL", ""),
+    "appkey": os.environ.get("QIFU_DINGTALK_APPKEY", ""),
+    "appsecret": os.environ.get("QIFU_DINGTALK_APPSECRET", ""),
+    "agent_id": os.environ.get("QIFU_DINGTALK_AGENT_ID", ""),
+}
 
 LOGGING = {
     "version": 1,

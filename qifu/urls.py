@@ -7,5 +7,11 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("qifu.notify.urls")),
+    path("open311/v2/", include("qifu.appeals.open311_urls")),
+    path("", include("qifu.appeals.docx_urls")),
+    path("", include("qifu.appeals.urls")),
+    path("", include("qifu.profiles.urls")),
+    path("", include("qifu.policies.urls")),
     path("", include("qifu.front.urls")),
 ]

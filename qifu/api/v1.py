@@ -44,12 +44,16 @@ def _routers():
     from qifu.appeals.api import router as appeals
     from qifu.enterprises.api import router as enterprises
     from qifu.org.api import router as org
+    from qifu.policies.api import router as policies
+    from qifu.profiles.api import router as profiles
 
     api.add_router("", accounts)
     api.add_router("", org)
     api.add_router("/enterprises", enterprises)
+    api.add_router("", profiles)
     api.add_router("/notifications", "qifu.notify.api.router")
     api.add_router("/appeals", appeals)
+    api.add_router("", policies)
 
 
 _routers()

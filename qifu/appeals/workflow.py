@@ -341,10 +341,10 @@ def record_rating(appeal: Appeal, event: AppealEvent, actor) -> None:
 def perform(appeal: Appeal | int, action: str, actor, version: int | None = None, **payload) -> Appeal:
     """Carry out `action` on the appeal for `actor`, or raise without changing anything."""
     pk = appeal.pk if isinstance(appeal, Appeal) else appeal
-    visible = scopes.appeals(actor)
-    appeal = visible.select_for_update().filter(pk=pk).first()
-    if appeal is None:
+    if not scopes.appeals(actor).filter(pk=pk).exists():
         raise Appeal.DoesNotExist
+    # Lock the row itself (the scope query joins nullable relations, which cannot be locked).
+    appeal = Appeal.objects.select_for_update().select_related("region").get(pk=pk)
     spec = ACTIONS.get(action)
     if spec is None:
         raise TransitionError(_("Unknown action %(action)s.") % {"action": action})

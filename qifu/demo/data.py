@@ -140,6 +140,12 @@ def load() -> dict:
         region = Region.objects.get(code=REGION)
         count = _enterprises(region)
         _users(region)
+        from . import profiles
+
+        profiles.load(region)
+        from . import policies
+
+        policies.load(region)
         from . import appeals
 
         appeal_count = appeals.load(region)

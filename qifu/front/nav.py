@@ -13,15 +13,25 @@ NAV = [
     (_("Home"), "home", None),
     (_("My enterprise"), "my_enterprise", {Role.ENTERPRISE}),
     (_("Enterprises"), "enterprise_list", set(scopes.STAFF_ROLES)),
+    (_("Appeals"), "appeal_list", set(scopes.STAFF_ROLES)),
+    (_("My appeals"), "appeal_list", {Role.ENTERPRISE}),
+    (_("Register appeal"), "appeal_new", {Role.FRONT_DESK, Role.DISPATCHER, Role.LIAISON, Role.SPECIALIST,
+                                          Role.CHIEF_SPECIALIST}),
+    (_("Policies"), "policy_list", None),
+    (_("My policies"), "my_policies", {Role.ENTERPRISE}),
     (_("Organization"), "org_directory", None),
+    (_("Inbox"), "inbox", None),
 ]
 
 
 def nav_items(user) -> list[dict]:
     items = []
     for label, name, roles in NAV:
-        if roles is None or user.has_role(*roles) or (scopes.is_admin(user) and name != "my_enterprise"):
-            if name == "my_enterprise" and not user.enterprise_id:
+        own = name in ("my_enterprise", "my_policies")  # pages about the user's own enterprise
+        if roles is None or user.has_role(*roles) or (scopes.is_admin(user) and not own):
+            if own and not user.enterprise_id:
+                continue
+            if any(item["url"] == reverse(name) for item in items):  # one entry per page (e.g. My appeals)
                 continue
             items.append({"label": label, "url": reverse(name)})
     if scopes.is_admin(user):
@@ -47,6 +57,13 @@ def shell_context(request) -> dict:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"nav_items": [], "calendar_missing_years": []}
-    return {"nav_items": nav_items(user), "calendar_missing_years": calendar_banner(user)}
+    from qifu.notify.views import unread_count
+
+    items, unread = nav_items(user), unread_count(user)
+    inbox_url = reverse("inbox")
+    for item in items:
+        if item["url"] == inbox_url:
+            item["badge"] = unread
+    return {"nav_items": items, "calendar_missing_years": calendar_banner(user), "inbox_unread": unread}
 
 

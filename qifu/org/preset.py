@@ -333,4 +333,10 @@ def load(name: str | None = None, path: str | Path | None = None) -> dict[str, i
             }, source)
             ids["windows"][item["code"]] = obj.pk
 
+    try:  # the region's enterprise profile (qifu/profiles/presets/NAME.yaml), when the profiles app has one
+        from qifu.profiles.presets import load as load_profile
+    except ImportError:
+        load_profile = None
+    if load_profile is not None and name:
+        load_profile(name)
     return {"regions": 1, **{kind: len(data[kind]) for kind in SPEC}}

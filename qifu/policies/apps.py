@@ -5,3 +5,14 @@ from django.utils.translation import gettext_lazy as _
 class PoliciesConfig(AppConfig):
     name = "qifu.policies"
     verbose_name = _("Policy calculator")
+
+    def ready(self):
+        from qifu.audit.trail import track
+
+        from . import models, signals
+
+        track(models.Policy)
+        track(models.PolicyClause)
+        track(models.Payout)
+        track(models.ApplicationMaterial, exclude=("file",))  # the audit trail cannot snapshot a FileField
+        signals.connect()

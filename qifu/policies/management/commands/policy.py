@@ -68,7 +68,10 @@ class Command(BaseCommand):
     def do_export(self, region, output, **_):
         from qifu.policies import services
 
-        text = services.export_yaml(region)
+        try:
+            text = services.export_yaml(region)
+        except LookupError as e:
+            raise CommandError(str(e)) from None
         if output == "-":
             self.stdout.write(text)
         else:
@@ -77,5 +80,8 @@ class Command(BaseCommand):
     def do_match(self, region, **_):
         from qifu.policies import services
 
-        summary = services.match_region(region)
+        try:
+            summary = services.match_region(region)
+        except LookupError as e:
+            raise CommandError(str(e)) from None
         self.stdout.write(f"{summary}")

@@ -1,0 +1,308 @@
+"""Forms of the appeal pages. They only parse input into what `workflow` takes; the rules are the workflow's."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from qifu.accounts import scopes
+
+from .models import OPEN_STATUSES, Category, Channel, Resolution, Scope, Status
+
+
+def _styled(form: forms.BaseForm) -> None:
+    """Bootstrap classes on every widget (kept out of the templates)."""
+    for field in form.fields.values():
+        widget = field.widget
+        if isinstance(widget, (forms.RadioSelect, forms.CheckboxSelectMultiple, forms.CheckboxInput)):
+            widget.attrs.setdefault("class", "form-check-input")
+        elif isinstance(widget, (forms.Select, forms.SelectMultiple)):
+            widget.attrs.setdefault("class", "form-select")
+        else:
+            widget.attrs.setdefault("class", "form-control")
+
+
+def _textarea(rows: int = 3) -> forms.Textarea:
+    return forms.Textarea(attrs={"rows": rows})
+
+
+CATEGORY_BLANK = [("", _("not yet classified"))] + list(Category.choices)
+
+
+# --- intake ----------------------------------------------------------------------------------------
+
+class IntakeForm(forms.Form):
+    """The part of a walk-in registration shared by all the problems raised together."""
+
+    enterprise_q = forms.CharField(label=_("Enterprise"), required=False, max_length=200)
+    enterprise_uscc = forms.CharField(required=False, max_length=32, widget=forms.HiddenInput)
+    contact_name = forms.CharField(label=_("contact person"), required=False, max_length=64)
+    contact_phone = forms.CharField(label=_("contact phone"), required=False, max_length=32)
+    channel = forms.ModelChoiceField(label=_("channel"), queryset=Channel.objects.none(), to_field_name="code",
+                                     empty_label=None)
+    category = forms.ChoiceField(label=_("class"), choices=CATEGORY_BLANK, required=False)
+    intake_key = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.fields["channel"].queryset = Channel.objects.filter(active=True)
+        self.fields["channel"].initial = "walk_in"
+        self.fields["enterprise_q"].widget.attrs.update({
+            "placeholder": _("Enterprise name or credit code"), "autocomplete": "off"})
+        self.fields["contact_phone"].widget.attrs.update({"inputmode": "tel"})
+        _styled(self)
+
+    def clean(self):
+        """Which enterprise: the picked match, a typed 18-character code, or the only enterprise this user
+        may see with exactly the typed name. Whether the code is right and visible is for the intake to say."""
+        data = super().clean()
+        picked = (data.get("enterprise_uscc") or "").strip()
+        typed = (data.get("enterprise_q") or "").strip()
+        compact = typed.replace(" ", "").replace("-", "")
+        if picked:
+            data["code"] = picked
+        elif len(compact) == 18 and any(ch.isdigit() for ch in compact):
+            data["code"] = compact
+        else:
+            same_name = list(scopes.enterprises(self.user).filter(name=typed).values_list("uscc", flat=True)[:2]) \
+                if typed else []
+            if len(same_name) == 1:
+                data["code"] = same_name[0]
+            else:
+                self.add_error("enterprise_q", _("Pick the enterprise from the matches, or type its 18-character "
+                                                 "credit code."))
+        return data
+
+
+class ProblemForm(forms.Form):
+    """One problem: one appeal. Solved on the spot: it is closed at once with the answer given."""
+
+    title = forms.CharField(label=_("Problem in a few words"), max_length=200)
+    description = forms.CharField(label=_("Details of the problem"), widget=_textarea(3))
+    on_spot = forms.BooleanField(label=_("solved on the spot"), required=False)
+    resolution = forms.ChoiceField(label=_("resolution"), choices=Resolution.choices, initial=Resolution.SOLVED,
+                                   required=False)
+    answer = forms.CharField(label=_("answer given"), required=False, widget=_textarea(2))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        _styled(self)
+
+    def has_changed(self):
+        """An added row counts as blank (and is skipped) until something of the problem is written in it."""
+        return bool(set(self.changed_data) & {"title", "description", "on_spot", "answer"})
+
+    def clean(self):
+        data = super().clean()
+        if data.get("on_spot"):
+            if not data.get("resolution"):
+                self.add_error("resolution", _("Say how it was resolved."))
+            if not (data.get("answer") or "").strip():
+                self.add_error("answer", _("Write the answer given on the spot."))
+        return data
+
+
+ProblemFormSet = forms.formset_factory(ProblemForm, extra=0, min_num=1, validate_min=True, max_num=20,
+                                       validate_max=True)
+
+
+class SubmitForm(forms.Form):
+    """An enterprise's own online appeal."""
+
+    title = forms.CharField(label=_("Problem in a few words"), max_length=200)
+    description = forms.CharField(label=_("Details of the problem"), widget=_textarea(5))
+    contact_name = forms.CharField(label=_("contact person"), required=False, max_length=64)
+    contact_phone = forms.CharField(label=_("contact phone"), required=False, max_length=32)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["contact_phone"].widget.attrs.update({"inputmode": "tel"})
+        _styled(self)
+
+
+# --- the list ---------------------------------------------------------------------------------------
+
+YES_NO = [("", _("any")), ("yes", _("yes")), ("no", _("no"))]
+STATUS_FILTERS = {
+    "open": ",".join(OPEN_STATUSES),
+    "to_dispatch": f"{Status.SUBMITTED},{Status.ACCEPTED}",
+}
+
+
+class FilterForm(forms.Form):
+    q = forms.CharField(label=_("Search"), required=False, max_length=100)
+    status = forms.ChoiceField(label=_("status"), required=False, choices=[
+        ("", _("any")), ("open", _("open")), ("to_dispatch", _("waiting for dispatch")), *Status.choices])
+    category = forms.ChoiceField(label=_("class"), required=False, choices=[("", _("any")), *Category.choices])
+    lead_department = forms.ChoiceField(label=_("lead department"), required=False)
+    section = forms.ChoiceField(label=_("section"), required=False)
+    node = forms.ChoiceField(label=_("received at (node)"), required=False)
+    overdue = forms.ChoiceField(label=_("overdue"), required=False, choices=YES_NO)
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        any_ = [("", _("any"))]
+        self.fields["lead_department"].choices = any_ + [(d.code, d.name) for d in scopes.departments(user)]
+        self.fields["section"].choices = any_ + [(s.code, s.name) for s in scopes.sections(user)]
+        self.fields["node"].choices = any_ + [(n.code, n.name) for n in scopes.nodes(user).order_by("kind", "code")]
+        self.fields["q"].widget.attrs.update({"placeholder": _("Number, title or enterprise"), "type": "search"})
+        _styled(self)
+
+    def filters(self) -> dict:
+        """Keyword arguments for `queries.filtered` (unknown values are dropped, not guessed)."""
+        if not self.is_valid():
+            return {}
+        data = self.cleaned_data
+        status = data.get("status") or None
+        return {
+            "q": (data.get("q") or "").strip() or None,
+            "status": STATUS_FILTERS.get(status, status),
+            "category": data.get("category") or None,
+            "lead_department": data.get("lead_department") or None,
+            "section": data.get("section") or None,
+            "node": data.get("node") or None,
+            "overdue": {"yes": True, "no": False}.get(data.get("overdue") or ""),
+        }
+
+
+# --- actions on one appeal ---------------------------------------------------------------------------
+
+STARS = [(str(n), str(n)) for n in range(1, 6)]
+
+
+class ActionForm(forms.Form):
+    """Base of the small forms on the detail page: `payload()` is what `workflow.perform` takes."""
+
+    def __init__(self, *args, appeal=None, user=None, **kwargs):
+        self.appeal, self.user = appeal, user
+        super().__init__(*args, **kwargs)
+        self.setup()
+        _styled(self)
+
+    def setup(self):
+        pass
+
+    def payload(self) -> dict:
+        return {k: v for k, v in self.cleaned_data.items() if v not in (None, "")}
+
+    def _departments(self):
+        return [(d.code, d.name) for d in scopes.departments(self.user).filter(region_id=self.appeal.region_id)]
+
+
+class AcceptForm(ActionForm):
+    category = forms.ChoiceField(label=_("class"), choices=Category.choices)
+
+    def setup(self):
+        self.fields["category"].initial = self.appeal.category or self.appeal.region.rule("appeal_default_category")
+
+
+class ClassifyForm(ActionForm):
+    category = forms.ChoiceField(label=_("class"), choices=Category.choices)
+    scope = forms.ChoiceField(label=_("scope"), choices=Scope.choices)
+    section = forms.ChoiceField(label=_("section"), required=False)
+
+    def setup(self):
+        self.fields["category"].initial = self.appeal.category or self.appeal.region.rule("appeal_default_category")
+        self.fields["scope"].initial = self.appeal.scope
+        self.fields["section"].choices = [("", "—")] + [
+            (s.code, s.name) for s in scopes.sections(self.user).filter(region_id=self.appeal.region_id)]
+        self.fields["section"].initial = self.appeal.section.code if self.appeal.section_id else ""
+
+
+class AssignForm(ActionForm):
+    lead_department = forms.ChoiceField(label=_("lead department"))
+    assisting_departments = forms.MultipleChoiceField(
+        label=_("assisting departments"), required=False, widget=forms.CheckboxSelectMultiple)
+
+    def setup(self):
+        departments = self._departments()
+        self.fields["lead_department"].choices = [("", "—")] + departments
+        self.fields["assisting_departments"].choices = departments
+        if self.appeal.section_id and self.appeal.section.lead_department_id:
+            self.fields["lead_department"].initial = self.appeal.section.lead_department.code
+
+    def payload(self) -> dict:
+        data = self.cleaned_data
+        return {"lead_department": data["lead_department"], "assisting_departments": data["assisting_departments"]}
+
+
+class ReassignForm(AssignForm):
+    reason = forms.CharField(label=_("reason"), widget=_textarea(2))
+
+    def setup(self):
+        super().setup()
+        self.fields["lead_department"].initial = ""
+        self.fields["assisting_departments"].initial = [d.code for d in self.appeal.assisting_departments.all()]
+
+    def payload(self) -> dict:
+        return {**super().payload(), "reason": self.cleaned_data["reason"]}
+
+
+class TextForm(ActionForm):
+    text = forms.CharField(label=_("text"), widget=_textarea(3))
+
+
+class RequestInputForm(TextForm):
+    def setup(self):
+        self.fields["text"].label = _("What do you need from the assisting departments?")
+
+
+class GiveInputForm(TextForm):
+    def setup(self):
+        self.fields["text"].label = _("Your department's input")
+
+
+class ReplyForm(ActionForm):
+    resolution = forms.ChoiceField(label=_("resolution"), choices=Resolution.choices, widget=forms.RadioSelect)
+    text = forms.CharField(label=_("reply to the enterprise"), widget=_textarea(4))
+
+    def setup(self):
+        self.fields["resolution"].initial = self.appeal.resolution or None
+        self.fields["text"].initial = self.appeal.reply
+
+
+class EmptyForm(ActionForm):
+    pass
+
+
+class ConfirmForm(ActionForm):
+    rating = forms.ChoiceField(label=_("rating"), choices=STARS, required=False, widget=forms.RadioSelect)
+    comment = forms.CharField(label=_("comment"), required=False, widget=_textarea(2))
+
+    def payload(self) -> dict:
+        return {"solved": True, **super().payload()}
+
+
+class RejectForm(ActionForm):
+    rating = forms.ChoiceField(label=_("rating"), choices=STARS, required=False, widget=forms.RadioSelect)
+    comment = forms.CharField(label=_("what is still not solved"), widget=_textarea(2))
+
+
+class ReasonForm(ActionForm):
+    reason = forms.CharField(label=_("reason"), widget=_textarea(2))
+
+
+class MergeForm(ActionForm):
+    into = forms.CharField(label=_("number of the appeal it duplicates"), max_length=32)
+    reason = forms.CharField(label=_("reason"), required=False, widget=_textarea(2))
+
+
+class SolveOnSpotForm(ActionForm):
+    resolution = forms.ChoiceField(label=_("resolution"), choices=Resolution.choices, widget=forms.RadioSelect)
+    text = forms.CharField(label=_("answer given"), widget=_textarea(3))
+
+
+ACTION_FORMS: dict[str, type[ActionForm]] = {
+    "accept": AcceptForm,
+    "classify": ClassifyForm,
+    "assign": AssignForm,
+    "reassign": ReassignForm,
+    "request_input": RequestInputForm,
+    "give_input": GiveInputForm,
+    "reply": ReplyForm,
+    "mark_handled": EmptyForm,
+    "confirm": ConfirmForm,
+    "reject_result": RejectForm,
+    "withdraw": ReasonForm,
+    "merge": MergeForm,
+    "solve_on_spot": SolveOnSpotForm,
+}

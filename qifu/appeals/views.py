@@ -1,0 +1,299 @@
+"""Appeal pages: register walk-ins, the list, one appeal with its actions, an enterprise's online submission.
+
+Thin on purpose: every queryset comes from `accounts.scopes`, input is parsed by `.forms`, and every change
+goes through `.workflow` (which decides what is allowed and what it means).
+"""
+
+import uuid
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.db.models import Q
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from qifu.accounts import scopes
+from qifu.accounts.models import Role
+
+from . import forms, queries, workflow
+from .models import Appeal, Category, Channel, Resolution, Status
+
+ONLINE_CHANNEL = "online"
+SLIP_STATUSES = (Status.ASSIGNED, Status.HANDLED, Status.CLOSED)
+COLLAPSED_ACTIONS = ("withdraw", "merge", "solve_on_spot")  # rarely used: folded away on the page
+
+ACTION_LABELS = {
+    "submit": gettext_lazy("Submitted"),
+    "accept": gettext_lazy("Accept"),
+    "classify": gettext_lazy("Classify"),
+    "assign": gettext_lazy("Assign"),
+    "reassign": gettext_lazy("Reassign"),
+    "request_input": gettext_lazy("Ask assisting departments"),
+    "give_input": gettext_lazy("Give input"),
+    "reply": gettext_lazy("Reply"),
+    "mark_handled": gettext_lazy("Mark handled"),
+    "confirm": gettext_lazy("Solved: confirm"),
+    "reject_result": gettext_lazy("Not solved"),
+    "withdraw": gettext_lazy("Withdraw"),
+    "merge": gettext_lazy("Merge as duplicate"),
+    "solve_on_spot": gettext_lazy("Solved on the spot"),
+}
+
+
+def may_register(user) -> bool:
+    return scopes.is_admin(user) or user.has_role(*workflow.INTAKE)
+
+
+def may_submit(user) -> bool:
+    return user.has_role(Role.ENTERPRISE) and user.enterprise_id is not None
+
+
+def enterprise_mode(user) -> bool:
+    """An enterprise's own people get cards for a phone, not the back office's table."""
+    return user.is_enterprise_user and not (user.roles & scopes.STAFF_ROLES)
+
+
+def _with_clock(appeals):
+    """Attach the working-day clock each row shows: days left, or overdue by (negative)."""
+    for appeal in appeals:
+        left = appeal.workdays_left()
+        appeal.clock = None if left is None else {
+            "running": appeal.clock_running, "overdue": left < 0, "days": abs(left)}
+    return appeals
+
+
+# --- register walk-ins ------------------------------------------------------------------------------
+
+class _Undo(Exception):
+    """One problem could not be registered: nothing of this intake is kept."""
+
+
+def _register(user, intake, problems) -> list[Appeal] | None:
+    data = intake.cleaned_data
+    try:
+        enterprise = queries.enterprise_for_intake(user, data["code"])
+    except (workflow.WorkflowError, PermissionDenied) as error:
+        intake.add_error("enterprise_q", str(error))
+        return None
+    key = data.get("intake_key") or ""
+    created = []
+    try:
+        with transaction.atomic():
+            for i, form in enumerate(problems.forms):
+                row = form.cleaned_data
+                if not row:  # an added row left blank
+                    continue
+                try:
+                    appeal, _new = workflow.register(
+                        actor=user, enterprise=enterprise, channel=data["channel"], title=row["title"],
+                        description=row["description"], contact_name=data["contact_name"],
+                        contact_phone=data["contact_phone"], category=data["category"] or None,
+                        idempotency_key=f"{key}-{i}" if key else "",
+                    )
+                    if row["on_spot"] and appeal.status == Status.ACCEPTED:
+                        appeal = workflow.perform(appeal.pk, "solve_on_spot", user, appeal.version,
+                                                  resolution=row["resolution"], text=row["answer"])
+                except (workflow.WorkflowError, PermissionDenied) as error:
+                    form.add_error(None, str(error))
+                    raise _Undo from error
+                created.append(appeal)
+    except _Undo:
+        return None
+    return created
+
+
+@login_required
+def appeal_new(request):
+    user = request.user
+    if not may_register(user):
+        raise PermissionDenied
+    if request.method == "POST":
+        intake = forms.IntakeForm(request.POST, user=user)
+        problems = forms.ProblemFormSet(request.POST, prefix="problem")
+        intake_ok = intake.is_valid()
+        if problems.is_valid() and intake_ok:
+            created = _register(user, intake, problems)
+            if created is not None:
+                ids = ",".join(str(a.pk) for a in created)
+                return redirect(f"{reverse('appeal_new')}?created={ids}")
+    else:
+        picked = scopes.enterprises(user).filter(uscc=request.GET.get("enterprise") or "-").first()
+        intake = forms.IntakeForm(user=user, initial={
+            "intake_key": uuid.uuid4().hex, "channel": "walk_in",
+            "enterprise_q": picked.name if picked else "", "enterprise_uscc": picked.uscc if picked else ""})
+        problems = forms.ProblemFormSet(prefix="problem")
+    created_ids = [int(x) for x in request.GET.get("created", "").split(",") if x.isdigit()]
+    created = scopes.appeals(user).filter(pk__in=created_ids).order_by("pk") if created_ids else []
+    return render(request, "appeals/new.html", {"intake": intake, "problems": problems, "created": created,
+                                                "picked_name": _picked_name(user, intake)})
+
+
+def _picked_name(user, intake) -> str:
+    code = intake["enterprise_uscc"].value()
+    if not code:
+        return ""
+    enterprise = scopes.enterprises(user).filter(uscc=code).first()
+    return enterprise.name if enterprise else ""
+
+
+@login_required
+def enterprise_matches(request):
+    """Live search for the intake form: enterprises this user may serve, by name or credit code."""
+    if not may_register(request.user):
+        raise PermissionDenied
+    q = (request.GET.get("enterprise_q") or "").strip()
+    matches = []
+    if q:
+        matches = scopes.enterprises(request.user).filter(
+            Q(name__icontains=q) | Q(uscc__startswith=q.upper())).order_by("name")[:10]
+    return render(request, "appeals/_enterprise_matches.html", {
+        "q": q, "matches": matches, "can_create": scopes.can_create_enterprise(request.user)})
+
+
+# --- the list ---------------------------------------------------------------------------------------
+
+@login_required
+def appeal_list(request):
+    user = request.user
+    form = forms.FilterForm(request.GET or None, user=user)
+    qs = queries.filtered(scopes.appeals(user), **form.filters())
+    page = Paginator(queries.with_related(qs), 25).get_page(request.GET.get("page"))
+    _with_clock(page.object_list)
+    context = {"form": form, "page": page, "enterprise_mode": enterprise_mode(user),
+               "can_register": may_register(user), "can_submit": may_submit(user)}
+    template = "appeals/_results.html" if request.headers.get("HX-Request") else "appeals/list.html"
+    return render(request, template, context)
+
+
+# --- one appeal -------------------------------------------------------------------------------------
+
+def _auto_id(action: str) -> str:
+    return f"id_{action}_%s"
+
+
+INTERNAL_ACTIONS = ("request_input", "give_input")  # what departments tell each other
+
+
+def _timeline(appeal, user) -> list[dict]:
+    internal_hidden = enterprise_mode(user)
+    departments = {d.pk: d.name for d in scopes.departments(user).filter(region_id=appeal.region_id)}
+    rows = []
+    for event in appeal.events.select_related("actor").order_by("seq"):
+        d = event.data or {}
+        details = []
+        if d.get("category") in Category.values and event.action in ("submit", "accept", "classify", "reassign"):
+            details.append(Category(d["category"]).label)
+        if "lead_department" in d:
+            details.append(_("lead: %(dept)s") % {"dept": departments.get(d["lead_department"], "?")})
+            if d.get("assisting_departments"):
+                details.append(_("assisting: %(depts)s") % {
+                    "depts": "、".join(departments.get(pk, "?") for pk in d["assisting_departments"])})
+        if d.get("resolution") in Resolution.values:
+            details.append(Resolution(d["resolution"]).label)
+        rows.append({
+            "event": event, "label": ACTION_LABELS.get(event.action, event.action),
+            "actor": (event.actor.display_name or event.actor.username) if event.actor else _("system"),
+            "from": Status(event.from_status).label if event.from_status in Status.values else "",
+            "to": Status(event.to_status).label if event.to_status in Status.values else event.to_status,
+            "details": details,
+            "text": "" if internal_hidden and event.action in INTERNAL_ACTIONS else d.get("text") or "", "comment": d.get("comment") or "",
+            "stars": d.get("rating") or 0,
+        })
+    return rows
+
+
+def _detail(request, appeal, failed: tuple[str, forms.ActionForm] | None = None, error: str = "", status=200):
+    user = request.user
+    action_forms = []
+    for action in workflow.available_actions(user, appeal):
+        form_class = forms.ACTION_FORMS.get(action.name)
+        if form_class is None:
+            continue
+        if failed and failed[0] == action.name:
+            form = failed[1]
+        else:
+            form = form_class(appeal=appeal, user=user, auto_id=_auto_id(action.name))
+        action_forms.append({"name": action.name, "label": ACTION_LABELS.get(action.name, action.label), "form": form})
+    phone = appeal.contact_phone
+    if not scopes.can_see_contact_phone(user, appeal):
+        phone = scopes.mask_phone(phone)
+    _with_clock([appeal])
+    return render(request, "appeals/detail.html", {
+        "appeal": appeal, "contact_phone": phone, "timeline": _timeline(appeal, user),
+        "action_forms": action_forms, "action_error": error, "ratings": appeal.ratings.all(),
+        "show_slip": appeal.status in SLIP_STATUSES, "enterprise_mode": enterprise_mode(user),
+        "stars": range(1, 6), "collapsed_actions": COLLAPSED_ACTIONS,
+    }, status=status)
+
+
+def _visible(user, pk):
+    return get_object_or_404(queries.with_related(scopes.appeals(user)), pk=pk)
+
+
+@login_required
+def appeal_detail(request, pk: int):
+    return _detail(request, _visible(request.user, pk))
+
+
+@login_required
+@require_POST
+def appeal_act(request, pk: int, action: str):
+    user = request.user
+    appeal = _visible(user, pk)
+    form_class = forms.ACTION_FORMS.get(action)
+    if form_class is None:
+        raise Http404
+    form = form_class(request.POST, appeal=appeal, user=user, auto_id=_auto_id(action))
+    version = request.POST.get("version", "")
+    version = int(version) if version.isdigit() else -1  # no version: treat the page as stale
+    if not form.is_valid():
+        return _detail(request, appeal, failed=(action, form), status=400)
+    try:
+        workflow.perform(appeal.pk, action, user, version, **form.payload())
+    except Appeal.DoesNotExist:
+        raise Http404 from None
+    except workflow.StaleVersion:
+        messages.warning(request, _("This appeal changed meanwhile — reloaded. Check it and try again."))
+        return redirect("appeal_detail", pk=appeal.pk)
+    except (workflow.WorkflowError, workflow.NotAllowed) as error:
+        form.add_error(None, str(error))
+        return _detail(request, _visible(user, pk), failed=(action, form), error=str(error),
+                       status=getattr(error, "status_code", 400))
+    messages.success(request, _("Done: %(action)s.") % {"action": ACTION_LABELS.get(action, action)})
+    return redirect("appeal_detail", pk=appeal.pk)
+
+
+# --- an enterprise's own online appeal ----------------------------------------------------------------
+
+@login_required
+def appeal_submit(request):
+    user = request.user
+    if not may_submit(user):
+        raise PermissionDenied
+    form = forms.SubmitForm(request.POST or None, initial={
+        "contact_name": user.display_name, "contact_phone": user.phone})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            channel = Channel.objects.filter(code=ONLINE_CHANNEL, active=True).first()
+            if channel is None:
+                raise workflow.TransitionError(_("Online appeals are not open: please call the center."))
+            appeal, _new = workflow.register(
+                actor=user, enterprise=queries.enterprise_for_intake(user, None), channel=channel,
+                title=data["title"], description=data["description"], contact_name=data["contact_name"],
+                contact_phone=data["contact_phone"],
+            )
+        except (workflow.WorkflowError, PermissionDenied) as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, _("Your appeal was submitted as %(number)s. The center will accept it and "
+                                        "tell you who handles it.") % {"number": appeal.number})
+            return redirect("appeal_detail", pk=appeal.pk)
+    return render(request, "appeals/submit.html", {"form": form})

@@ -1,0 +1,87 @@
+from django.contrib import admin
+
+from . import services
+from .models import Application, ApplicationEvent, ApplicationMaterial, Match, Payout, Policy, PolicyClause
+
+
+class ClauseInline(admin.StackedInline):
+    model = PolicyClause
+    extra = 0
+    fields = ("code", "title", "no_application", "conditions", "benefit", "apply_from", "apply_to", "review_days",
+              "materials", "contact", "sort_order")
+
+
+@admin.register(Policy)
+class PolicyAdmin(admin.ModelAdmin):
+    list_display = ("code", "title", "level", "department", "status", "effective_from", "effective_to")
+    list_filter = ("region", "level", "status")
+    search_fields = ("code", "title", "document_number")
+    inlines = [ClauseInline]
+    readonly_fields = ("published_at", "created_by")
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        services.after_policy_change(form.instance)
+
+
+@admin.register(PolicyClause)
+class PolicyClauseAdmin(admin.ModelAdmin):
+    list_display = ("code", "title", "policy", "no_application", "apply_from", "apply_to")
+    list_filter = ("no_application", "policy__region")
+    search_fields = ("code", "title")
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        services.after_clause_change(obj)
+
+
+@admin.register(Match)
+class MatchAdmin(admin.ModelAdmin):
+    list_display = ("enterprise", "clause", "status", "amount", "computed_at", "notified_at")
+    list_filter = ("status",)
+    search_fields = ("enterprise__name", "clause__code")
+    raw_id_fields = ("enterprise", "clause")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Payout)
+class PayoutAdmin(admin.ModelAdmin):
+    list_display = ("clause", "enterprise", "amount", "status", "paid_amount", "paid_on", "reference")
+    list_filter = ("status",)
+    search_fields = ("enterprise__name", "clause__code", "reference")
+    raw_id_fields = ("enterprise", "clause", "application")
+
+
+class EventInline(admin.TabularInline):
+    model = ApplicationEvent
+    extra = 0
+    can_delete = False
+    readonly_fields = ("seq", "action", "actor", "at", "from_status", "to_status", "note", "data")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class MaterialInline(admin.TabularInline):
+    model = ApplicationMaterial
+    extra = 0
+
+
+@admin.register(Application)
+class ApplicationAdmin(admin.ModelAdmin):
+    """Read-only: applications move only through their state machine (qifu.policies.applications)."""
+
+    list_display = ("pk", "clause", "enterprise", "status", "submitted_at", "review_due", "amount")
+    list_filter = ("status",)
+    search_fields = ("enterprise__name", "clause__code")
+    inlines = [MaterialInline, EventInline]
+    readonly_fields = ("clause", "enterprise", "applicant", "note", "status", "version", "submitted_at", "review_due",
+                       "decided_at", "decision_note", "amount")
+
+    def has_add_permission(self, request):
+        return False

@@ -1,0 +1,51 @@
+import sys
+
+from django.core.management.base import BaseCommand, CommandError
+
+BENCHMARKS = {"policy-match": "match synthetic enterprises against synthetic clauses (batch vs one at a time)"}
+
+
+class Command(BaseCommand):
+    help = "Benchmarks (no database needed): " + "; ".join(f"{k}: {v}" for k, v in BENCHMARKS.items())
+    requires_system_checks: list[str] = []
+
+    def add_arguments(self, parser):
+        parser.add_argument("benchmark", choices=sorted(BENCHMARKS), help="which benchmark to run")
+        parser.add_argument("--enterprises", type=int, default=1_000_000, help="synthetic enterprises (rows)")
+        parser.add_argument("--clauses", type=int, default=1_000, help="synthetic clauses")
+        parser.add_argument("--sample", type=int, default=200,
+                            help="enterprises evaluated one at a time (against all clauses) for the ratio")
+        parser.add_argument("--seed", type=int, default=1)
+        parser.add_argument("--no-missing", action="store_true", help="skip the missing-fields column")
+
+    def handle(self, *args, benchmark, **opts):
+        if benchmark == "policy-match":
+            return self.policy_match(**opts)
+        raise CommandError(f"unknown benchmark {benchmark}")  # pragma: no cover (argparse refuses it)
+
+    def policy_match(self, enterprises, clauses, sample, seed, no_missing, **_):
+        import os
+        import platform
+
+        import polars as pl
+
+        from qifu.policies import bench
+
+        if enterprises < 1 or clauses < 1 or sample < 1:
+            raise CommandError("--enterprises, --clauses and --sample must be positive")
+        out = self.stdout
+        out.write(f"qifu bench policy-match: {enterprises:,} enterprises × {clauses:,} clauses, seed {seed}")
+        out.write(f"machine: {os.cpu_count()} CPUs ({pl.thread_pool_size()} Polars threads), "
+                  f"Python {platform.python_version()}, Polars {pl.__version__}")
+        f = bench.run_policy_match(enterprises, clauses, sample, seed, missing=not no_missing,
+                                   log=lambda line: out.write(line))
+        peak = f"{f.peak_match_mib:,.0f} MiB during the match" if f.peak_match_mib else "n/a during the match"
+        start = f"{f.rss_before_mib:,.0f} MiB" if f.rss_before_mib else "n/a"
+        out.write(f"memory: {start} resident before the match, peak {peak}; process peak (ru_maxrss) "
+                  f"{f.peak_process_mib:,.0f} MiB")
+        failed = 0
+        for name, ok in f.checks.items():
+            out.write(f"{'PASS' if ok else 'FAIL'} {name}")
+            failed += not ok
+        if failed:
+            sys.exit(1)

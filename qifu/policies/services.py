@@ -1,0 +1,480 @@
+"""The policy calculator's services: the library's YAML form, explanations, matching (政策找人),
+notifications and 免申即享 payouts. Views, the API and the `qifu policy` command all call these.
+
+Matching runs the engine over all of a region's enterprises × its published clauses in force and
+replaces the region's `Match` rows in one transaction; incremental re-matching follows one enterprise
+(`rematch_enterprise`) or one clause (`rematch_clause`). Newly eligible enterprises are notified once.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from django.db import transaction
+from django.db.models import QuerySet
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from qifu.accounts.models import Role, User
+from qifu.audit import trail
+from qifu.enterprises.models import Enterprise
+from qifu.org.models import Department, Region
+from qifu.profiles import facts as profile_facts
+
+from . import wording
+from .engine import clauses as cl
+from .engine import yamlio
+from .engine.values import RuleError, as_date
+from .models import (
+    DEFAULT_REVIEW_DAYS,
+    POLICY_EXTRA,
+    Match,
+    MatchStatus,
+    Payout,
+    PayoutStatus,
+    Policy,
+    PolicyClause,
+    PolicyStatus,
+)
+
+logger = logging.getLogger("qifu.policies")
+
+
+def today() -> datetime.date:
+    return timezone.localdate()
+
+
+def _region(region_code: str) -> Region:
+    region = Region.objects.filter(code=region_code).first()
+    if region is None:
+        raise LookupError(f"no region with the code {region_code!r}")
+    return region
+
+
+def money(value) -> Decimal | None:
+    return None if value is None else Decimal(str(round(float(value), 2)))
+
+
+# --- YAML import / export -----------------------------------------------------------------------------
+
+def _clause_fields(spec: cl.ClauseSpec, policy: cl.PolicySpec, order: int) -> dict:
+    data = yamlio.clause_to_data(spec, policy)
+    return {
+        "title": spec.title, "description": spec.description, "contact": spec.contact,
+        "conditions": data.get("conditions"), "benefit": data.get("benefit", ""),
+        "no_application": spec.no_application,
+        # Dates equal to the policy's are the policy's: stored empty, so they follow the policy.
+        "effective_from": data.get("effective_from"), "effective_to": data.get("effective_to"),
+        "apply_from": spec.apply_from, "apply_to": spec.apply_to,
+        "review_days": int(spec.extra.get("review_days") or DEFAULT_REVIEW_DAYS),
+        "materials": [str(m) for m in (spec.extra.get("materials") or [])], "sort_order": order,
+    }
+
+
+def import_yaml(text: str, region_code: str, *, actor=None, allowed=None) -> dict:
+    """Create or update policies and clauses by code; all or nothing. Returns counts.
+
+    New policies come in as drafts; a policy already published stays published and is re-matched.
+    `allowed(region, department_codes)` (optional) may refuse the import before anything is written."""
+    region = _region(region_code)
+    specs = yamlio.parse_policies(text)
+    departments = {d.code: d for d in Department.objects.filter(region=region)}
+    for i, spec in enumerate(specs):
+        if spec.department and spec.department not in departments:
+            raise RuleError(f"policies[{i}]: no department with the code {spec.department!r} in {region.code}")
+        other = Policy.objects.filter(code=spec.code).exclude(region=region).first()
+        if other is not None:
+            raise RuleError(f"policies[{i}]: the code {spec.code} is used by a policy of region {other.region.code}")
+        if spec.extra.get("url") and not str(spec.extra["url"]).startswith(("http://", "https://")):
+            raise RuleError(f"policies[{i}]: url must start with http:// or https://")
+        for j, clause in enumerate(spec.clauses):
+            taken = PolicyClause.objects.filter(code=clause.code).exclude(policy__code=spec.code).first()
+            if taken is not None:
+                raise RuleError(f"policies[{i}].clauses[{j}]: the clause code {clause.code} belongs to policy "
+                                f"{taken.policy.code}")
+    if allowed is not None and not allowed(region, {s.department for s in specs if s.department}):
+        raise PermissionError(_("You may not import these policies."))
+    counts = {"policies": 0, "clauses": 0, "created": 0, "updated": 0}
+    touched: list[Policy] = []
+    with transaction.atomic():
+        for spec in specs:
+            values = {
+                "region": region, "title": spec.title, "level": spec.level,
+                "department": departments.get(spec.department), "source": spec.source,
+                "effective_from": spec.effective_from, "effective_to": spec.effective_to,
+                **{k: str(spec.extra.get(k) or "") for k in POLICY_EXTRA},
+            }
+            policy = Policy.objects.filter(code=spec.code).first()
+            if policy is None:
+                policy = Policy.objects.create(code=spec.code, created_by=_user(actor), **values)
+                counts["created"] += 1
+            else:
+                for key, value in values.items():
+                    setattr(policy, key, value)
+                policy.save()
+                counts["updated"] += 1
+            keep = []
+            for order, clause_spec in enumerate(spec.clauses):
+                fields = _clause_fields(clause_spec, spec, order)
+                PolicyClause.objects.update_or_create(policy=policy, code=clause_spec.code, defaults=fields)
+                keep.append(clause_spec.code)
+            gone = policy.clauses.exclude(code__in=keep)
+            for clause in gone:
+                if clause.payouts.exists() or clause.applications.exists():
+                    raise RuleError(f"{policy.code}: the clause {clause.code} has payouts or applications; "
+                                    "keep it in the file")
+            gone.delete()
+            counts["policies"] += 1
+            counts["clauses"] += len(spec.clauses)
+            touched.append(policy)
+        for policy in touched:
+            if policy.is_published:
+                rematch_policy(policy)
+    return counts
+
+
+def export_yaml(region_code: str) -> str:
+    region = _region(region_code)
+    policies = Policy.objects.filter(region=region).select_related("department").prefetch_related("clauses")
+    return yamlio.dump_policies([p.spec() for p in policies.order_by("code")])
+
+
+def _user(actor):
+    return actor if getattr(actor, "pk", None) else None
+
+
+# --- the library ----------------------------------------------------------------------------------
+
+@transaction.atomic
+def publish(policy: Policy, actor=None) -> MatchSummary:
+    """Publish a policy: from now on enterprises see it and its clauses are matched."""
+    for clause in policy.clauses.all():
+        clause.spec()  # a clause the engine cannot read is never published
+    policy.status = PolicyStatus.PUBLISHED
+    policy.published_at = policy.published_at or timezone.now()
+    policy.save()
+    return rematch_policy(policy)
+
+
+@transaction.atomic
+def retire(policy: Policy, actor=None) -> None:
+    policy.status = PolicyStatus.RETIRED
+    policy.save()
+    Match.objects.filter(clause__policy=policy).delete()
+
+
+def after_clause_change(clause: PolicyClause) -> None:
+    """Called whenever a clause is saved through the UI, the API or the admin."""
+    rematch_clause(clause)
+
+
+def after_policy_change(policy: Policy) -> None:
+    rematch_policy(policy)
+
+
+# --- explanations ---------------------------------------------------------------------------------
+
+def explain(uscc: str, clause_code: str, date=None) -> list[str]:
+    """Each condition of the clause with the enterprise's value and its result (`qifu policy explain`)."""
+    enterprise = Enterprise.objects.filter(uscc=(uscc or "").strip().upper()).first()
+    if enterprise is None:
+        raise LookupError(f"no enterprise with the credit code {uscc}")
+    clause = PolicyClause.objects.select_related("policy").filter(code=clause_code).first()
+    if clause is None:
+        raise LookupError(f"no clause with the code {clause_code}")
+    on = as_date(date) if date else today()
+    facts = profile_facts.enterprise_facts(enterprise, on=on)
+    return [f"{enterprise.name} ({enterprise.uscc}) on {on}", *cl.explain(clause.spec(), facts, on)]
+
+
+def explain_for(clause: PolicyClause, enterprise: Enterprise, on=None) -> wording.Explained:
+    on = on or today()
+    return wording.explain(clause.spec(), profile_facts.enterprise_facts(enterprise, on=on), on, enterprise.region)
+
+
+# --- matching (政策找人) ------------------------------------------------------------------------------
+
+@dataclass
+class MatchSummary:
+    region: str
+    enterprises: int
+    clauses: int
+    eligible: int
+    unknown: int
+    notified: int
+
+    def __str__(self):
+        return (f"{self.region}: {self.enterprises} enterprises × {self.clauses} clauses → {self.eligible} eligible, "
+                f"{self.unknown} may qualify (data missing), {self.notified} enterprises notified")
+
+
+def clauses_in_force(region: Region, on: datetime.date, only: QuerySet | None = None) -> list[tuple[PolicyClause, cl.ClauseSpec]]:
+    qs = only if only is not None else PolicyClause.objects.all()
+    qs = qs.filter(policy__region=region, policy__status=PolicyStatus.PUBLISHED).select_related(
+        "policy", "policy__department")
+    pairs = []
+    for clause in qs:
+        spec = clause.spec()
+        if spec.in_force(on):
+            pairs.append((clause, spec))
+    return pairs
+
+
+def _outcome_rows(pairs, enterprises: QuerySet, on) -> list[Match]:
+    """Evaluate every enterprise × clause; one unsaved Match per eligible or unknown pair."""
+    if not pairs:
+        return []
+    specs = [spec for _, spec in pairs]
+    by_code = {spec.code: clause for clause, spec in pairs}
+    fields = set().union(*(s.fields() for s in specs))
+    now = timezone.now()
+    try:
+        from .engine import batch
+    except ImportError:  # the vectorized engine is optional; the scalar engine gives the same answers
+        batch = None
+    rows: list[Match] = []
+    if batch is not None:
+        frame = profile_facts.facts_frame(enterprises, fields=fields, on=on)
+        if frame.height == 0:
+            return []
+        result = batch.match_frame(specs, frame, on, id_column="id")
+        for item in result.iter_rows(named=True):
+            rows.append(Match(enterprise_id=item["id"], clause=by_code[item["clause"]], status=item["status"],
+                              amount=money(item["amount"]), missing=list(item.get("missing") or []),
+                              computed_at=now))
+        return rows
+    for enterprise in enterprises.select_related("region", "jurisdiction").prefetch_related("tags"):
+        facts = profile_facts.enterprise_facts(enterprise, on=on)
+        for clause, spec in pairs:
+            row = _row(enterprise.pk, clause, cl.evaluate(spec, facts, on), now)
+            if row is not None:
+                rows.append(row)
+    return rows
+
+
+def _row(enterprise_id: int, clause: PolicyClause, outcome: cl.Outcome, now) -> Match | None:
+    if outcome.eligible is False:
+        return None
+    status = MatchStatus.ELIGIBLE if outcome.eligible is True else MatchStatus.UNKNOWN
+    return Match(enterprise_id=enterprise_id, clause=clause, status=status, amount=money(outcome.amount),
+                 missing=list(outcome.missing), computed_at=now)
+
+
+def _replace(existing: QuerySet, rows: list[Match], on) -> int:
+    """Replace `existing` by `rows`, keeping who was already notified; notify the newly eligible.
+    Returns the number of enterprises notified."""
+    previous = {(m["enterprise_id"], m["clause_id"]): m["notified_at"]
+                for m in existing.values("enterprise_id", "clause_id", "notified_at")}
+    existing.delete()
+    for row in rows:
+        row.notified_at = previous.get((row.enterprise_id, row.clause.pk))
+    fresh = [r for r in rows if r.status == MatchStatus.ELIGIBLE and r.notified_at is None]
+    notified = _notify_eligible(fresh, on)
+    Match.objects.bulk_create(rows, batch_size=1000)
+    return notified
+
+
+def _enterprise_users(enterprise_ids) -> dict[int, list]:
+    users: dict[int, list] = {}
+    for user in User.objects.filter(enterprise_id__in=set(enterprise_ids), is_active=True,
+                                    role_grants__role=Role.ENTERPRISE).distinct():
+        users.setdefault(user.enterprise_id, []).append(user)
+    return users
+
+
+def _notify_eligible(rows: list[Match], on) -> int:
+    """One notification per enterprise listing the clauses it newly qualifies for, with the reasons.
+    Rows of enterprises nobody can be told about stay un-notified (they will be told once someone can)."""
+    if not rows:
+        return 0
+    from qifu.notify import notify
+
+    users = _enterprise_users(r.enterprise_id for r in rows)
+    by_enterprise: dict[int, list[Match]] = {}
+    for row in rows:
+        if row.enterprise_id in users:
+            by_enterprise.setdefault(row.enterprise_id, []).append(row)
+    if not by_enterprise:
+        return 0
+    now = timezone.now()
+    enterprises = Enterprise.objects.in_bulk(list(by_enterprise))
+    url = reverse("my_policies")
+    for enterprise_id, matched in by_enterprise.items():
+        enterprise = enterprises[enterprise_id]
+        facts = profile_facts.enterprise_facts(enterprise, on=on)
+        lines = []
+        for row in matched:
+            explained = wording.explain(row.clause.spec(), facts, on, enterprise.region)
+            amount = _("estimated %(amount)s yuan") % {"amount": f"{row.amount:,.2f}"} if row.amount else ""
+            reason = "；".join(explained.reasons)
+            lines.append(f"· {row.clause.title}（{row.clause.policy.title}）{' ' + amount if amount else ''}"
+                         + (f"\n  {_('Why')}: {reason}" if reason else ""))
+            row.notified_at = now
+        if len(matched) == 1:
+            subject = _("You qualify for a policy: %(title)s") % {"title": matched[0].clause.title}
+        else:
+            subject = _("You qualify for %(n)s policies") % {"n": len(matched)}
+        notify(users[enterprise_id], "policy.eligible", subject, "\n".join(lines), url=url)
+    return len(by_enterprise)
+
+
+def match_region(region_code: str, on=None) -> MatchSummary:
+    """Match all of the region's enterprises against all its published clauses in force; replace its matches."""
+    region = _region(region_code)
+    on = as_date(on) if on else today()
+    pairs = clauses_in_force(region, on)
+    enterprises = Enterprise.objects.filter(region=region)
+    with transaction.atomic():
+        rows = _outcome_rows(pairs, enterprises, on)
+        notified = _replace(Match.objects.filter(enterprise__region=region), rows, on)
+        summary = MatchSummary(region.code, enterprises.count(), len(pairs),
+                               sum(r.status == MatchStatus.ELIGIBLE for r in rows),
+                               sum(r.status == MatchStatus.UNKNOWN for r in rows), notified)
+        trail.record("match", region, after={"eligible": summary.eligible, "unknown": summary.unknown,
+                                             "clauses": summary.clauses}, note=str(summary))
+    return summary
+
+
+def rematch_clause(clause: PolicyClause, on=None) -> MatchSummary:
+    """Re-match one clause against all of its region's enterprises (after it changed or was published)."""
+    on = as_date(on) if on else today()
+    region = clause.policy.region
+    pairs = clauses_in_force(region, on, only=PolicyClause.objects.filter(pk=clause.pk))
+    enterprises = Enterprise.objects.filter(region=region)
+    with transaction.atomic():
+        rows = _outcome_rows(pairs, enterprises, on)
+        notified = _replace(Match.objects.filter(clause=clause), rows, on)
+    return MatchSummary(region.code, enterprises.count(), len(pairs),
+                        sum(r.status == MatchStatus.ELIGIBLE for r in rows),
+                        sum(r.status == MatchStatus.UNKNOWN for r in rows), notified)
+
+
+def rematch_policy(policy: Policy, on=None) -> MatchSummary:
+    on = as_date(on) if on else today()
+    region = policy.region
+    pairs = clauses_in_force(region, on, only=PolicyClause.objects.filter(policy=policy))
+    enterprises = Enterprise.objects.filter(region=region)
+    with transaction.atomic():
+        rows = _outcome_rows(pairs, enterprises, on)
+        notified = _replace(Match.objects.filter(clause__policy=policy), rows, on)
+    return MatchSummary(region.code, enterprises.count(), len(pairs),
+                        sum(r.status == MatchStatus.ELIGIBLE for r in rows),
+                        sum(r.status == MatchStatus.UNKNOWN for r in rows), notified)
+
+
+def rematch_enterprise(enterprise: Enterprise, on=None) -> list[Match]:
+    """Re-match one enterprise against its region's clauses in force (scalar engine), after its data changed."""
+    on = as_date(on) if on else today()
+    pairs = clauses_in_force(enterprise.region, on)
+    with transaction.atomic():
+        existing = Match.objects.filter(enterprise=enterprise)
+        if not pairs:
+            existing.delete()
+            return []
+        facts = profile_facts.enterprise_facts(enterprise, on=on)
+        now = timezone.now()
+        rows = [r for r in (_row(enterprise.pk, clause, cl.evaluate(spec, facts, on), now) for clause, spec in pairs)
+                if r is not None]
+        _replace(existing, rows, on)
+    return rows
+
+
+def rematch_enterprises(enterprise_ids, on=None) -> int:
+    """Re-match many enterprises at once (after a profile import changed their data); vectorized.
+    Returns the number of enterprises notified."""
+    on = as_date(on) if on else today()
+    ids = sorted({int(i) for i in enterprise_ids})
+    notified = 0
+    for region in Region.objects.filter(enterprises__pk__in=ids).distinct():
+        enterprises = Enterprise.objects.filter(region=region, pk__in=ids)
+        with transaction.atomic():
+            rows = _outcome_rows(clauses_in_force(region, on), enterprises, on)
+            notified += _replace(Match.objects.filter(enterprise__in=enterprises), rows, on)
+    return notified
+
+
+# --- 免申即享: confirm from data, then pay ----------------------------------------------------------------
+
+class PayoutError(ValueError):
+    pass
+
+
+def confirmable(clause: PolicyClause) -> QuerySet[Match]:
+    """Eligible enterprises of a no-application clause that have no payout yet: the list to confirm."""
+    return (Match.objects.filter(clause=clause, status=MatchStatus.ELIGIBLE)
+            .exclude(enterprise__policy_payouts__clause=clause)
+            .select_related("enterprise", "enterprise__jurisdiction").order_by("-amount", "enterprise__name"))
+
+
+@transaction.atomic
+def confirm_payouts(clause: PolicyClause, enterprise_ids, actor) -> list[Payout]:
+    """The issuing department confirms some or all of the list: payouts approved without an application."""
+    if not clause.no_application:
+        raise PayoutError(_("This clause is granted by application, not from data."))
+    if not clause.policy.is_published:
+        raise PayoutError(_("Publish the policy first."))
+    ids = {int(i) for i in enterprise_ids}
+    if not ids:
+        raise PayoutError(_("Choose at least one enterprise."))
+    matches = {m.enterprise_id: m for m in confirmable(clause).filter(enterprise_id__in=ids)}
+    unknown = ids - set(matches)
+    if unknown:
+        raise PayoutError(_("%(n)s of the chosen enterprises are not (or no longer) on the list.") % {"n": len(unknown)})
+    now = timezone.now()
+    payouts = []
+    for enterprise_id, match in matches.items():
+        if match.amount is None:
+            raise PayoutError(_("The amount for %(name)s is not known yet.") % {"name": match.enterprise.name})
+        payouts.append(Payout.objects.create(clause=clause, enterprise_id=enterprise_id, amount=match.amount,
+                                             status=PayoutStatus.APPROVED, approved_by=_user(actor), approved_at=now))
+    users = _enterprise_users(matches)
+    from qifu.notify import notify
+
+    for payout in payouts:
+        if payout.enterprise_id in users:
+            notify(users[payout.enterprise_id], "policy.payout_approved",
+                   _("Granted without application: %(title)s") % {"title": clause.title},
+                   _("%(amount)s yuan under %(policy)s, confirmed from your data. No application is needed.") % {
+                       "amount": f"{payout.amount:,.2f}", "policy": clause.policy.title},
+                   url=reverse("my_policies"))
+    return payouts
+
+
+@transaction.atomic
+def record_payment(payout: Payout, actor, *, paid_amount, paid_on, reference: str = "") -> Payout:
+    payout = Payout.objects.select_for_update().get(pk=payout.pk)
+    if payout.status != PayoutStatus.APPROVED:
+        raise PayoutError(_("This payout is already paid."))
+    try:
+        amount = Decimal(str(paid_amount).replace(",", "").strip())
+    except (InvalidOperation, ValueError):
+        raise PayoutError(_("Give the amount paid.")) from None
+    if amount <= 0:
+        raise PayoutError(_("The amount paid must be more than zero."))
+    if amount > payout.amount:
+        raise PayoutError(_("The amount paid is more than the approved amount."))
+    paid_on = as_date(paid_on) if paid_on else None
+    if paid_on is None:
+        raise PayoutError(_("Give the date of payment."))
+    if paid_on > today():
+        raise PayoutError(_("The date of payment cannot be in the future."))
+    payout.status, payout.paid_amount, payout.paid_on = PayoutStatus.PAID, amount, paid_on
+    payout.reference, payout.paid_by = (reference or "").strip(), _user(actor)
+    payout.save()
+    if payout.application_id:
+        from . import applications
+
+        applications.mark_paid(payout.application, actor, payout)
+    users = _enterprise_users([payout.enterprise_id])
+    if payout.enterprise_id in users:
+        from qifu.notify import notify
+
+        notify(users[payout.enterprise_id], "policy.paid",
+               _("Paid: %(title)s") % {"title": payout.clause.title},
+               _("%(amount)s yuan paid on %(date)s.") % {"amount": f"{amount:,.2f}", "date": paid_on.isoformat()},
+               url=reverse("my_policies"))
+    return payout

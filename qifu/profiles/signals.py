@@ -1,0 +1,27 @@
+"""A single indicator value saved on its own (the admin) re-applies the tag rules of its enterprise after
+the commit. Imports and pushes write in bulk and apply the rules themselves; deletions are left to the
+periodic job (tasks.py), so cascades (an enterprise or indicator deleted) stay cheap."""
+
+from django.db import transaction
+from django.db.models.signals import post_save
+
+
+def _reapply(sender, instance, raw=False, **kwargs):
+    if raw:
+        return
+    enterprise_id = instance.enterprise_id
+
+    def apply() -> None:
+        from qifu.enterprises.models import Enterprise
+
+        from .services import apply_tag_rules
+
+        apply_tag_rules(Enterprise.objects.filter(pk=enterprise_id))
+
+    transaction.on_commit(apply)
+
+
+def connect() -> None:
+    from .models import IndicatorValue
+
+    post_save.connect(_reapply, sender=IndicatorValue, dispatch_uid="qifu-profiles-reapply")

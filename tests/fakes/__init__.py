@@ -1,0 +1,1 @@
+"""Local stand-ins for services the tests cannot reach, speaking (and checking) their real protocols."""
