@@ -269,3 +269,17 @@ def test_openapi_documents_the_appeal_endpoints(client):
 def test_received_at_cannot_be_in_the_future(api, world):
     future = (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=2)).isoformat()
     assert api.file(received_at=future).status_code == 400
+
+
+def test_notifications_go_out_with_the_transition(api, world):
+    from qifu.notify.models import Notification
+
+    aid = api.file(category="single").json()["id"]
+    api.act(aid, "assign", Role.DISPATCHER, lead_department="w-fgj")
+    handler_note = Notification.objects.filter(recipient=world.users[Role.HANDLER]).latest("id")
+    assert handler_note.event == "appeal.assign" and Appeal.objects.get(pk=aid).number in handler_note.subject
+    api.act(aid, "reply", Role.HANDLER, resolution="solved", text="已办理")
+    api.act(aid, "mark_handled", Role.HANDLER)
+    assert Notification.objects.filter(recipient=world.users[Role.ENTERPRISE], event="appeal.mark_handled").exists()
+    # the other enterprise hears nothing about it
+    assert not Notification.objects.filter(recipient=world.west_user).exists()
