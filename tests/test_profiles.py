@@ -483,6 +483,15 @@ def test_the_enterprise_page_shows_the_profile_card(client, world):
     assert 'data-testid="manual-tags"' not in html  # an enterprise does not tag itself
 
 
+def test_a_region_without_a_profile_shows_no_card_to_its_enterprises(client):
+    bare = World("b")
+    client.force_login(bare.users[Role.ENTERPRISE])
+    html = client.get(f"/enterprises/{bare.ent_east.pk}/").content.decode()
+    assert 'data-testid="profile-card"' not in html
+    client.force_login(bare.users[Role.HANDLER])  # who may still set manual tags there
+    assert 'data-testid="profile-empty"' in client.get(f"/enterprises/{bare.ent_east.pk}/").content.decode()
+
+
 def test_the_tag_library_lists_tags_with_counts_and_rules(client, world):
     put(world, world.ent_west, revenue=30_000_000)
     client.force_login(world.users[Role.FRONT_DESK])

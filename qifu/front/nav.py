@@ -19,6 +19,7 @@ NAV = [
                                           Role.CHIEF_SPECIALIST}),
     (_("Policies"), "policy_list", None),
     (_("My policies"), "my_policies", {Role.ENTERPRISE}),
+    (_("Tag library"), "tag_list", set(scopes.STAFF_ROLES)),
     (_("Organization"), "org_directory", None),
     (_("Inbox"), "inbox", None),
 ]

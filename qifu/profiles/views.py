@@ -176,6 +176,8 @@ def value_import(request):
     form = ValueImportForm(request.POST or None, request.FILES or None,
                            initial={"source": services.own_source(user) or ""})
     report = None
+    if request.method == "POST" and region is None:
+        form.add_error(None, _("Your account belongs to no region: ask an administrator to set one."))
     if request.method == "POST" and form.is_valid() and region is not None:
         upload = form.cleaned_data["file"]
         try:
