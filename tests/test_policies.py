@@ -340,7 +340,7 @@ def test_no_application_clause_confirm_then_pay(world, library, client):
     assert (payout.status, payout.paid_amount, payout.reference) == ("paid", Decimal("200000.00"), "GK-1")
     with pytest.raises(services.PayoutError):
         services.record_payment(payout, handler, paid_amount="1", paid_on=services.today())
-    with pytest.raises(services.PayoutError, match="application"):
+    with pytest.raises(services.PayoutError, match="不能免申即享"):
         services.confirm_payouts(library["W-RD-2"], [world.ent_east.pk], handler)
 
     client.force_login(world.users[Role.ENTERPRISE])
@@ -376,7 +376,7 @@ def test_applications_are_refused_outside_the_window_or_without_materials(world,
     user = world.users[Role.ENTERPRISE]
     clause.apply_from, clause.apply_to = datetime.date(2020, 1, 1), datetime.date(2020, 12, 31)
     clause.save()
-    with pytest.raises(applications.ApplicationError, match="closed on 2020-12-31"):
+    with pytest.raises(applications.ApplicationError, match="2020-12-31 截止"):
         applications.submit(clause, world.ent_east, user, _files(clause))
     clause.apply_from, clause.apply_to = datetime.date(2099, 1, 1), None
     clause.save()
@@ -400,7 +400,7 @@ def test_an_application_moves_through_its_state_machine_as_events(world, library
     assert application.review_due == workdays.deadline(submitted_at, 3, tz="Asia/Shanghai")
     assert application.review_due == datetime.datetime(2026, 1, 8, 23, 59, 59, tzinfo=TZ)
     assert [m.name for m in application.materials.all()] == ["申报书", "审计报告"]
-    with pytest.raises(applications.ApplicationError, match="already applied"):
+    with pytest.raises(applications.ApplicationError, match="已申报过该条款"):
         applications.submit(clause, world.ent_east, user, _files(clause))
 
     assert application.workdays_left(datetime.datetime(2026, 1, 12, 12, 0, tzinfo=TZ)) == -1.5  # overdue
@@ -443,6 +443,35 @@ def test_a_rejected_application_can_be_made_again(world, library):
     applications.perform(application, "reject", handler, note="材料不全")
     assert Notification.objects.filter(recipient=user, event="policy.application_rejected").exists()
     assert applications.submit(clause, world.ent_east, user, _files(clause)).status == "submitted"
+
+
+def test_an_enterprise_applies_in_the_pages_and_the_department_decides(world, library, client):
+    clause = library["W-RD-2"]
+    client.force_login(world.users[Role.ENTERPRISE])
+    detail = client.get(f"/policies/{clause.policy_id}/").content.decode()
+    assert 'data-testid="my-status" data-status="eligible"' in detail and 'data-testid="apply"' in detail
+    response = client.post(f"/policies/clauses/{clause.pk}/apply/", {
+        "note": "请审核", "material_0": SimpleUploadedFile("a.pdf", b"a"), "material_1": SimpleUploadedFile("b.pdf", b"b")})
+    application = Application.objects.get()
+    assert response.status_code == 302 and response["Location"] == f"/policies/applications/{application.pk}/"
+    material = application.materials.first()
+    assert client.get(f"/policies/applications/{application.pk}/materials/{material.pk}/").status_code == 200
+    client.force_login(world.west_user)
+    assert client.get(f"/policies/applications/{application.pk}/").status_code == 404
+    assert client.get(f"/policies/applications/{application.pk}/materials/{material.pk}/").status_code == 404
+
+    client.force_login(world.users[Role.HANDLER])
+    page = client.get(f"/policies/applications/{application.pk}/").content.decode()
+    assert 'data-testid="do-start_review"' in page and 'data-testid="review-left"' in page
+    client.post(f"/policies/applications/{application.pk}/actions/start_review/", {"version": 1})
+    client.post(f"/policies/applications/{application.pk}/actions/approve/",
+                {"version": 2, "approve-amount": "40000", "approve-note": "同意"})
+    application.refresh_from_db()
+    assert (application.status, application.amount, application.decision_note) == ("approved", Decimal("40000.00"),
+                                                                                     "同意")
+    assert Payout.objects.get(application=application).amount == Decimal("40000.00")
+    client.force_login(world.users[Role.FRONT_DESK])
+    assert client.get(f"/policies/applications/{application.pk}/").status_code == 404
 
 
 # --- performance ------------------------------------------------------------------------------------
@@ -609,7 +638,7 @@ def test_the_api_is_scoped_like_the_pages(world, library, client):
     assert application["status"] == "submitted" and application["materials"] == ["申报书", "审计报告"]
     again = _post(client, f"/api/v1/clauses/{clause.pk}/applications", east,
                   {"material_0": SimpleUploadedFile("a.pdf", b"a"), "material_1": SimpleUploadedFile("b.pdf", b"b")})
-    assert again.status_code == 400 and "already applied" in again.json()["detail"]
+    assert again.status_code == 400 and "已申报过该条款" in again.json()["detail"]
     assert _post(client, f"/api/v1/clauses/{clause.pk}/applications", staff, {}).status_code == 403
     assert _get(client, f"/api/v1/applications/{application['id']}", west).status_code == 404
     assert _get(client, "/api/v1/applications", west).json()["count"] == 0
@@ -633,6 +662,15 @@ def test_the_api_is_scoped_like_the_pages(world, library, client):
     assert paid.status_code == 200 and paid.json()["status"] == "paid"
     assert _post(client, f"/api/v1/payouts/{payout_id}/pay", west,
                  {"paid_amount": "1", "paid_on": "2026-01-01"}, content_type="application/json").status_code == 404
+
+
+def test_the_openapi_schema_lists_the_policy_endpoints(world, client):
+    client.force_login(world.users[Role.ADMIN])
+    paths = client.get("/api/v1/openapi.json").json()["paths"]
+    for path in ("/api/v1/policies", "/api/v1/policies/{policy_id}", "/api/v1/policies/import",
+                 "/api/v1/enterprises/{enterprise_id}/matches", "/api/v1/clauses/{clause_id}/applications",
+                 "/api/v1/payouts"):
+        assert path in paths, path
 
 
 def test_the_api_imports_yaml_for_staff_only(world, client):

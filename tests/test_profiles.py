@@ -556,3 +556,34 @@ def test_demo_profiles_give_most_enterprises_values_and_load_idempotently(world)
     assert AuditEntry.objects.count() == audit
     assert IndicatorValue.objects.filter(value_number__isnull=False).exclude(
         value_number=Decimal(0)).exists()
+
+
+@pytest.mark.django_db
+def test_new_profile_data_rematches_the_enterprise_for_policies():
+    """A departmental push that makes an enterprise eligible shows up in its matches at once."""
+    from qifu.policies.models import Match
+    from qifu.policies import services as policy_services
+    from qifu.profiles import services as profile_services
+    from qifu.profiles.models import Indicator
+
+    from .world import World
+
+    world = World("pm")
+    Indicator.objects.create(region=world.region, code="employees", name="参保人数", datatype="number")
+    policy_services.import_yaml(
+        "policies:\n  - code: PM-1\n    title: 稳岗补助\n    level: district\n    clauses:\n"
+        "      - code: PM-1-1\n        title: 稳岗\n        no_application: true\n"
+        "        conditions: {field: employees, op: '>=', value: 50}\n        benefit: 'employees * 100'\n",
+        world.region.code)
+    from qifu.policies.models import Policy
+
+    for policy in Policy.objects.filter(region=world.region):
+        policy_services.publish(policy)
+    before = Match.objects.filter(enterprise=world.ent_east, clause__code="PM-1-1").first()
+    assert before is None or before.status == "unknown"
+    indicator = Indicator.objects.get(region=world.region, code="employees")
+    profile_services.write_values([profile_services.NewValue(
+        enterprise_id=world.ent_east.pk, indicator=indicator, value=80, as_of=datetime.date(2026, 6, 30),
+        source="pm-rsj")])
+    match = Match.objects.get(enterprise=world.ent_east, clause__code="PM-1-1")
+    assert match.status == "eligible" and float(match.amount) == 8000

@@ -38,7 +38,10 @@ def snapshot(obj, exclude: set[str] | None = None) -> dict:
     for field in obj._meta.concrete_fields:
         if field.name in exclude or getattr(field, "auto_now", False):
             continue  # excluded, or a timestamp that changes on every save
-        data[field.attname] = _jsonable(getattr(obj, field.attname))
+        value = getattr(obj, field.attname)
+        if isinstance(field, models.FileField):
+            value = value.name if value else ""  # the stored file's path, not the file
+        data[field.attname] = _jsonable(value)
     return data
 
 

@@ -14,5 +14,5 @@ class PoliciesConfig(AppConfig):
         track(models.Policy)
         track(models.PolicyClause)
         track(models.Payout)
-        track(models.ApplicationMaterial, exclude=("file",))  # the audit trail cannot snapshot a FileField
+        track(models.ApplicationMaterial)
         signals.connect()

@@ -1,30 +1,56 @@
-"""Re-match an enterprise when its registry data (industry, size, tags, …) changes."""
+"""Re-match an enterprise when its registry data (industry, size, tags, …) changes.
 
+Matching must never stop the registry from saving an enterprise: a clause that cannot be evaluated is
+logged, and the next `qifu policy match` run catches up."""
+
+import logging
+
+from django.core.exceptions import ValidationError
 from django.db.models.signals import m2m_changed, post_save
 
 from qifu.enterprises.models import Enterprise
 
+from .engine.values import RuleError
+
+logger = logging.getLogger("qifu.policies")
+
+
+def _rematch(enterprise) -> None:
+    from .services import rematch_enterprise
+
+    try:
+        rematch_enterprise(enterprise)
+    except (RuleError, ValidationError):
+        logger.exception("could not re-match enterprise %s", enterprise.pk)
+
 
 def _enterprise_saved(sender, instance, raw=False, **kwargs):
-    if raw:
-        return
-    from .services import rematch_enterprise
-
-    rematch_enterprise(instance)
+    if not raw:
+        _rematch(instance)
 
 
-def _tags_changed(sender, instance, action, reverse, **kwargs):
+def _tags_changed(sender, instance, action, reverse, pk_set=None, **kwargs):
     if action not in ("post_add", "post_remove", "post_clear"):
         return
-    from .services import rematch_enterprise
-
-    if reverse:  # tag.enterprises.add(…): every enterprise of the tag may have changed
-        for enterprise in instance.enterprises.all():
-            rematch_enterprise(enterprise)
+    if reverse:  # tag.enterprises.add(…): the enterprises named
+        for enterprise in Enterprise.objects.filter(pk__in=pk_set or []):
+            _rematch(enterprise)
     else:
-        rematch_enterprise(instance)
+        _rematch(instance)
+
+
+def _facts_changed(sender, enterprise_ids, **kwargs):
+    from .services import rematch_enterprises
+
+    try:
+        rematch_enterprises(enterprise_ids)
+    except (RuleError, ValidationError):
+        logger.exception("could not re-match %d enterprises", len(enterprise_ids))
 
 
 def connect() -> None:
+    from qifu.profiles.signals import facts_changed
+
+    facts_changed.connect(_facts_changed, dispatch_uid="qifu-policies-facts-changed")
     post_save.connect(_enterprise_saved, sender=Enterprise, dispatch_uid="qifu-policies-enterprise-saved")
     m2m_changed.connect(_tags_changed, sender=Enterprise.tags.through, dispatch_uid="qifu-policies-tags-changed")

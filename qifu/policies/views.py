@@ -66,8 +66,9 @@ def policy_list(request):
     qs = access.policies(user).annotate(n_clauses=Count("clauses"))
     q = (request.GET.get("q") or "").strip()
     if q:
-        qs = qs.filter(Q(title__icontains=q) | Q(code__icontains=q) | Q(document_number__icontains=q)
-                       | Q(clauses__title__icontains=q)).distinct()
+        found = Policy.objects.filter(Q(title__icontains=q) | Q(code__icontains=q) | Q(document_number__icontains=q)
+                                      | Q(clauses__title__icontains=q))
+        qs = qs.filter(pk__in=found.values("pk"))
     level = request.GET.get("level") or ""
     if level:
         qs = qs.filter(level=level)

@@ -22,6 +22,7 @@ from qifu.enterprises.models import Enterprise, Tag
 
 from . import facts as facts_module
 from .models import Dimension, Indicator, IndicatorValue, TagRule, stored_value, typed_value
+from .signals import facts_changed
 from .values import display
 
 log = logging.getLogger(__name__)
@@ -146,7 +147,10 @@ def write_values(items: Iterable[NewValue], *, user=None, note: str = "", apply_
         result.created, result.updated = len(new_rows), len(changed)
         result.enterprise_ids = {r.enterprise_id for r in new_rows} | {r.enterprise_id for r in changed}
         if apply_rules and result.enterprise_ids:
-            result.tags = apply_tag_rules(Enterprise.objects.filter(pk__in=sorted(result.enterprise_ids)))
+            result.tags = apply_tag_rules(Enterprise.objects.filter(pk__in=sorted(result.enterprise_ids)),
+                                          announce=False)
+        if result.enterprise_ids:
+            facts_changed.send(sender=IndicatorValue, enterprise_ids=sorted(result.enterprise_ids))
     return result
 
 
@@ -172,7 +176,7 @@ def _evaluate(node, facts: dict, on: datetime.date, rule: TagRule) -> bool:
 
 
 def apply_tag_rules(enterprises: QuerySet | Iterable[int] | None = None,
-                    on: datetime.date | None = None) -> TagChanges:
+                    on: datetime.date | None = None, announce: bool = True) -> TagChanges:
     """Evaluate every active rule for `enterprises` (a queryset or pks; None = all) and add or remove
     the dynamic tags the rules give. Manual tags, and dynamic tags without an active rule in the
     enterprise's region, are never touched."""
@@ -205,7 +209,7 @@ def apply_tag_rules(enterprises: QuerySet | Iterable[int] | None = None,
             for enterprise_id, tag_id in through.objects.filter(enterprise_id__in=chunk).values_list(
                     "enterprise_id", "tag_id"):
                 current[enterprise_id].add(tag_id)
-        additions, removals, entries = [], {}, []
+        additions, removals, entries, changed_ids = [], {}, [], []
         for pk, facts in all_facts.items():
             region_rules = rules[facts["region"]]
             names = {tag_id: rule.tag.name for tag_id, (rule, _node) in region_rules.items()}
@@ -228,6 +232,7 @@ def apply_tag_rules(enterprises: QuerySet | Iterable[int] | None = None,
                 removals.setdefault(t, []).append(pk)
             changes.added += len(add)
             changes.removed += len(remove)
+            changed_ids.append(pk)
             after = (current[pk] | add) - remove
             entries.append(trail.build(
                 AuditEntry.Action.UPDATE, Enterprise(pk=pk, name=facts["name"]),
@@ -238,6 +243,8 @@ def apply_tag_rules(enterprises: QuerySet | Iterable[int] | None = None,
             for chunk in _chunks(pks):
                 through.objects.filter(tag_id=tag_id, enterprise_id__in=chunk).delete()
         AuditEntry.objects.bulk_create(entries, batch_size=BATCH)
+        if announce and changed_ids:
+            facts_changed.send(sender=TagRule, enterprise_ids=changed_ids)
     return changes
 
 

@@ -4,6 +4,7 @@ periodic job (tasks.py), so cascades (an enterprise or indicator deleted) stay c
 
 from django.db import transaction
 from django.db.models.signals import post_save
+from django.dispatch import Signal
 
 
 def _reapply(sender, instance, raw=False, **kwargs):
@@ -16,7 +17,8 @@ def _reapply(sender, instance, raw=False, **kwargs):
 
         from .services import apply_tag_rules
 
-        apply_tag_rules(Enterprise.objects.filter(pk=enterprise_id))
+        apply_tag_rules(Enterprise.objects.filter(pk=enterprise_id), announce=False)
+        facts_changed.send(sender=sender, enterprise_ids=[enterprise_id])
 
     transaction.on_commit(apply)
 
@@ -25,3 +27,8 @@ def connect() -> None:
     from .models import IndicatorValue
 
     post_save.connect(_reapply, sender=IndicatorValue, dispatch_uid="qifu-profiles-reapply")
+
+
+# Sent inside the transaction that changed indicator values or dynamic tags (kwargs: enterprise_ids);
+# the policy calculator listens and re-matches those enterprises.
+facts_changed = Signal()
