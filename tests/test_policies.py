@@ -380,7 +380,7 @@ def test_applications_are_refused_outside_the_window_or_without_materials(world,
         applications.submit(clause, world.ent_east, user, _files(clause))
     clause.apply_from, clause.apply_to = datetime.date(2099, 1, 1), None
     clause.save()
-    with pytest.raises(applications.ApplicationError, match="open on 2099-01-01"):
+    with pytest.raises(applications.ApplicationError, match="2099-01-01 开始"):
         applications.submit(clause, world.ent_east, user, _files(clause))
     clause.apply_from = None
     clause.save()
@@ -415,7 +415,7 @@ def test_an_application_moves_through_its_state_machine_as_events(world, library
     applications.perform(application, "start_review", handler, application.version)
     with pytest.raises(applications.StaleVersion):
         applications.perform(application, "reject", handler, 1, note="x")
-    with pytest.raises(applications.ApplicationError, match="why"):
+    with pytest.raises(applications.ApplicationError, match="理由"):
         applications.perform(application, "reject", handler)
     application = applications.perform(application, "approve", handler, note="符合条件")
     assert (application.status, application.amount) == ("approved", Decimal("50000.00"))  # the estimate
