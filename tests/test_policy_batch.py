@@ -344,16 +344,22 @@ def test_round_half_up_matches_the_decimal_rounding_bit_for_bit():
     xs += [rng.uniform(-1e5, 1e5) for _ in range(2000)]
     xs += [rng.randrange(-10**7, 10**7) / 1000 + 0.0005 for _ in range(2000)]
     for digits in (-3, -1, 0, 1, 2, 3):
-        got = pl.DataFrame({"x": xs}).select(batch.round_half_up_expr(pl.col("x"), digits)).to_series().to_list()
-        want = [round_half_up(x, digits) for x in xs]
-        bad = [(x, g, w) for x, g, w in zip(xs, got, want) if g != w]
+        big = 2 ** 48 / 10 ** max(digits, 0)  # exact up to here (see round_half_up_expr)
+        values = xs + [rng.uniform(-big, big) for _ in range(2000)] + [round(rng.uniform(0, big), digits + 1)
+                                                                        for _ in range(2000)]
+        got = pl.DataFrame({"x": values}).select(batch.round_half_up_expr(pl.col("x"), digits)).to_series().to_list()
+        want = [round_half_up(x, digits) for x in values]
+        bad = [(x, g, w) for x, g, w in zip(values, got, want) if g != w]
         assert not bad, (digits, bad[:5])
 
 
 def test_the_amount_is_pythons_round_to_cents_clamped_at_zero():
     rng = random.Random(13)
-    xs = [0.125, 0.375, 2.675, 1.005, 0.005, 0.015, 1234.565, 18518.505, -0.004, -3.0, 0.0, 1e12 + 0.125]
-    xs += [n * 0.015 for n in range(0, 5000)] + [n / 1000 for n in range(0, 5000)]
+    xs = [0.125, 0.375, 2.675, 1.005, 0.005, 0.015, 1234.565, 18518.505, -0.004, -3.0, 0.0, 1e12 + 0.125,
+          2.1239374e18, 2.0 ** 52 + 1, 2.0 ** 40 + 0.125, 2.0 ** 40 - 0.005, 3.3e13 + 0.375, 9.1e15 + 0.5]
+    xs += [rng.uniform(2 ** 39, 2 ** 56) for _ in range(3000)]
+    xs += [rng.randrange(2 ** 40, 2 ** 47) + rng.randrange(0, 64) / 64 for _ in range(3000)]
+    xs += [n * 0.015 for n in range(5000)] + [n / 1000 for n in range(5000)]
     xs += [rng.uniform(0, 1e9) for _ in range(5000)] + [rng.randrange(0, 10**9) * 0.005 for _ in range(5000)]
     got = pl.DataFrame({"x": xs}).select(batch.amount_expr(pl.col("x"))).to_series().to_list()
     want = [max(0.0, round(x, 2)) for x in xs]

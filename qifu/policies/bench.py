@@ -182,9 +182,9 @@ class ClauseGenerator:
         return r.choice([
             None, str(r.choice([50_000, 100_000, 200_000, 500_000])),
             f"min(rd_expense * {r.choice([0.05, 0.1, 0.15, 0.2])}, {cap})",
-            f"bracket(revenue, [[20000000, 100000], [50000000, 200000], [100000000, 500000]])",
-            f"min(bracket(revenue, [[10000000, 50000], [50000000, 100000], [100000000, 200000]])"
-            f" + round(rd_expense * 0.015, -3), {cap})",
+            "bracket(revenue, [[20000000, 100000], [50000000, 200000], [100000000, 500000]])",
+            ("min(bracket(revenue, [[10000000, 50000], [50000000, 100000], [100000000, 200000]])"
+             f" + round(rd_expense * 0.015, -3), {cap})"),
             f"min(employees * {r.choice([1000, 2000, 3000])}, {cap})",
             f"min(tax * {r.choice([0.2, 0.3, 0.5])}, {cap})",
             "min(floor(years_since(registration_date)) * 10000, 100000)",

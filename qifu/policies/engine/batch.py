@@ -41,7 +41,8 @@ The compiled expressions follow the scalar engine (`clauses.evaluate`) operator 
 Deliberate differences (documented, each needs a rule nobody writes in practice):
 
 - Arithmetic is done in float64: integers beyond 2**53 lose precision (the scalar engine uses Python's
-  exact integers); rounding is exact for amounts below about 10**13 yuan. Divisions are IEEE-exact like
+  exact integers); `round(x, d)` is exact while |x|·10^d < 2**48 (2.8e12 yuan to the
+  cent; the final 2-decimal rounding of the amount is exact for every value). Divisions are IEEE-exact like
   Python's (Polars divides by a scalar through its reciprocal: see `_column_of`).
 - A text read as a number or a date: non-ASCII digits, and ISO week dates (`2026-W01-1`), are not
   recognised here (Python's `int()` and `date.fromisoformat` accept them).
@@ -246,7 +247,9 @@ def round_half_up_expr(x: pl.Expr, digits: int, like: pl.Expr | None = None) -> 
 
     With k = ⌊|x|·10^d⌋ and m the float nearest the decimal midpoint (k + ½)/10^d, the shortest decimal
     of |x| is at or above that midpoint exactly when |x| ≥ m (float rounding is monotonic and the midpoint
-    itself round-trips to m), so no decimal string is needed; an off-by-one k corrects itself.
+    itself round-trips to m), so no decimal string is needed; an off-by-one k corrects itself. Exact while
+    |x|·10^d < 2**48 — beyond it the float grid gets coarser than the decimals (and from |x| ≥ 2**52 on
+    with d ≥ 0, where x is whole).
     `like`: a full-length column, in case x is a broadcast scalar (see `_column_of`)."""
     like = x if like is None else like
     ax = x.abs()
@@ -260,6 +263,8 @@ def round_half_up_expr(x: pl.Expr, digits: int, like: pl.Expr | None = None) -> 
         k = (ax / _column_of(scale, like)).floor()
         mid = (2.0 * k + 1.0) * scale / 2.0
         result = (k + (ax >= mid).cast(pl.Float64)) * scale
+        return pl.when(x < 0).then(-result).otherwise(result)
+    result = pl.when(ax >= 2.0 ** 52).then(ax).otherwise(result)  # a whole number already
     return pl.when(x < 0).then(-result).otherwise(result)
 
 
@@ -267,17 +272,22 @@ def amount_expr(x: pl.Expr, like: pl.Expr | None = None) -> pl.Expr:
     """`max(0.0, round(x, 2))` with Python's round: half to even on the exact binary value of x·100.
 
     x·100 = p + e exactly (Dekker's product with a Veltkamp split; 100 has 7 bits); the fraction of p is
-    a multiple of ulp(p) like ½, so it decides alone unless it is exactly ½, when the sign of e does."""
+    a multiple of ulp(p) like ½, so it decides alone unless it is exactly ½, when the sign of e does.
+    From 2**40 on, only the fraction of x is rounded that way and added back to its whole part: the cents
+    of such an x are never a tie of the float grid, so the one addition rounds like Python's strtod."""
     like = x if like is None else like
-    p = x * 100.0
-    c = x * 134217729.0
-    hi = c - (c - x)
-    lo = x - hi
+    whole = pl.when(x >= 2.0 ** 40).then(x.floor()).otherwise(0.0)
+    y = x - whole
+    p = y * 100.0
+    c = y * 134217729.0
+    hi = c - (c - y)
+    lo = y - hi
     e = (hi * 100.0 - p) + lo * 100.0
     f = p.floor()
     d = p - f
     up = (d > 0.5) | ((d == 0.5) & ((e > 0) | ((e == 0) & ((f % 2.0) == 1.0))))
-    return pl.when(x > 0).then((f + up.cast(pl.Float64)) / _column_of(100.0, like)).when(x.is_not_null()).then(0.0)
+    cents = (f + up.cast(pl.Float64)) / _column_of(100.0, like)
+    return pl.when(x > 0).then(whole + cents).when(x.is_not_null()).then(0.0)
 
 
 def _has_names(node: ast.AST) -> bool:
@@ -490,7 +500,7 @@ class Compiler:
         if how[0] == "strnum":
             _, xs, ys, is_bool = how
             return xs.eq(ys) if (xs is not None and is_bool) else pl.lit(False)
-        _, n, t, parsed, valid, flip = how
+        _, n, t, parsed, valid, _flip = how
         ns = self._str_of_number(n) if n.kind == BOOL else None
         text_branch = t.expr.eq(ns) if ns is not None else pl.lit(False)
         return pl.when(valid).then(self._numeric_const_or(n).eq(parsed)).otherwise(text_branch)
@@ -594,7 +604,7 @@ class Compiler:
             value = compute()
         except RuleError:
             return V(pl.lit(None, dtype=pl.Boolean), kind or BOOL, err=pl.lit(True), miss=miss)
-        except Exception as e:  # the scalar engine would crash: let it do so, row by row
+        except Exception as e:  # noqa: BLE001 — the scalar engine would crash: let it, row by row
             raise NotVectorizable(str(e)) from None
         v = constant(value)
         v.err, v.miss = err, miss
@@ -608,7 +618,7 @@ class Compiler:
                 value = _eval(node, Context(facts={}, on=self.on))
             except RuleError:
                 return V(pl.lit(None), NULL, err=pl.lit(True))
-            except Exception as e:
+            except Exception as e:  # noqa: BLE001 — the scalar engine would crash: let it, row by row
                 raise NotVectorizable(str(e)) from None
             return constant(value)
         if isinstance(node, ast.Name):
@@ -753,9 +763,8 @@ class Compiler:
             else:
                 out = years_since_expr(self.share(d).expr, self.on, self.bind)
             return V(out, NUM, err=_any(err0, _gate(fail, known)), miss=miss)
-        if name == "round" and len(args) == 2:
-            if not args[1].is_const:
-                raise NotVectorizable("round(x, n) with n not a constant")
+        if name == "round" and len(args) == 2 and not args[1].is_const:
+            raise NotVectorizable("round(x, n) with n not a constant")
         converted = [self.as_number(a) for a in args]
         fail = _any(*(f for _, f in converted))
         numbers = [self.share(n) for n, _ in converted]
@@ -845,7 +854,7 @@ class Compiler:
                 except RuleError:
                     err_codes.append(code)
                     continue
-                except Exception as e:  # the scalar engine would crash: let it, row by row
+                except Exception as e:  # noqa: BLE001 — the scalar engine would crash: let it, row by row
                     raise NotVectorizable(str(e)) from None
                 if result is True:
                     true_codes.append(code)

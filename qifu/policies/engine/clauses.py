@@ -94,18 +94,34 @@ def evaluate(clause: ClauseSpec, facts: dict, on: datetime.date) -> Outcome:
 
 
 def explain(clause: ClauseSpec, facts: dict, on: datetime.date) -> list[str]:
+    """Each condition with the enterprise's value and result, then the benefit and the outcome.
+    The tree is walked once: the outcome is read from the explanation's top line."""
     on = as_date(on)
     lines = [f"{clause.code} {clause.title}"]
     if not clause.in_force(on):
         lines.append(f"  not in force on {on} ({clause.effective_from} – {clause.effective_to or '…'}) → false")
         return lines
-    if clause.conditions is None:
-        lines.append("  no conditions → true")
-    else:
-        ctx = Context(facts=facts, on=on)
-        lines.extend("  " + e.line() for e in clause.conditions.explain(ctx))
-    outcome = evaluate(clause, facts, on)
+    try:
+        if clause.conditions is None:
+            lines.append("  no conditions → true")
+            eligible, missing = True, set()
+        else:
+            ctx = Context(facts=facts, on=on)
+            explanation = clause.conditions.explain(ctx)
+            lines.extend("  " + e.line() for e in explanation)
+            eligible = explanation[0].result
+            missing = set(clause.conditions.assess(Context(facts=facts, on=on))[1]) if eligible is UNKNOWN else set()
+        if eligible is False:
+            lines.append("  result: ineligible")
+            return lines
+        amount, amount_missing = amount_of(clause, facts, on)
+    except RuleError as e:
+        lines.append(f"  rule error: {e} → unknown")
+        return lines
     if clause.benefit is not None:
-        lines.append(f"  benefit {clause.benefit.source} = {outcome.amount if outcome.amount is not None else '(unknown)'}")
-    lines.append(f"  result: {outcome.status}" + (f"; missing: {', '.join(outcome.missing)}" if outcome.missing else ""))
+        lines.append(f"  benefit {clause.benefit.source} = {amount if amount is not None else '(unknown)'}")
+    if amount is None:
+        missing |= amount_missing
+    status = "eligible" if eligible is True else "unknown"
+    lines.append(f"  result: {status}" + (f"; missing: {', '.join(sorted(missing))}" if missing else ""))
     return lines

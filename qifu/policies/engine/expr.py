@@ -192,9 +192,18 @@ def truth(value) -> Any:
     raise RuleError(f"{value!r} is not true or false")
 
 
+_FAST = {ast.Lt: lambda x, y: x < y, ast.LtE: lambda x, y: x <= y, ast.Gt: lambda x, y: x > y,
+         ast.GtE: lambda x, y: x >= y, ast.Eq: lambda x, y: x == y, ast.NotEq: lambda x, y: x != y}
+
+
 def compare(op: ast.cmpop, a, b) -> Any:
     if a is UNKNOWN or b is UNKNOWN:
         return UNKNOWN
+    ta, tb = type(a), type(b)
+    if (ta in (int, float) and tb in (int, float)) or (ta is str and tb is str):
+        fast = _FAST.get(type(op))  # the common case: two numbers or two texts
+        if fast is not None:
+            return fast(a, b)
     if isinstance(op, (ast.In, ast.NotIn)):
         if not isinstance(b, (list, tuple, set, frozenset, str)):
             raise RuleError("in needs a list on its right")
@@ -303,5 +312,8 @@ def _call(node: ast.Call, ctx: Context):
     if name == "ceil":
         return math.ceil(numbers[0])
     if name == "round":
-        return round_half_up(numbers[0], int(numbers[1]) if len(numbers) > 1 else 0)
+        digits = int(numbers[1]) if len(numbers) > 1 else 0
+        if not -15 <= digits <= 15:
+            raise RuleError("round() keeps between -15 and 15 digits")
+        return round_half_up(numbers[0], digits)
     raise RuleError(f"unknown function {name}")
