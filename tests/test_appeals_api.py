@@ -283,3 +283,33 @@ def test_notifications_go_out_with_the_transition(api, world):
     assert Notification.objects.filter(recipient=world.users[Role.ENTERPRISE], event="appeal.mark_handled").exists()
     # the other enterprise hears nothing about it
     assert not Notification.objects.filter(recipient=world.west_user).exists()
+
+
+class TestAttachments:
+    def upload(self, client, world, aid, who, name="材料.pdf", content=b"%PDF-1.4 demo"):
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        return client.post(f"/api/v1/appeals/{aid}/attachments", {"file": SimpleUploadedFile(name, content)},
+                           HTTP_AUTHORIZATION=f"Bearer {world.tokens[who]}")
+
+    def test_the_enterprise_adds_a_file_and_those_who_may_see_the_appeal_download_it(self, client, api, world,
+                                                                                    settings, tmp_path):
+        settings.MEDIA_ROOT = tmp_path
+        aid = api.file(category="single").json()["id"]
+        r = self.upload(client, world, aid, Role.ENTERPRISE)
+        assert r.status_code == 201, r.content
+        listed = api.get(aid, Role.ENTERPRISE)["attachments"]
+        assert [a["name"] for a in listed] == ["材料.pdf"]
+        client.force_login(world.users[Role.ENTERPRISE])
+        download = client.get(listed[0]["url"])
+        assert download.status_code == 200 and b"".join(download.streaming_content) == b"%PDF-1.4 demo"
+        client.force_login(world.west_user)
+        assert client.get(listed[0]["url"]).status_code == 404
+
+    def test_other_enterprises_and_bad_files_are_refused(self, client, api, world, settings, tmp_path):
+        settings.MEDIA_ROOT = tmp_path
+        aid = api.file(category="single").json()["id"]
+        assert self.upload(client, world, aid, "west").status_code == 404
+        assert self.upload(client, world, aid, Role.FRONT_DESK, name="run.exe").status_code == 400
+        assert self.upload(client, world, aid, Role.FRONT_DESK, content=b"").status_code in (400, 422)
+        assert api.get(aid, Role.ADMIN)["attachments"] == []

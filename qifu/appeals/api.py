@@ -6,7 +6,8 @@ from django.db import IntegrityError
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
-from ninja import Body, Router, Schema, Status
+from ninja import Body, File, Router, Schema, Status
+from ninja.files import UploadedFile
 from ninja.pagination import LimitOffsetPagination, paginate
 
 from qifu.accounts import scopes
@@ -72,9 +73,18 @@ class AppealOut(Schema):
     version: int
 
 
+class AttachmentOut(Schema):
+    id: int
+    name: str
+    size: int | None
+    uploaded_at: datetime.datetime
+    url: str
+
+
 class AppealDetailOut(AppealOut):
     events: list[EventOut]
     actions: list[str]
+    attachments: list[AttachmentOut]
 
 
 class ActionIn(Schema):
@@ -154,3 +164,12 @@ def act(request, appeal_id: int, action: str, payload: ActionIn = Body(None)):
     return queries.as_detail(appeal, request.user)
 
 
+
+
+@router.post("/{int:appeal_id}/attachments", response={201: AttachmentOut}, summary="Add a file (multipart `file`)")
+def add_attachment(request, appeal_id: int, file: UploadedFile = File(...)):
+    try:
+        attachment = workflow.attach(appeal_id, request.user, file)
+    except Appeal.DoesNotExist:
+        raise Http404 from None
+    return Status(201, queries.attachment_dict(attachment))

@@ -102,4 +102,16 @@ def as_detail(appeal: Appeal, user) -> dict:
         for e in appeal.events.select_related("actor").order_by("seq")
     ]
     data["actions"] = [a.name for a in workflow.available_actions(user, appeal)]
+    data["attachments"] = [attachment_dict(a) for a in appeal.attachments.order_by("uploaded_at", "id")]
     return data
+
+
+def attachment_dict(attachment) -> dict:
+    from django.urls import reverse
+
+    try:
+        size = attachment.file.size
+    except (OSError, ValueError):
+        size = None
+    return {"id": attachment.id, "name": attachment.name, "size": size, "uploaded_at": attachment.uploaded_at,
+            "url": reverse("appeal_attachment", args=[attachment.appeal_id, attachment.id])}

@@ -9,4 +9,6 @@ urlpatterns = [
     path("appeals/submit/", views.appeal_submit, name="appeal_submit"),
     path("appeals/<int:pk>/", views.appeal_detail, name="appeal_detail"),
     path("appeals/<int:pk>/actions/<slug:action>/", views.appeal_act, name="appeal_act"),
+    path("appeals/<int:pk>/attachments/", views.appeal_attach, name="appeal_attach"),
+    path("appeals/<int:pk>/attachments/<int:attachment_id>/", views.appeal_attachment, name="appeal_attachment"),
 ]

@@ -230,6 +230,8 @@ def _detail(request, appeal, failed: tuple[str, forms.ActionForm] | None = None,
         "action_forms": action_forms, "action_error": error, "ratings": appeal.ratings.all(),
         "show_slip": appeal.status in SLIP_STATUSES, "enterprise_mode": enterprise_mode(user),
         "stars": range(1, 6), "collapsed_actions": COLLAPSED_ACTIONS,
+        "attachments": appeal.attachments.order_by("uploaded_at", "id"),
+        "may_attach": workflow.may_attach(user, appeal) and appeal.status not in (Status.WITHDRAWN, Status.MERGED),
     }, status=status)
 
 
@@ -268,6 +270,38 @@ def appeal_act(request, pk: int, action: str):
                        status=getattr(error, "status_code", 400))
     messages.success(request, _("Done: %(action)s.") % {"action": ACTION_LABELS.get(action, action)})
     return redirect("appeal_detail", pk=appeal.pk)
+
+
+@login_required
+@require_POST
+def appeal_attach(request, pk: int):
+    upload = request.FILES.get("file")
+    if upload is None:
+        messages.error(request, _("Choose a file."))
+        return redirect("appeal_detail", pk=pk)
+    try:
+        attachment = workflow.attach(pk, request.user, upload)
+    except Appeal.DoesNotExist:
+        raise Http404 from None
+    except (workflow.WorkflowError, workflow.NotAllowed) as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _("Added %(name)s.") % {"name": attachment.name})
+    return redirect("appeal_detail", pk=pk)
+
+
+@login_required
+def appeal_attachment(request, pk: int, attachment_id: int):
+    """Files are served only to those who may see the appeal (no public media URL)."""
+    from django.http import FileResponse
+
+    appeal = _visible(request.user, pk)
+    attachment = get_object_or_404(appeal.attachments, pk=attachment_id)
+    try:
+        handle = attachment.file.open("rb")
+    except OSError:
+        raise Http404 from None
+    return FileResponse(handle, as_attachment=True, filename=attachment.name)
 
 
 # --- an enterprise's own online appeal ----------------------------------------------------------------

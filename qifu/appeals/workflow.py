@@ -416,3 +416,46 @@ def register(*, actor, enterprise, channel, title: str, description: str, contac
 
     notifications.after(appeal, appeal.events.order_by("-seq").first())
     return appeal, True
+
+
+# --- attachments -----------------------------------------------------------------------------------
+
+ATTACHMENT_MAX_BYTES = 20 * 1024 * 1024
+ATTACHMENT_TYPES = {".pdf", ".jpg", ".jpeg", ".png", ".gif", ".webp", ".doc", ".docx", ".xls", ".xlsx", ".ppt",
+                    ".pptx", ".txt", ".csv", ".zip", ".rar", ".7z", ".ofd", ".wps", ".et"}
+
+
+def may_attach(user, appeal) -> bool:
+    """Those who take part in the case add documents: the enterprise, intake staff, dispatchers, handlers."""
+    return (_is_own_enterprise(user, appeal) or user.has_role(*INTAKE) or user.has_role(Role.DISPATCHER)
+            or _is_lead_handler(user, appeal) or _is_assisting_handler(user, appeal) or scopes.is_admin(user))
+
+
+@transaction.atomic
+def attach(appeal: Appeal | int, actor, upload):
+    """Add a file to an appeal the actor may see and work on; refused files change nothing."""
+    from pathlib import Path
+
+    from .models import AppealAttachment
+
+    pk = appeal.pk if isinstance(appeal, Appeal) else appeal
+    appeal = scopes.appeals(actor).filter(pk=pk).first()
+    if appeal is None:
+        raise Appeal.DoesNotExist
+    if not may_attach(actor, appeal):
+        raise NotAllowed(_("Your role cannot add files to this appeal."))
+    if appeal.status in (Status.WITHDRAWN, Status.MERGED):
+        raise TransitionError(_("Cannot add files to an appeal that is %(status)s.") % {
+            "status": appeal.get_status_display()})
+    name = Path(getattr(upload, "name", "") or "file").name[:200]
+    if Path(name).suffix.lower() not in ATTACHMENT_TYPES:
+        raise TransitionError(_("Files of this type are not accepted: %(name)s.") % {"name": name})
+    if not upload.size:
+        raise TransitionError(_("The file %(name)s is empty.") % {"name": name})
+    if upload.size > ATTACHMENT_MAX_BYTES:
+        raise TransitionError(_("%(name)s is larger than %(mb)d MB.") % {"name": name,
+                                                                         "mb": ATTACHMENT_MAX_BYTES // 2**20})
+    attachment = AppealAttachment(appeal=appeal, name=name, uploaded_by=actor if getattr(actor, "pk", None) else None)
+    attachment.file.save(name, upload, save=False)
+    attachment.save()
+    return attachment
