@@ -11,6 +11,7 @@ from ninja.files import UploadedFile
 from ninja.pagination import LimitOffsetPagination, paginate
 
 from qifu.accounts import scopes
+from qifu.api.schemas import EventOut
 
 
 from . import queries, workflow
@@ -30,15 +31,6 @@ class AppealIn(Schema):
     received_at: datetime.datetime | None = None
 
 
-class EventOut(Schema):
-    seq: int
-    action: str
-    actor: str | None
-    at: datetime.datetime
-    from_status: str
-    to_status: str
-    note: str
-    data: dict
 
 
 class AppealOut(Schema):

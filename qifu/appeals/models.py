@@ -12,6 +12,7 @@ from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from qifu.audit.models import TransitionEvent
 from qifu.workcal import workdays
 
 
@@ -205,21 +206,10 @@ class AppealNumber(models.Model):
         return f"{prefix}-{day:%Y%m%d}-{counter.last:04d}"
 
 
-class AppealEvent(models.Model):
+class AppealEvent(TransitionEvent):
     """One step in the life of an appeal: who did what, when, from which state to which."""
 
     appeal = models.ForeignKey(Appeal, on_delete=models.CASCADE, related_name="events")
-    seq = models.PositiveIntegerField()
-    action = models.CharField(_("action"), max_length=32)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("actor"), null=True, blank=True, on_delete=models.PROTECT,
-        related_name="+",
-    )
-    at = models.DateTimeField(_("time"), default=timezone.now)
-    from_status = models.CharField(_("from"), max_length=16, blank=True)
-    to_status = models.CharField(_("to"), max_length=16)
-    note = models.TextField(_("note"), blank=True)
-    data = models.JSONField(default=dict, blank=True)
 
     class Meta:
         verbose_name = _("appeal event")
@@ -229,11 +219,6 @@ class AppealEvent(models.Model):
 
     def __str__(self):
         return f"{self.appeal.number} #{self.seq} {self.action}"
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise ValueError("appeal events are immutable")
-        super().save(*args, **kwargs)
 
 
 def attachment_path(instance, filename):

@@ -17,6 +17,7 @@ from ninja.errors import HttpError
 from ninja.pagination import LimitOffsetPagination, paginate
 
 from qifu.accounts import scopes
+from qifu.api.schemas import EventOut
 from qifu.org.models import Region
 
 from . import access, applications, services
@@ -95,14 +96,6 @@ class PayoutOut(Schema):
     reference: str
 
 
-class EventOut(Schema):
-    seq: int
-    action: str
-    actor: str | None
-    at: datetime.datetime
-    from_status: str
-    to_status: str
-    note: str
 
 
 class ApplicationOut(Schema):

@@ -16,6 +16,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from qifu.audit.models import TransitionEvent
 from qifu.workcal import workdays
 
 from .engine import clauses as cl
@@ -333,19 +334,10 @@ class Application(models.Model):
         return left is not None and left < 0 and self.is_pending
 
 
-class ApplicationEvent(models.Model):
+class ApplicationEvent(TransitionEvent):
     """One step in the life of an application: who did what, when, from which state to which. Immutable."""
 
     application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="events")
-    seq = models.PositiveIntegerField()
-    action = models.CharField(_("action"), max_length=32)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("actor"), null=True, blank=True,
-                              on_delete=models.PROTECT, related_name="+")
-    at = models.DateTimeField(_("time"), default=timezone.now)
-    from_status = models.CharField(_("from"), max_length=16, blank=True)
-    to_status = models.CharField(_("to"), max_length=16)
-    note = models.TextField(_("note"), blank=True)
-    data = models.JSONField(default=dict, blank=True)
 
     class Meta:
         verbose_name = _("application event")
@@ -355,14 +347,6 @@ class ApplicationEvent(models.Model):
 
     def __str__(self):
         return f"#{self.application_id}/{self.seq} {self.action}"
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise ValueError("application events are immutable")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise ValueError("application events are immutable")
 
 
 def material_path(instance, filename):
