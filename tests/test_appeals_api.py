@@ -313,3 +313,20 @@ class TestAttachments:
         assert self.upload(client, world, aid, Role.FRONT_DESK, name="run.exe").status_code == 400
         assert self.upload(client, world, aid, Role.FRONT_DESK, content=b"").status_code in (400, 422)
         assert api.get(aid, Role.ADMIN)["attachments"] == []
+
+
+def test_a_deadline_that_passed_on_friday_is_overdue_over_the_weekend(world):
+    """No working time passes on Saturday, but the case is overdue the moment its deadline passes."""
+    import datetime as dt
+
+    from qifu.appeals.models import Channel
+
+    appeal, _ = workflow.register(actor=world.users[Role.FRONT_DESK], enterprise=world.ent_east,
+                                  channel=Channel.objects.get(code="walk_in"), title="周末超期", description="x",
+                                  category="simple", received_at=dt.datetime.fromisoformat("2026-11-19T10:00:00+08:00"))
+    saturday = dt.datetime.fromisoformat("2026-11-21T10:00:00+08:00")
+    assert appeal.due_at.isoformat() == "2026-11-20T23:59:59+08:00"
+    assert appeal.is_overdue(saturday)
+    state = appeal.clock_state(saturday)
+    assert state["overdue"] and state["days"] == 0
+    assert not appeal.is_overdue(dt.datetime.fromisoformat("2026-11-20T23:00:00+08:00"))

@@ -174,8 +174,20 @@ class Appeal(models.Model):
         return round(workdays.workdays_between(end, self.due_at, tz=tz), 2)
 
     def is_overdue(self, now: datetime.datetime | None = None) -> bool:
+        """Past the deadline while the clock runs (by the instant: a deadline on Friday is overdue over
+        the weekend even though no working time has passed since)."""
+        return self.clock_running and (now or timezone.now()) > self.due_at
+
+    def clock_state(self, now: datetime.datetime | None = None) -> dict | None:
+        """What a case shows: running or not, overdue (or handled late), and the working days."""
         left = self.workdays_left(now)
-        return left is not None and left < 0
+        if left is None:
+            return None
+        if self.clock_running:
+            overdue = self.is_overdue(now)
+        else:
+            overdue = self.handled_late()
+        return {"running": self.clock_running, "overdue": overdue, "days": abs(left), "left": left}
 
     def handled_late(self) -> bool:
         return bool(self.handled_at and self.due_at and self.handled_at > self.due_at)

@@ -84,7 +84,7 @@ def as_dict(appeal: Appeal, user) -> dict:
         "accepted_at": _local(appeal.accepted_at, zone), "due_at": _local(appeal.due_at, zone),
         "handled_at": _local(appeal.handled_at, zone), "closed_at": _local(appeal.closed_at, zone),
         "workdays_left": left,
-        "overdue": appeal.clock_running and left is not None and left < 0,
+        "overdue": appeal.is_overdue(),
         "section": appeal.section.code if appeal.section else None,
         "lead_department": appeal.lead_department.code if appeal.lead_department else None,
         "lead_department_name": appeal.lead_department.name if appeal.lead_department else None,

@@ -63,9 +63,7 @@ def enterprise_mode(user) -> bool:
 def _with_clock(appeals):
     """Attach the working-day clock each row shows: days left, or overdue by (negative)."""
     for appeal in appeals:
-        left = appeal.workdays_left()
-        appeal.clock = None if left is None else {
-            "running": appeal.clock_running, "overdue": left < 0, "days": abs(left)}
+        appeal.clock = appeal.clock_state()
     return appeals
 
 
