@@ -112,3 +112,9 @@ class TestPostChanges:
 ])
 def test_add_months_clamps_to_the_month_end(day, months, expected):
     assert add_months(day, months) == expected
+
+
+def test_one_rule_reads_the_same_as_the_whole_configuration():
+    r = Region(code="r2", name="R2", config={"appeal_deadlines": {"single": 4}, "revisit_ratio": 1.0, "extra": 7})
+    for key in list(r.rules):
+        assert r.rule(key) == r.rules[key], key

@@ -158,7 +158,8 @@ def can_see_contact_phone(user, appeal) -> bool:
         return True
     if user.has_role(Role.HANDLER) and user.department_id and (
         appeal.lead_department_id == user.department_id
-        or appeal.assisting_departments.filter(pk=user.department_id).exists()
+        # .all() so a list page's prefetch is used instead of one query per row
+        or any(d.pk == user.department_id for d in appeal.assisting_departments.all())
     ):
         return True
     return False

@@ -43,3 +43,13 @@ def merged(overrides: dict | None) -> dict:
 
     lay(result, overrides or {})
     return result
+
+
+def merged_key(overrides: dict | None, key: str):
+    """`merged(overrides)[key]`, computing only that key."""
+    overrides = overrides or {}
+    if key not in overrides:
+        return copy.deepcopy(DEFAULTS[key])
+    if isinstance(DEFAULTS.get(key), dict) and isinstance(overrides[key], dict):
+        return merged({key: overrides[key]})[key]
+    return copy.deepcopy(overrides[key])

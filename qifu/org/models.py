@@ -34,7 +34,8 @@ class Region(models.Model):
         return region_config.merged(self.config)
 
     def rule(self, key: str):
-        return self.rules[key]
+        """One rule, without merging the whole configuration (called per row on list pages)."""
+        return region_config.merged_key(self.config, key)
 
 
 class Jurisdiction(models.Model):
