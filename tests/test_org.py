@@ -105,6 +105,48 @@ class TestPostChanges:
             change.decide(world.users[Role.ADMIN], approve=True)
 
 
+class TestPostChangesTakeEffect:
+    """Approved changes are handed over by a periodic job (qifu.jobs), not by someone remembering to."""
+
+    def test_the_job_is_scheduled(self):
+        from qifu import jobs
+
+        job = jobs.periodic_jobs()["org.apply_post_changes"]
+        assert job.seconds <= 24 * 3600
+
+    def test_an_approved_change_due_today_is_applied_by_the_job_and_audited(self, world):
+        from django.contrib.contenttypes.models import ContentType
+        from django.utils import timezone
+
+        from qifu import jobs
+        from qifu.audit.models import AuditEntry
+
+        today = timezone.localdate()
+        a, b, c = world.users[Role.CHIEF_SPECIALIST], world.users[Role.SPECIALIST], world.users[Role.FRONT_DESK]
+        post = Post.objects.create(region=world.region, node=world.center, code="w-desk", title="政策岗", holder=a)
+        other = Post.objects.create(region=world.region, node=world.center, code="w-desk2", title="人才岗", holder=a)
+        due = PostChange.objects.create(post=post, new_holder=b, requested_by=world.users[Role.HANDLER],
+                                        requested_on=add_months(today, -1), effective_on=today, reason="轮岗")
+        pending = PostChange.objects.create(post=other, new_holder=c, requested_by=world.users[Role.HANDLER],
+                                            requested_on=add_months(today, -1), effective_on=today, reason="轮岗")
+        later = PostChange.objects.create(post=other, new_holder=b, requested_by=world.users[Role.HANDLER],
+                                          requested_on=today, effective_on=add_months(today, 1), reason="轮岗")
+        due.decide(world.users[Role.ADMIN], approve=True)
+        later.decide(world.users[Role.ADMIN], approve=True)
+        assert pending.status == PostChange.Status.PENDING
+
+        assert jobs.run_periodic_job("org.apply_post_changes") is True
+
+        post.refresh_from_db()
+        other.refresh_from_db()
+        assert (post.holder, post.holder_since) == (b, today)
+        assert (other.holder, other.holder_since) == (a, None)  # not approved / not due yet: unchanged
+        entry = AuditEntry.objects.filter(content_type=ContentType.objects.get_for_model(Post), object_id=str(post.pk),
+                                          action="update").latest("id")
+        assert (entry.before["holder_id"], entry.after["holder_id"]) == (a.pk, b.pk)
+        assert entry.after["holder_since"] == today.isoformat() and entry.source == "system"
+
+
 @pytest.mark.parametrize("day,months,expected", [
     (datetime.date(2026, 1, 31), 1, datetime.date(2026, 2, 28)),
     (datetime.date(2026, 12, 15), 1, datetime.date(2027, 1, 15)),

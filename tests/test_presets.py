@@ -12,9 +12,9 @@ from django.core.management.base import CommandError
 
 from qifu.audit.models import AuditEntry
 from qifu.org import preset
-from qifu.org.models import Department, Jurisdiction, Region, Section, ServiceNode, Window, Zone
+from qifu.org.models import Department, Jurisdiction, Post, Region, Section, ServiceNode, Window, Zone
 
-MODELS = (Region, Jurisdiction, Department, ServiceNode, Section, Zone, Window)
+MODELS = (Region, Jurisdiction, Department, ServiceNode, Section, Zone, Window, Post)
 PRESETS = ["huzhou", "qiantang", "taizhou", "wuxing", "xiaoshan"]
 PREFIX = {"huzhou": "hz-", "qiantang": "qt-", "taizhou": "tz-", "wuxing": "wx-", "xiaoshan": "xs-"}
 
@@ -32,6 +32,15 @@ def sections_with_leads(region: str) -> dict[str, str | None]:
 
 def node(code: str) -> ServiceNode:
     return ServiceNode.objects.select_related("parent", "jurisdiction").get(code=code)
+
+
+def department_names(region: str) -> set[str]:
+    return set(Department.objects.filter(region__code=region).values_list("name", flat=True))
+
+
+def bundle_counts(name: str) -> dict[str, int]:
+    files = preset.bundle(name)
+    return {"regions": len(files), **{kind: sum(len(d[kind]) for d in files) for kind in preset.SPEC}}
 
 
 # ---- the files themselves ---------------------------------------------------------------------------------
@@ -111,6 +120,22 @@ def test_qiantang_has_the_nine_sections_with_their_lead_units():
 
 
 @pytest.mark.django_db
+def test_qiantang_policy_section_has_its_20_policy_departments_and_platforms():
+    """Seed 003 lines 809/831: 区发展改革局 leads "牵头部门和20个涉政策部门、平台" (counted, not listed there)."""
+    preset.load("qiantang")
+    policy = Section.objects.get(code="qt-policy")
+    assert policy.lead_department.name == "区发展改革局"
+    members = {d.name for d in policy.other_departments.all()}
+    assert len(members) == 20
+    platforms = {"医药港管理办公室", "大创小镇管理办公室", "综合保税区管理办公室", "钱塘芯谷管理办公室",
+                 "临江高科园管理办公室", "前进智造园管理办公室"}
+    assert platforms <= members  # the six industry platforms, each with a 政策服务 row in its station list
+    assert {"区经信科技局", "区委组织部（人才办）", "区财政局", "区商务局", "区税务局", "区市场监管局",
+            "区行政审批局", "区人力社保局（区委编办）", "市规划资源局钱塘分局"} <= members
+    assert "区发展改革局" not in members  # the lead is not its own member
+
+
+@pytest.mark.django_db
 def test_qiantang_has_the_six_industry_platform_stations_with_their_addresses():
     """Seed 003 §二(二) (six platforms) and 附件5 (the six lists' 服务地址)."""
     preset.load("qiantang")
@@ -134,17 +159,44 @@ def test_qiantang_has_the_six_industry_platform_stations_with_their_addresses():
 
 
 @pytest.mark.django_db
+def test_qiantang_center_is_at_jinsha_avenue_600_with_a_second_hall_at_jiangdong_avenue_3899():
+    """Seed 003 line 1567 (税务窗口: 下沙行政服务中心 金沙大道600号, 大江东行政服务中心 江东大道3899号) and lines
+    2046–2057 (商事登记窗口 "金沙大道600号/江东大道3899号")."""
+    preset.load("qiantang")
+    center, hall = node("qt-center"), node("qt-hall-djd")
+    assert center.address == "钱塘区金沙大道600号"
+    assert (hall.name, hall.address, hall.parent_id) == ("大江东行政服务中心", "钱塘区江东大道3899号", center.pk)
+    assert [w.name for w in hall.windows.order_by("sort_order")] == ["商事登记窗口", "税务窗口"]
+
+
+@pytest.mark.django_db
 def test_qiantang_hall_has_the_one_window_areas_and_windows():
     """Seed 003 政务服务“一窗通办”工作机制 (lines 471–499)."""
     preset.load("qiantang")
     assert list(Zone.objects.filter(region__code="qiantang").values_list("name", flat=True)) == [
-        "综合服务区（兜底办窗口）", "自助网办服务区", "政务服务综合受理服务区",
+        "综合服务区（兜底办窗口）", "自助网办服务区", "政务服务综合受理服务区", "增值服务专区",
     ]
     accept = Zone.objects.get(code="qt-zone-accept")
     assert [w.name for w in accept.windows.order_by("sort_order")] == [
         "企业开办证照联办综合受理窗口", "安居置业综合受理窗口", "纳税服务综合受理窗口", "劳动用工服务综合受理窗口",
         "公安执法综合受理窗口",
     ]
+
+
+@pytest.mark.django_db
+def test_qiantang_has_one_window_per_section():
+    """Seed 003: each section's "七个一" includes "一个服务窗口" (lines 264–352, 2547); 政策服务专项窗口 (841),
+    金融服务窗口 (887), 法治窗口 (2006); the 兜底 section's window is the 兜底办专窗."""
+    preset.load("qiantang")
+    value = Zone.objects.get(code="qt-zone-value")
+    assert value.name == "增值服务专区"
+    assert [w.name for w in value.windows.order_by("sort_order")] == [
+        "项目服务窗口", "人才服务窗口", "科创服务窗口", "政策服务专项窗口", "金融服务窗口", "开放服务窗口", "法治服务窗口",
+        "“8590”诉求服务窗口",
+    ]
+    assert Window.objects.filter(code="qt-win-fallback", name="“兜底办”专窗").exists()
+    sections = Section.objects.filter(region__code="qiantang").count()
+    assert value.windows.count() + 1 == sections == 9
 
 
 @pytest.mark.django_db
@@ -161,6 +213,11 @@ def test_xiaoshan_is_8_sections_3_zones_and_the_two_pilot_park_stations():
     ]
     # The seed names no lead unit for any section.
     assert not Section.objects.filter(region=region, lead_department__isnull=False).exists()
+    # Lines 20–24 name 公安, 市场监管, 税务 and 司法公证; lines 15 and 34 the 总部经济专班 and the 审管办.
+    assert department_names("xiaoshan") == {"区审管办", "区总部经济专班", "区公安分局", "区市场监管局", "区税务局", "区司法局"}
+    assert set(Window.objects.filter(region=region).values_list("name", flat=True)) == {
+        "涉企税务综合受理窗口", "“办不成事”反映窗口", "司法公证专窗",
+    }
     assert list(Zone.objects.filter(region=region).values_list("name", flat=True)) == [
         "“一事联办”服务专区", "新电商服务专区", "公安助企服务专区",
     ]
@@ -175,8 +232,41 @@ def test_xiaoshan_is_8_sections_3_zones_and_the_two_pilot_park_stations():
 
 
 @pytest.mark.django_db
+def test_xiaoshan_zones_carry_their_lead_unit_and_chief_reception_posts(client):
+    """Seed 000 lines 19–21 and 31: the 一事联办 and 新电商 zones each have 1名行政办事员 as 首席接待专员; the police
+    zone is run by 公安; the park stations' 首席服务家 (line 34). Posts are vacant: people are appointed, not preset."""
+    from qifu.accounts.models import ApiToken, Role, User
+
+    preset.load("xiaoshan")
+    police = Zone.objects.get(code="xs-zone-police")
+    assert police.lead_department.name == "区公安分局"
+    reception = Post.objects.filter(title="首席接待专员").select_related("zone")
+    assert {p.zone.name for p in reception} == {"“一事联办”服务专区", "新电商服务专区"}
+    assert {p.node.code for p in Post.objects.filter(title="首席服务家")} == {"xs-st-xgx", "xs-st-ftz"}
+    assert not Post.objects.filter(holder__isnull=False).exists()
+
+    # Appointing a chief reception specialist shows in the API and the organization page, like a section's chief.
+    region = Region.objects.get(code="xiaoshan")
+    chief = User.objects.create_user("xs-clerk", password="pw-12345", display_name="接待员甲（测试）", region=region,
+                                     node=node("xs-center"))
+    chief.grant(Role.FRONT_DESK)
+    Zone.objects.filter(code="xs-zone-joint").update(chief_receptionist=chief)
+    _, key = ApiToken.objects.issue(chief)
+    zones = client.get("/api/v1/zones", HTTP_AUTHORIZATION=f"Bearer {key}").json()
+    by_code = {z["code"]: z for z in zones["items"]}
+    assert zones["count"] == 3
+    assert (by_code["xs-zone-police"]["lead_department"], by_code["xs-zone-police"]["lead_department_name"]) == (
+        "xs-gafj", "区公安分局")
+    assert by_code["xs-zone-joint"]["chief_receptionist"] == "接待员甲（测试）"
+    assert by_code["xs-zone-joint"]["node"] == "xs-center"
+    client.force_login(chief)
+    page = client.get("/org/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "首席接待专员" in page and "接待员甲（测试）" in page and "区公安分局" in page
+
+
+@pytest.mark.django_db
 def test_taizhou_is_one_city_center_and_ten_county_centers_with_4_zones_and_8_windows():
-    """Seed 002 §三(一)1 "1+10+N" and §三(一)3 四区八窗."""
+    """Seed 002 §三(一)1 "1+10+N", §三(一)3 四区八窗, and the 办不成事/诉求 window of §三(三)3."""
     preset.load("taizhou")
     city = node("tz-center")
     assert (city.name, city.kind, city.parent, city.jurisdiction.level) == ("台州市企业综合服务中心", "center", None, "city")
@@ -193,8 +283,9 @@ def test_taizhou_is_one_city_center_and_ten_county_centers_with_4_zones_and_8_wi
     ]
     assert list(Window.objects.filter(node=city).values_list("name", flat=True)) == [
         "项目服务窗口", "政策服务窗口", "金融服务窗口", "人才服务窗口", "法治服务窗口", "科创服务窗口", "开放服务窗口",
-        "数据服务窗口",
+        "数据服务窗口", "“办不成事”反映窗口（诉求窗口）",
     ]
+    assert Window.objects.get(code="tz-win-appeals").zone.name == "诉求询导区"  # line 81
     assert sections_with_leads("taizhou") == {
         "项目服务板块": "市发展改革委",
         "政策服务板块": "市经信局",
@@ -207,21 +298,38 @@ def test_taizhou_is_one_city_center_and_ten_county_centers_with_4_zones_and_8_wi
     }
     finance = Section.objects.get(code="tz-finance")
     assert {d.name for d in finance.other_departments.all()} == {
-        "国家金融监督管理局台州分行", "人民银行台州分行", "市大数据局",
+        "国家金融监督管理总局台州监管分局", "人民银行台州分行", "市大数据局",
     }
 
 
 @pytest.mark.django_db
+def test_taizhou_has_every_unit_named_for_the_service_scenarios():
+    """Seed 002 §三(四), lines 87–101: the responsible units of the six service scenarios."""
+    preset.load("taizhou")
+    named = {
+        "市政务服务办", "市市场监管局",  # 87
+        "市委改革办", "市委政法委", "市大数据局", "市公安局", "市自然资源规划局",  # 89
+        "市建设局", "市人防办", "市消防支队",  # 93
+        "国家金融监督管理总局台州监管分局",  # 95 (line 57 spells it 国家金融监督管理局台州分行: the same unit)
+        "共青团台州市委",  # 97
+        "市商务局", "市侨办", "市工商联",  # 101
+    }
+    assert named <= department_names("taizhou")
+    assert not Department.objects.filter(name="国家金融监督管理局台州分行").exists()  # one unit, not two
+
+
+@pytest.mark.django_db
 def test_huzhou_has_city_district_subcenter_and_station_levels():
-    """Seed 001 §二 (市级、区县、驿站层面) and seed 004 (企服驿站, Wuxing's 分中心)."""
+    """Seed 001 §二 (市级、区县、驿站层面) and seed 004 (企服驿站, Wuxing's 分中心 — in the wuxing preset it includes)."""
     preset.load("huzhou")
     city = node("hz-center")
     assert (city.name, city.parent, city.jurisdiction.name) == ("湖州市企业综合服务中心", None, "湖州市")
-    districts = ServiceNode.objects.filter(region__code="huzhou", kind="center", parent=city)
+    districts = ServiceNode.objects.filter(kind="center", parent=city).select_related("jurisdiction", "region")
     assert {d.jurisdiction.name for d in districts} == {"吴兴区", "南浔区", "德清县", "长兴县", "安吉县"}
-    subcenters = ServiceNode.objects.filter(region__code="huzhou", kind="subcenter")
-    assert {s.name for s in subcenters} == {"吴兴区物流装备企服分中心", "吴兴区童装企服分中心", "吴兴区美妆企服分中心"}
-    assert {s.parent.code for s in subcenters} == {"hz-wuxing-center"}
+    assert {d.region.code for d in districts if d.jurisdiction.name == "吴兴区"} == {"wuxing"}
+    subcenters = ServiceNode.objects.filter(kind="subcenter", parent__parent=city)
+    assert {s.name for s in subcenters} == {"物流装备企服分中心", "童装企服分中心", "美妆企服分中心"}
+    assert node("wx-center").jurisdiction.parent == city.jurisdiction  # 吴兴区 hangs under 湖州市: one tree
     xiaopu, lianshi, wanda = node("hz-st-xiaopu"), node("hz-st-lianshi"), node("hz-st-wanda")
     assert (xiaopu.kind, xiaopu.station_type, xiaopu.jurisdiction.parent.name) == ("station", "township", "长兴县")
     assert (lianshi.station_type, lianshi.parent.code) == ("township", "hz-nanxun-center")
@@ -230,7 +338,23 @@ def test_huzhou_has_city_district_subcenter_and_station_levels():
     assert "94" in region.description
     assert region.rule("revisit_ratio") == 1.0  # 001 §四(五): 全量回访
     assert Department.objects.filter(region=region, name="市政务办").exists()
-    assert not Section.objects.filter(region=region).exists()  # the seeds name none
+
+
+@pytest.mark.django_db
+def test_huzhou_has_the_sections_the_seed_presupposes_with_lead_units():
+    """Seed 001 line 19 (板块牵头部门), 26 (政策、人才、金融、科技、法律…各增值板块), 31 (各板块牵头单位); leads from the
+    coordination group's office (附1 二) and, for 政策, §三7 (line 27)."""
+    preset.load("huzhou")
+    assert sections_with_leads("huzhou") == {
+        "政策服务板块": "市经信局",
+        "人才服务板块": "市人力社保局",
+        "金融服务板块": "市府办（金融口）",
+        "科创服务板块": "市科技局",
+        "法治服务板块": "市司法局",
+    }
+    assert {s.node.code for s in Section.objects.filter(region__code="huzhou")} == {"hz-center"}
+    policy = Section.objects.get(code="hz-policy")
+    assert {d.name for d in policy.other_departments.all()} == {"市财政局", "市政务办", "市数据局"}
 
 
 @pytest.mark.django_db
@@ -239,14 +363,49 @@ def test_wuxing_is_1_plus_3_plus_n_under_the_city_center():
     preset.load("wuxing")
     region = Region.objects.get(code="wuxing")
     assert region.model_name == "1+3+N"
-    city, district = node("wx-hz-center"), node("wx-center")
-    assert (city.parent, city.jurisdiction.level) == (None, "city")
-    assert (district.parent_id, district.jurisdiction.name) == (city.pk, "吴兴区")
+    city, district = node("hz-center"), node("wx-center")
+    assert (city.parent, city.jurisdiction.level, city.region.code) == (None, "city", "huzhou")
+    assert (district.parent_id, district.jurisdiction.name, district.region_id) == (city.pk, "吴兴区", region.pk)
     children = district.children.order_by("kind", "code")
     assert [c.name for c in children if c.kind == "subcenter"] == ["美妆企服分中心", "童装企服分中心", "物流装备企服分中心"]
     assert {c.name for c in children if c.kind == "station"} == {"知识产权中心", "青创工场", "新青年服务中心", "吴所不调"}
+    assert all(c.region_id == region.pk for c in children)
     assert node("wx-sub-kidswear").jurisdiction.name == "织里镇"
     assert list(Section.objects.filter(region=region).values_list("name", flat=True)) == ["开放板块"]
+
+
+@pytest.mark.django_db
+def test_wuxing_has_the_units_that_handle_its_appeals():
+    """Seed 004 line 29 (开放板块联动织里镇，协调市海关), line 28 (5家律师事务所、3家人才招聘培训机构、1家产品检测检验
+    中心), line 33 (企业家协会)."""
+    preset.load("wuxing")
+    government = Department.objects.filter(region__code="wuxing", kind="government")
+    assert {(d.name, d.short_name) for d in government} == {("织里镇人民政府", "织里镇"), ("湖州海关", "市海关")}
+    third = Department.objects.filter(region__code="wuxing", kind="third_party")
+    by_category: dict[str, int] = {}
+    for d in third:
+        by_category[d.category] = by_category.get(d.category, 0) + 1
+    assert by_category == {"律师事务所": 5, "人才招聘培训机构": 3, "检验检测机构": 1, "社会组织（第三方评价）": 1}
+    assert third.filter(name="企业家协会").exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("first,second", [("huzhou", "wuxing"), ("wuxing", "huzhou")])
+def test_huzhou_and_wuxing_share_one_city_center_and_one_set_of_wuxing_nodes(first, second):
+    """Each place is defined once: loading both presets, in either order, creates each node once, and the second
+    load changes nothing."""
+    preset.load(first)
+    rows, audit = row_counts(), AuditEntry.objects.count()
+    preset.load(second)
+    assert row_counts() == rows
+    assert AuditEntry.objects.count() == audit
+    names = list(ServiceNode.objects.values_list("name", flat=True))
+    assert len(names) == len(set(names))
+    assert names.count("湖州市企业综合服务中心") == 1 and names.count("吴兴区企业综合服务中心") == 1
+    for level in ("province", "city", "district"):
+        jurisdictions = list(Jurisdiction.objects.filter(level=level).values_list("name", flat=True))
+        assert len(jurisdictions) == len(set(jurisdictions)), level
+    assert set(Region.objects.values_list("code", flat=True)) == {"huzhou", "wuxing"}
 
 
 # ---- loading ----------------------------------------------------------------------------------------------
@@ -256,8 +415,8 @@ def test_wuxing_is_1_plus_3_plus_n_under_the_city_center():
 @pytest.mark.parametrize("name", PRESETS)
 def test_loading_twice_changes_nothing(name):
     counts = preset.load(name)
-    data = preset.read(name)
-    assert counts == {"regions": 1, **{kind: len(data[kind]) for kind in preset.SPEC}}
+    assert counts == bundle_counts(name)
+    assert counts["regions"] == (2 if name in ("huzhou", "wuxing") else 1)
     rows, audit = row_counts(), AuditEntry.objects.count()
     assert audit >= sum(counts.values())  # the first load is on the trail
     snapshot = {m.__name__: list(m.objects.values()) for m in MODELS}
@@ -275,15 +434,16 @@ def test_all_five_presets_load_side_by_side():
     for name in PRESETS:
         preset.load(name)
     assert set(Region.objects.values_list("code", flat=True)) == set(PRESETS)
-    assert Section.objects.count() == 9 + 8 + 8 + 1
+    assert Section.objects.count() == 9 + 8 + 8 + 5 + 1
+    assert ServiceNode.objects.count() == sum(len(preset.read(name)["nodes"]) for name in PRESETS)
 
 
 @pytest.mark.django_db
 def test_a_changed_preset_updates_only_what_changed(tmp_path):
     preset.load("qiantang")
     data = yaml.safe_load((preset.PRESET_DIR / "qiantang.yaml").read_text(encoding="utf-8"))
-    data["nodes"][1]["address"] = "钱塘区下沙街道某路1号"
-    data["sections"][4]["other_departments"] = ["qt-cyjt"]
+    next(n for n in data["nodes"] if n["code"] == "qt-st-yyg")["address"] = "钱塘区下沙街道某路1号"
+    next(s for s in data["sections"] if s["code"] == "qt-finance")["other_departments"] = ["qt-cyjt"]
     path = tmp_path / "qiantang.yaml"
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     rows, audit = row_counts(), AuditEntry.objects.count()
@@ -361,6 +521,65 @@ def test_bad_yaml_unknown_rules_and_wrong_file_names_are_clear_errors(tmp_path):
         preset.read("atlantis")
 
 
+CITY = """
+region: {code: city, name: 某市}
+include: [town]
+jurisdictions:
+  - {code: c-zj, name: 浙江省, level: province}
+  - {code: c-city, name: 某市, level: city, parent: c-zj}
+nodes:
+  - {code: c-center, name: 某市中心, kind: center, jurisdiction: c-city}
+"""
+TOWN = """
+region: {code: town, name: 某区}
+include: [city]
+jurisdictions:
+  - {code: t-district, name: 某区, level: district, parent: c-city}
+departments:
+  - {code: t-dept, name: 某局}
+nodes:
+  - {code: t-center, name: 某区中心, kind: center, parent: c-center, jurisdiction: t-district}
+  - {code: t-station, name: 某驿站, kind: station, parent: t-center, jurisdiction: t-district}
+"""
+
+
+@pytest.mark.django_db
+def test_presets_that_include_each_other_load_together_and_each_entry_once(tmp_path):
+    (tmp_path / "city.yaml").write_text(CITY, encoding="utf-8")
+    (tmp_path / "town.yaml").write_text(TOWN, encoding="utf-8")
+
+    counts = preset.load(path=tmp_path / "town.yaml")  # the child's file first: parents still come first
+
+    assert counts == {"regions": 2, "jurisdictions": 3, "departments": 1, "nodes": 3, "sections": 0, "zones": 0,
+                      "windows": 0, "posts": 0}
+    town = node("t-center")
+    assert (town.parent.code, town.region.code, town.parent.region.code) == ("c-center", "town", "city")
+    assert Jurisdiction.objects.get(code="t-district").path == "/c-zj/c-city/t-district/"
+    rows, audit = row_counts(), AuditEntry.objects.count()
+    assert preset.load(path=tmp_path / "city.yaml") == counts
+    assert (row_counts(), AuditEntry.objects.count()) == (rows, audit)
+
+
+def test_an_include_must_exist_and_an_entry_is_defined_once(tmp_path):
+    (tmp_path / "city.yaml").write_text(CITY, encoding="utf-8")
+    (tmp_path / "town.yaml").write_text(
+        TOWN.replace("include: [city]", "include: [city, ghost]")
+        + "  - {code: c-center, name: 又一个中心, kind: center, jurisdiction: t-district}\n"
+        + "  - {code: t-lost, name: 迷路驿站, kind: station, parent: c-nowhere, jurisdiction: t-district}\n",
+        encoding="utf-8")
+    with pytest.raises(ValueError) as caught:
+        preset.read(path=tmp_path / "town.yaml")
+    message = str(caught.value)
+    assert "include: there is no preset 'ghost' next to this file" in message
+    assert "nodes[2] (code 'c-center'): code 'c-center' is already defined in an included preset" in message
+    assert ("nodes[3] (code 't-lost'): parent 'c-nowhere' is not a node defined earlier in this file or in the "
+            "presets it includes") in message
+
+    (tmp_path / "self.yaml").write_text("region: {code: self, name: 区}\ninclude: [self]\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="a preset cannot include itself"):
+        preset.read(path=tmp_path / "self.yaml")
+
+
 @pytest.mark.django_db
 def test_a_code_owned_by_another_region_rolls_the_whole_load_back(tmp_path):
     preset.load("xiaoshan")
@@ -380,6 +599,157 @@ def test_a_code_owned_by_another_region_rolls_the_whole_load_back(tmp_path):
     assert not Region.objects.filter(code="thief").exists()
 
 
+# ---- each preset runs the loop end to end ------------------------------------------------------------------
+# A preset alone in an empty database, people added the way an administrator adds them (qifu createsuperuser,
+# the admin's user pages, qifu token create), an enterprise registered by the API — then one appeal from intake
+# to closure through the API, assigned to a unit the preset created.
+
+LOOPS = {  # preset: where the staff sit, the enterprise's place, the section and units the appeal goes to
+    "xiaoshan": {"node": "xs-center", "jurisdiction": "xs-park-xgx", "division": "330109", "section": "xs-appeals",
+                 "lead": "xs-gafj", "assisting": ["xs-sfj"], "title": "直播带货出境参展证件加急办理"},
+    "qiantang": {"node": "qt-center", "jurisdiction": "qt-xiasha", "division": "330114", "section": "qt-policy",
+                 "lead": "qt-fgj", "assisting": ["qt-jxkj"], "title": "领飞计划政策兑现咨询"},
+    "taizhou": {"node": "tz-center", "jurisdiction": "tz-jiaojiang", "division": "331002", "section": "tz-policy",
+                "lead": "tz-jxj", "assisting": ["tz-czj"], "title": "技改补助申报咨询"},
+    "huzhou": {"node": "hz-center", "jurisdiction": "hz-changxing", "division": "330522", "section": "hz-policy",
+               "lead": "hz-jxj", "assisting": ["hz-czj"], "title": "政策计算器兑付进度咨询"},
+    "wuxing": {"node": "wx-center", "jurisdiction": "wx-zhili", "division": "330502", "section": "wx-opening",
+               "lead": "wx-zhili-gov", "assisting": ["wx-hg"], "title": "童装出口通关便利"},
+}
+
+
+def _form_data(form) -> dict:
+    """What a browser would post back for an admin form as rendered (its current values)."""
+    from django import forms
+
+    data: dict = {}
+    for name, field in form.fields.items():
+        if field.disabled:
+            continue
+        key, value = form.add_prefix(name), form[name].value()
+        if isinstance(field.widget, forms.MultiWidget):
+            for i, part in enumerate(field.widget.decompress(value)):
+                if part is not None:
+                    data[f"{key}_{i}"] = str(part)
+        elif isinstance(value, bool):
+            if value:
+                data[key] = "on"
+        elif isinstance(value, (list, tuple)):
+            data[key] = [str(v) for v in value]
+        elif value is not None:
+            data[key] = str(value)
+    return data
+
+
+def _admin_save(client, url: str, roles: tuple[str, ...] = (), **values) -> None:
+    """Fill in an admin page as shown, change `values`, add role grants in the inline, and save it."""
+    page = client.get(url)
+    assert page.status_code == 200, url
+    data = _form_data(page.context["adminform"].form)
+    for inline in page.context["inline_admin_formsets"]:
+        formset = inline.formset
+        data.update(_form_data(formset.management_form))
+        for form in formset.initial_forms:
+            data.update(_form_data(form))
+        if roles:
+            start = formset.initial_form_count()
+            data[f"{formset.prefix}-TOTAL_FORMS"] = str(start + len(roles))
+            for i, role in enumerate(roles, start):
+                data[f"{formset.prefix}-{i}-role"] = role
+    data.update({k: str(v) for k, v in values.items()})
+    response = client.post(url, data)
+    errors = response.context["adminform"].form.errors if response.status_code == 200 else None
+    assert response.status_code == 302, errors
+
+
+def _add_user(client, username: str, role: str, **place):
+    """An administrator adds a user with a role, then places it in the organization (region, node, unit…)."""
+    from qifu.accounts.models import User
+
+    _admin_save(client, "/admin/accounts/user/add/", roles=(role,), username=username, usable_password="true",
+                password1="Kx9-loop-pass", password2="Kx9-loop-pass")
+    user = User.objects.get(username=username)
+    _admin_save(client, f"/admin/accounts/user/{user.pk}/change/", display_name=f"{username}（测试）", **place)
+    user = User.objects.get(pk=user.pk)
+    assert user.has_role(role)
+    return user
+
+
+def _token(username: str) -> str:
+    out = StringIO()
+    call_command("token", "create", username, stdout=out)
+    return out.getvalue().strip()
+
+
+def _api(client, token: str, path: str, body: dict | None = None):
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+    if body is None:
+        return client.get(path, **auth)
+    return client.post(path, body, content_type="application/json", **auth)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", sorted(LOOPS))
+def test_a_preset_alone_runs_an_appeal_from_intake_to_closure(name, client, monkeypatch):
+    from qifu.accounts.models import User
+    from qifu.appeals.models import Appeal
+    from qifu.lib import uscc
+
+    loop = LOOPS[name]
+    preset.load(name)
+    region = Region.objects.get(code=name)
+    center, lead = ServiceNode.objects.get(code=loop["node"]), Department.objects.get(code=loop["lead"])
+    section = Section.objects.get(code=loop["section"])
+    assert center.region_id == lead.region_id == section.region_id == region.pk  # all from the preset
+
+    monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", "Kx9-admin-pass")
+    call_command("createsuperuser", interactive=False, username="root", email="root@example.invalid",
+                 stdout=StringIO())
+    client.force_login(User.objects.get(username="root"))
+    _add_user(client, "disp", "dispatcher", region=region.pk, node=center.pk)
+    _add_user(client, "hand", "handler", region=region.pk, department=lead.pk)
+    dispatcher, handler = _token("disp"), _token("hand")
+
+    code = uscc.make("91", loop["division"], "MA2L0001")
+    made = _api(client, dispatcher, "/api/v1/enterprises", {
+        "uscc": code, "name": "闭环演示科技有限公司", "jurisdiction": loop["jurisdiction"], "industry": "C3670"})
+    assert made.status_code == 201, made.content
+    _add_user(client, "boss", "enterprise", region=region.pk, enterprise=made.json()["id"])
+    owner = _token("boss")
+    client.logout()
+
+    filed = _api(client, dispatcher, "/api/v1/appeals", {
+        "enterprise_uscc": code, "title": loop["title"], "description": "企业来电反映，需要协调办理。",
+        "channel": "hotline", "category": "single", "contact_name": "联系人（测试）", "contact_phone": "13800000000"})
+    assert filed.status_code == 201, filed.content
+    appeal = filed.json()
+    assert appeal["status"] == "accepted" and appeal["received_node"] == loop["node"]
+
+    def act(token: str, action: str, **body) -> dict:
+        response = _api(client, token, f"/api/v1/appeals/{appeal['id']}/actions/{action}",
+                        {"version": act.version, **body})
+        assert response.status_code == 200, (action, response.content)
+        act.version = response.json()["version"]
+        return response.json()
+
+    act.version = appeal["version"]
+    act(dispatcher, "classify", category="single", scope="point", section=loop["section"])
+    assigned = act(dispatcher, "assign", lead_department=loop["lead"], assisting_departments=loop["assisting"])
+    assert (assigned["status"], assigned["lead_department"]) == ("assigned", loop["lead"])
+    assert assigned["assisting_departments"] == loop["assisting"]
+    seen = _api(client, handler, f"/api/v1/appeals?lead_department={loop['lead']}").json()
+    assert [a["id"] for a in seen["items"]] == [appeal["id"]]  # the unit's handler finds the case
+    act(handler, "reply", resolution="solved", text="已协调办结，结果已告知企业。")
+    act(handler, "mark_handled")
+    closed = act(owner, "confirm", solved=True, rating=5, comment="满意")
+    assert closed["status"] == "closed"
+    assert [e["action"] for e in closed["events"]] == [
+        "submit", "accept", "classify", "assign", "reply", "mark_handled", "confirm"]
+    row = Appeal.objects.get(pk=appeal["id"])
+    assert (row.region_id, row.section_id, row.lead_department_id) == (region.pk, section.pk, lead.pk)
+    assert row.number.startswith(region.rule("appeal_number_prefix"))
+
+
 # ---- the command ------------------------------------------------------------------------------------------
 
 
@@ -394,8 +764,8 @@ def test_command_lists_and_loads():
 
     out = StringIO()
     call_command("preset", "load", "taizhou", stdout=out)
-    assert "Loaded preset taizhou: 1 regions, 12 jurisdictions, 22 departments, 11 nodes, 8 sections, 4 zones, " \
-           "8 windows." in out.getvalue()
+    assert "Loaded preset taizhou: 1 regions, 12 jurisdictions, 30 departments, 11 nodes, 8 sections, 4 zones, " \
+           "9 windows." in out.getvalue()
     assert Region.objects.filter(code="taizhou").exists()
 
     with pytest.raises(CommandError):

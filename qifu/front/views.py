@@ -207,6 +207,6 @@ def org_directory(request):
                     .prefetch_related("specialists"),
         "nodes": scopes.nodes(user).select_related("parent", "jurisdiction").order_by("kind", "code"),
         "departments": scopes.departments(user),
-        "zones": scopes.directory(user, Zone).select_related("node"),
+        "zones": scopes.directory(user, Zone).select_related("node", "lead_department", "chief_receptionist"),
         "windows": scopes.directory(user, Window).select_related("node", "zone"),
     })

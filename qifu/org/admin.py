@@ -38,7 +38,7 @@ class SectionAdmin(admin.ModelAdmin):
 
 @admin.register(models.Zone)
 class ZoneAdmin(admin.ModelAdmin):
-    list_display = ("name", "code", "node", "region")
+    list_display = ("name", "code", "node", "lead_department", "chief_receptionist", "region")
     list_filter = ("region",)
 
 
@@ -50,7 +50,7 @@ class WindowAdmin(admin.ModelAdmin):
 
 @admin.register(models.Post)
 class PostAdmin(admin.ModelAdmin):
-    list_display = ("title", "code", "node", "holder", "backup", "holder_since")
+    list_display = ("title", "code", "node", "section", "zone", "holder", "backup", "holder_since")
     list_filter = ("region", "node")
 
 

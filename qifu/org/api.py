@@ -32,6 +32,39 @@ class SectionOut(Schema):
     specialists: list[str]
 
 
+class ZoneOut(Schema):
+    """A special zone or hall area with its lead unit and chief reception specialist (首席接待专员)."""
+
+    id: int
+    code: str
+    name: str
+    region: str
+    node: str
+    lead_department: str | None
+    lead_department_name: str | None
+    chief_receptionist: str | None
+
+    @staticmethod
+    def resolve_region(zone) -> str:
+        return zone.region.code
+
+    @staticmethod
+    def resolve_node(zone) -> str:
+        return zone.node.code
+
+    @staticmethod
+    def resolve_lead_department(zone) -> str | None:
+        return zone.lead_department.code if zone.lead_department else None
+
+    @staticmethod
+    def resolve_lead_department_name(zone) -> str | None:
+        return zone.lead_department.name if zone.lead_department else None
+
+    @staticmethod
+    def resolve_chief_receptionist(zone) -> str | None:
+        return _person(zone.chief_receptionist)
+
+
 class NodeOut(Schema):
     id: int
     code: str
@@ -79,6 +112,17 @@ def sections(request):
          "specialists": [_person(u) for u in s.specialists.all()]}
         for s in qs
     ]
+
+
+@router.get("/zones", response=list[ZoneOut], summary="Special zones and hall areas (专区)")
+@paginate(LimitOffsetPagination)
+def zones(request, node: str | None = None):
+    from .models import Zone
+
+    qs = scopes.directory(request.user, Zone).select_related("region", "node", "lead_department", "chief_receptionist")
+    if node:
+        qs = qs.filter(node__code=node)
+    return qs  # sliced by the paginator in the database
 
 
 @router.get("/nodes", response=list[NodeOut], summary="Service nodes: center, sub-centers, stations")

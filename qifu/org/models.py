@@ -193,12 +193,21 @@ class Section(models.Model):
 
 
 class Zone(models.Model):
-    """A special zone (专区) or hall area."""
+    """A special zone (专区) or hall area. Like a section it has a lead unit and a chief on the spot — the
+    chief reception specialist (首席接待专员, seed 000) — and its staffed posts (`Post.zone`)."""
 
     region = models.ForeignKey(Region, on_delete=models.CASCADE, related_name="zones")
     node = models.ForeignKey(ServiceNode, verbose_name=_("service node"), on_delete=models.CASCADE, related_name="zones")
     code = models.SlugField(_("code"), max_length=64, unique=True)
     name = models.CharField(_("name"), max_length=128)
+    lead_department = models.ForeignKey(
+        Department, verbose_name=_("lead department"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="led_zones",
+    )
+    chief_receptionist = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("chief reception specialist"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+",
+    )
     description = models.TextField(_("description"), blank=True)
     sort_order = models.PositiveSmallIntegerField(_("order"), default=0)
 
@@ -240,6 +249,9 @@ class Post(models.Model):
     node = models.ForeignKey(ServiceNode, verbose_name=_("service node"), on_delete=models.CASCADE, related_name="posts")
     section = models.ForeignKey(
         Section, verbose_name=_("section"), null=True, blank=True, on_delete=models.SET_NULL, related_name="posts"
+    )
+    zone = models.ForeignKey(
+        Zone, verbose_name=_("zone"), null=True, blank=True, on_delete=models.SET_NULL, related_name="posts"
     )
     window = models.ForeignKey(
         Window, verbose_name=_("window"), null=True, blank=True, on_delete=models.SET_NULL, related_name="posts"
@@ -373,7 +385,8 @@ class PostChange(models.Model):
         """Hand over posts whose approved change takes effect today or earlier."""
         today = today or timezone.localdate()
         count = 0
-        for change in cls.objects.filter(status=cls.Status.APPROVED, effective_on__lte=today).select_related("post"):
+        due = cls.objects.filter(status=cls.Status.APPROVED, effective_on__lte=today).select_related("post")
+        for change in due.order_by("effective_on", "pk"):  # in date order: the latest change due wins
             post = change.post
             if post.holder_id != change.new_holder_id or post.holder_since != change.effective_on:
                 if post.holder_since and post.holder_since >= change.effective_on:

@@ -3,6 +3,11 @@
 `read()` checks a file completely before anything touches the database, so a typo fails with the file and
 entry named instead of half-loading a region. `load()` writes it in one transaction, keyed by `code`, and only
 saves what differs: loading the same file twice changes nothing and leaves no new audit entries.
+
+A preset may `include` others (file names next to it): they load together, and an entry may refer to an
+entry of an included preset by its code. Every entry is defined once, in the preset of the region that owns
+it — Huzhou's city center in `huzhou`, Wuxing's district center and stations in `wuxing` — so a city and a
+district that include each other load the same objects in either order, each once.
 """
 
 import re
@@ -14,7 +19,7 @@ import yaml
 from django.db import models, transaction
 
 from . import config as region_config
-from .models import Department, Jurisdiction, Region, Section, ServiceNode, Window, Zone
+from .models import Department, Jurisdiction, Post, Region, Section, ServiceNode, Window, Zone
 
 PRESET_DIR = Path(__file__).resolve().parent / "presets"
 
@@ -39,9 +44,13 @@ SPEC: dict[str, tuple[type[models.Model], set[str], set[str]]] = {
         {"code", "name"},
         {"kind", "node", "lead_department", "other_departments", "description", "sort_order"},
     ),
-    "zones": (Zone, {"code", "node", "name"}, {"description", "sort_order"}),
+    "zones": (Zone, {"code", "node", "name"}, {"lead_department", "description", "sort_order"}),
     "windows": (Window, {"code", "node", "name"}, {"zone", "description", "sort_order"}),
+    # Posts are places to be staffed (e.g. a zone's 首席接待专员); who holds them is entered in the admin and
+    # changed by approved post changes — a preset never names people and never touches the holders.
+    "posts": (Post, {"code", "node", "title"}, {"section", "zone", "window"}),
 }
+SELF_PARENTED = ("jurisdictions", "nodes")  # lists whose `parent` points into the same list
 REGION_REQUIRED = {"code", "name"}
 REGION_OPTIONAL = {"model_name", "description", "config"}
 SECTION_KINDS = {
@@ -62,9 +71,16 @@ REFERENCES = {
     ("sections", "node"): "nodes",
     ("sections", "lead_department"): "departments",
     ("zones", "node"): "nodes",
+    ("zones", "lead_department"): "departments",
     ("windows", "node"): "nodes",
     ("windows", "zone"): "zones",
+    ("posts", "node"): "nodes",
+    ("posts", "section"): "sections",
+    ("posts", "zone"): "zones",
+    ("posts", "window"): "windows",
 }
+# (list, key) whose target must sit at the same node as the entry.
+SAME_NODE = {("windows", "zone"), ("posts", "zone"), ("posts", "window")}
 
 
 def available() -> list[str]:
@@ -122,10 +138,8 @@ def _where(kind: str, index: int, entry: Any) -> str:
     return f"{kind}[{index}]" + (f" (code {code!r})" if code else "")
 
 
-def read(name: str | None = None, path: str | Path | None = None) -> dict:
-    """Parse and validate a preset; returns normalized data ready for `load`. Raises ValueError naming the file
-    and every bad entry (unknown or missing keys, bad values, duplicate codes, dangling references)."""
-    source = _path_for(name, path)
+def _raw(source: Path) -> dict:
+    """A preset file's parsed YAML (a mapping), or ValueError naming the file."""
     try:
         raw = yaml.safe_load(source.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -134,15 +148,69 @@ def read(name: str | None = None, path: str | Path | None = None) -> dict:
         raise ValueError(f"{source}: not valid YAML: {exc}") from None
     if not isinstance(raw, dict):
         raise ValueError(f"{source}: expected a mapping with 'region' and lists of entries")
+    return raw
+
+
+def _includes(raw: dict) -> list[str]:
+    value = raw.get("include") or []
+    return [name for name in value if isinstance(name, str)] if isinstance(value, list) else []
+
+
+def _closure(source: Path, raw: dict) -> list[Path]:
+    """The presets `source` includes, directly or through others (each once, in breadth-first order)."""
+    found: list[Path] = []
+    todo = [source.parent / f"{name}.yaml" for name in _includes(raw)]
+    while todo:
+        path = todo.pop(0)
+        if path == source or path in found:
+            continue
+        found.append(path)
+        try:
+            todo += [path.parent / f"{name}.yaml" for name in _includes(_raw(path))]
+        except ValueError:
+            pass  # reported when that file itself is read
+    return found
+
+
+def read(name: str | None = None, path: str | Path | None = None) -> dict:
+    """Parse and validate one preset file; returns normalized data ready for `load`. Raises ValueError naming
+    the file and every bad entry (unknown or missing keys, bad values, duplicate codes, dangling references).
+    References may point to entries defined earlier in the file or anywhere in the presets it includes."""
+    source = _path_for(name, path)
+    raw = _raw(source)
 
     check = _Checker(source)
-    top_keys = {"region", *SPEC}
+    top_keys = {"region", "include", *SPEC}
     for key in sorted(set(raw) - top_keys, key=str):
         check.fail("top level", f"unknown key {key!r}")
     if "region" not in raw:
         check.fail("top level", "missing required key 'region'")
 
     data: dict[str, Any] = {"source": str(source)}
+    include = raw.get("include") or []
+    if not isinstance(include, list) or not all(isinstance(n, str) and SLUG.match(n) for n in include):
+        check.fail("include", "must be a list of preset names (their file names without .yaml)")
+        include = []
+    for other in include:
+        if other == source.stem:
+            check.fail("include", f"a preset cannot include itself ({other!r})")
+        elif not (source.parent / f"{other}.yaml").is_file():
+            check.fail("include", f"there is no preset {other!r} next to this file")
+    data["include"] = list(include)
+    # What the included presets define, so references into them resolve (they are checked on their own).
+    external: dict[str, dict[str, dict]] = {kind: {} for kind in SPEC}
+    for other_path in _closure(source, raw):
+        try:
+            other = _raw(other_path)
+        except ValueError as exc:
+            check.fail("include", str(exc))
+            continue
+        for kind in SPEC:
+            entries = other.get(kind) or []
+            for entry in entries if isinstance(entries, list) else []:
+                if isinstance(entry, dict) and isinstance(entry.get("code"), str):
+                    external[kind].setdefault(entry["code"], entry)
+
     region = raw.get("region") or {}
     out_region: dict[str, Any] = {}
     if check.keys("region", region, REGION_REQUIRED, REGION_OPTIONAL):
@@ -167,6 +235,10 @@ def read(name: str | None = None, path: str | Path | None = None) -> dict:
 
     seen_codes: dict[str, str] = {}
     defined: dict[str, dict[str, dict]] = {kind: {} for kind in SPEC}
+
+    def known(kind: str, code: Any) -> dict | None:
+        return defined[kind].get(code) or external[kind].get(code) if isinstance(code, str) else None
+
     for kind, (model, required, optional) in SPEC.items():
         entries = raw.get(kind) or []
         if not isinstance(entries, list):
@@ -187,7 +259,7 @@ def read(name: str | None = None, path: str | Path | None = None) -> dict:
                         value = []
                     item[key] = list(value or [])
                     for ref in item[key]:
-                        if not isinstance(ref, str) or ref not in defined["departments"]:
+                        if known("departments", ref) is None:
                             check.fail(where, f"'other_departments' names unknown department {ref!r}")
                 elif key == "sort_order":
                     if not isinstance(value, int) or isinstance(value, bool) or value < 0:
@@ -204,19 +276,24 @@ def read(name: str | None = None, path: str | Path | None = None) -> dict:
                     check.fail(where, f"code {code!r} is not a lowercase slug")
                 if code in seen_codes:
                     check.fail(where, f"code {code!r} is already used by {seen_codes[code]}")
+                elif any(code in external[k] for k in SPEC):
+                    check.fail(where, f"code {code!r} is already defined in an included preset: refer to it instead")
                 seen_codes.setdefault(code, where)
             for (list_kind, key), allowed in CHOICES.items():
                 if list_kind == kind and item.get(key) and item[key] not in allowed:
                     check.fail(where, f"{key} {item[key]!r} is not one of {', '.join(sorted(allowed))}")
             for (list_kind, key), target in REFERENCES.items():
                 ref = item.get(key)
-                if list_kind == kind and ref and ref not in defined[target]:
+                if list_kind == kind and ref and known(target, ref) is None:
                     hint = " (list parents before children)" if target == kind else ""
-                    check.fail(where, f"{key} {ref!r} is not a {target[:-1]} defined earlier in this file{hint}")
-            if kind == "windows" and item.get("zone") in defined["zones"]:
-                zone_node = defined["zones"][item["zone"]].get("node")
-                if zone_node != item.get("node"):
-                    check.fail(where, f"zone {item['zone']!r} belongs to node {zone_node!r}, not {item.get('node')!r}")
+                    where_defined = " or in the presets it includes" if data["include"] else ""
+                    check.fail(where, f"{key} {ref!r} is not a {target[:-1]} defined earlier in this file"
+                                      f"{where_defined}{hint}")
+            for (list_kind, key) in SAME_NODE:
+                target = known(REFERENCES[(list_kind, key)], item.get(key)) if list_kind == kind else None
+                if target is not None and target.get("node") != item.get("node"):
+                    check.fail(where, f"{key} {item[key]!r} belongs to node {target.get('node')!r}, "
+                                      f"not {item.get('node')!r}")
             if code:
                 defined[kind][code] = item
             out.append(item)
@@ -225,6 +302,23 @@ def read(name: str | None = None, path: str | Path | None = None) -> dict:
     if check.errors:
         raise ValueError(f"{source}: invalid preset:\n  " + "\n  ".join(check.errors))
     return data
+
+
+def bundle(name: str | None = None, path: str | Path | None = None) -> list[dict]:
+    """A preset and every preset it includes (directly or not), each read and checked; the named one first."""
+    first = read(name, path)
+    files = [first]
+    todo = [Path(first["source"]).parent / f"{n}.yaml" for n in first["include"]]
+    seen = {Path(first["source"])}
+    while todo:
+        other = todo.pop(0)
+        if other in seen:
+            continue
+        seen.add(other)
+        data = read(path=other)
+        files.append(data)
+        todo += [other.parent / f"{n}.yaml" for n in data["include"]]
+    return files
 
 
 def _same_type(default: Any, value: Any) -> bool:
@@ -270,73 +364,101 @@ def _upsert(model: type[models.Model], region: Region, code: str, values: dict[s
     return obj
 
 
-def load(name: str | None = None, path: str | Path | None = None) -> dict[str, int]:
-    """Write a preset into the database in one transaction; returns how many objects of each kind it holds."""
-    data = read(name, path)
-    source = data["source"]
-    spec = data["region"]
-    with transaction.atomic():
-        region = Region.objects.filter(code=spec["code"]).first()
-        values = {k: spec[k] for k in ("name", "model_name", "description", "config")}
-        if region is None:
-            region = Region.objects.create(code=spec["code"], **values)
-        elif any(getattr(region, k) != v for k, v in values.items()):
-            for key, value in values.items():
-                setattr(region, key, value)
-            region.save()
+def _region(spec: dict) -> Region:
+    region = Region.objects.filter(code=spec["code"]).first()
+    values = {k: spec[k] for k in ("name", "model_name", "description", "config")}
+    if region is None:
+        return Region.objects.create(code=spec["code"], **values)
+    if any(getattr(region, k) != v for k, v in values.items()):
+        for key, value in values.items():
+            setattr(region, key, value)
+        region.save()
+    return region
 
+
+def _values(kind: str, item: dict, ref) -> dict[str, Any]:
+    """The model fields an entry sets (references as ids). Fields not listed here are never touched."""
+    if kind == "jurisdictions":
+        return {"name": item["name"], "level": item["level"], "parent_id": ref("jurisdictions", item.get("parent"))}
+    if kind == "departments":
+        return {"name": item["name"], "short_name": item.get("short_name", ""),
+                "kind": item.get("kind") or "government", "category": item.get("category", ""),
+                "phone": item.get("phone", "")}
+    if kind == "nodes":
+        return {"name": item["name"], "kind": item["kind"], "station_type": item.get("station_type", ""),
+                "parent_id": ref("nodes", item.get("parent")),
+                "jurisdiction_id": ref("jurisdictions", item["jurisdiction"]),
+                "address": item.get("address", ""), "latitude": item.get("latitude"),
+                "longitude": item.get("longitude"), "phone": item.get("phone", ""),
+                "description": item.get("description", "")}
+    if kind == "sections":
+        return {"name": item["name"], "kind": item.get("kind", ""), "node_id": ref("nodes", item.get("node")),
+                "lead_department_id": ref("departments", item.get("lead_department")),
+                "description": item.get("description", ""), "sort_order": item.get("sort_order", 0)}
+    if kind == "zones":
+        return {"name": item["name"], "node_id": ref("nodes", item["node"]),
+                "lead_department_id": ref("departments", item.get("lead_department")),
+                "description": item.get("description", ""), "sort_order": item.get("sort_order", 0)}
+    if kind == "windows":
+        return {"name": item["name"], "node_id": ref("nodes", item["node"]), "zone_id": ref("zones", item.get("zone")),
+                "description": item.get("description", ""), "sort_order": item.get("sort_order", 0)}
+    if kind == "posts":
+        return {"title": item["title"], "node_id": ref("nodes", item["node"]),
+                "section_id": ref("sections", item.get("section")), "zone_id": ref("zones", item.get("zone")),
+                "window_id": ref("windows", item.get("window"))}
+    raise KeyError(kind)
+
+
+def _parents_first(entries: list[tuple[dict, dict]]) -> list[tuple[dict, dict]]:
+    """Order (file, entry) pairs of one list so that every parent comes before its children, across files."""
+    codes = {item["code"] for _, item in entries}
+    placed: set[str] = set()
+    ordered: list[tuple[dict, dict]] = []
+    pending = entries
+    while pending:
+        ready = [e for e in pending if e[1].get("parent") in (None, "") or e[1]["parent"] in placed
+                 or e[1]["parent"] not in codes]
+        if not ready:
+            raise ValueError("parents form a cycle: " + ", ".join(item["code"] for _, item in pending))
+        ordered += ready
+        placed |= {item["code"] for _, item in ready}
+        pending = [e for e in pending if e[1]["code"] not in placed]
+    return ordered
+
+
+def load(name: str | None = None, path: str | Path | None = None) -> dict[str, int]:
+    """Write a preset and the presets it includes into the database in one transaction; returns how many
+    objects of each kind they hold together."""
+    files = bundle(name, path)
+    owner: dict[str, str] = {}
+    for data in files:  # each entry is defined once in the bundle
+        for kind in SPEC:
+            for item in data[kind]:
+                if owner.setdefault(item["code"], data["source"]) != data["source"]:
+                    raise ValueError(f"{data['source']}: code {item['code']!r} is also defined in "
+                                     f"{owner[item['code']]}: define it once and refer to it")
+    with transaction.atomic():
+        regions = {data["source"]: _region(data["region"]) for data in files}
         ids: dict[str, dict[str, int]] = {kind: {} for kind in SPEC}
 
         def ref(kind: str, code: str | None) -> int | None:
             return ids[kind][code] if code else None
 
-        for item in data["jurisdictions"]:
-            obj = _upsert(Jurisdiction, region, item["code"], {
-                "name": item["name"], "level": item["level"], "parent_id": ref("jurisdictions", item.get("parent")),
-            }, source)
-            ids["jurisdictions"][item["code"]] = obj.pk
-        for item in data["departments"]:
-            obj = _upsert(Department, region, item["code"], {
-                "name": item["name"], "short_name": item.get("short_name", ""),
-                "kind": item.get("kind") or "government", "category": item.get("category", ""),
-                "phone": item.get("phone", ""),
-            }, source)
-            ids["departments"][item["code"]] = obj.pk
-        for item in data["nodes"]:
-            obj = _upsert(ServiceNode, region, item["code"], {
-                "name": item["name"], "kind": item["kind"], "station_type": item.get("station_type", ""),
-                "parent_id": ref("nodes", item.get("parent")),
-                "jurisdiction_id": ref("jurisdictions", item["jurisdiction"]),
-                "address": item.get("address", ""), "latitude": item.get("latitude"),
-                "longitude": item.get("longitude"), "phone": item.get("phone", ""),
-                "description": item.get("description", ""),
-            }, source)
-            ids["nodes"][item["code"]] = obj.pk
-        for item in data["sections"]:
-            obj = _upsert(Section, region, item["code"], {
-                "name": item["name"], "kind": item.get("kind", ""), "node_id": ref("nodes", item.get("node")),
-                "lead_department_id": ref("departments", item.get("lead_department")),
-                "description": item.get("description", ""), "sort_order": item.get("sort_order", 0),
-            }, source)
-            obj.other_departments.set([ids["departments"][c] for c in item.get("other_departments", [])])
-            ids["sections"][item["code"]] = obj.pk
-        for item in data["zones"]:
-            obj = _upsert(Zone, region, item["code"], {
-                "name": item["name"], "node_id": ref("nodes", item["node"]),
-                "description": item.get("description", ""), "sort_order": item.get("sort_order", 0),
-            }, source)
-            ids["zones"][item["code"]] = obj.pk
-        for item in data["windows"]:
-            obj = _upsert(Window, region, item["code"], {
-                "name": item["name"], "node_id": ref("nodes", item["node"]), "zone_id": ref("zones", item.get("zone")),
-                "description": item.get("description", ""), "sort_order": item.get("sort_order", 0),
-            }, source)
-            ids["windows"][item["code"]] = obj.pk
+        for kind, (model, _required, _optional) in SPEC.items():
+            entries = [(data, item) for data in files for item in data[kind]]
+            if kind in SELF_PARENTED:
+                entries = _parents_first(entries)
+            for data, item in entries:
+                obj = _upsert(model, regions[data["source"]], item["code"], _values(kind, item, ref), data["source"])
+                if kind == "sections":
+                    obj.other_departments.set([ids["departments"][c] for c in item.get("other_departments", [])])
+                ids[kind][item["code"]] = obj.pk
 
     try:  # the region's enterprise profile (qifu/profiles/presets/NAME.yaml), when the profiles app has one
         from qifu.profiles.presets import load as load_profile
     except ImportError:
         load_profile = None
     if load_profile is not None and name:
-        load_profile(name)
-    return {"regions": 1, **{kind: len(data[kind]) for kind in SPEC}}
+        for data in files:
+            load_profile(Path(data["source"]).stem)
+    return {"regions": len(files), **{kind: sum(len(data[kind]) for data in files) for kind in SPEC}}

@@ -27,12 +27,13 @@ class Command(BaseCommand):
             region = data["region"]
             sizes = ", ".join(f"{len(data[kind])} {kind}" for kind in preset.SPEC if data[kind])
             model = f" “{region['model_name']}”" if region["model_name"] else ""
-            self.stdout.write(f"{name}\t{region['name']}{model}: {sizes}")
+            loads_with = f" (loads with {', '.join(data['include'])})" if data["include"] else ""
+            self.stdout.write(f"{name}\t{region['name']}{model}: {sizes}{loads_with}")
 
     def do_load(self, name: str) -> None:
         try:
             counts = preset.load(name)
         except ValueError as exc:
             raise CommandError(str(exc)) from None
-        summary = ", ".join(f"{count} {kind}" for kind, count in counts.items())
+        summary = ", ".join(f"{count} {kind}" for kind, count in counts.items() if count)
         self.stdout.write(self.style.SUCCESS(f"Loaded preset {name}: {summary}."))
