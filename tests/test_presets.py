@@ -243,6 +243,7 @@ def test_xiaoshan_zones_carry_their_lead_unit_and_chief_reception_posts(client):
     reception = Post.objects.filter(title="首席接待专员").select_related("zone")
     assert {p.zone.name for p in reception} == {"“一事联办”服务专区", "新电商服务专区"}
     assert {p.node.code for p in Post.objects.filter(title="首席服务家")} == {"xs-st-xgx", "xs-st-ftz"}
+    assert Post.objects.get(title="助企联络官").zone == police
     assert not Post.objects.filter(holder__isnull=False).exists()
 
     # Appointing a chief reception specialist shows in the API and the organization page, like a section's chief.
@@ -262,6 +263,14 @@ def test_xiaoshan_zones_carry_their_lead_unit_and_chief_reception_posts(client):
     client.force_login(chief)
     page = client.get("/org/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
     assert "首席接待专员" in page and "接待员甲（测试）" in page and "区公安分局" in page
+
+    # Reloading the preset leaves appointments alone: it never names people.
+    Post.objects.filter(code="xs-post-joint-reception").update(holder=chief)
+    audit = AuditEntry.objects.count()
+    preset.load("xiaoshan")
+    assert Post.objects.get(code="xs-post-joint-reception").holder == chief
+    assert Zone.objects.get(code="xs-zone-joint").chief_receptionist == chief
+    assert AuditEntry.objects.count() == audit
 
 
 @pytest.mark.django_db
@@ -770,6 +779,16 @@ def test_command_lists_and_loads():
 
     with pytest.raises(CommandError):
         call_command("preset", "load", "atlantis")
+
+
+def test_the_readme_table_gives_each_presets_counts():
+    readme = (Path(preset.__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    for name in PRESETS:
+        row = re.search(rf"^\| `{name}` [^|]*\|([^|]*)\|(.*)\|$", readme, re.M)
+        assert row, name
+        data = preset.read(name)
+        assert row.group(1).strip() == data["region"]["model_name"]
+        assert [int(n) for n in row.group(2).split("|")] == [len(data[kind]) for kind in preset.SPEC], name
 
 
 def test_presets_ship_inside_the_package():
