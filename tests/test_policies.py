@@ -20,9 +20,9 @@ from qifu.accounts.models import Role
 from qifu.enterprises.models import Enterprise, Tag
 from qifu.notify.models import Notification
 from qifu.policies import applications, forms, performance, services
-from qifu.policies.engine import clauses as cl
-from qifu.policies.engine import yamlio
-from qifu.policies.engine.values import RuleError
+from qifu.rules import clauses as cl
+from qifu.rules import yamlio
+from qifu.rules.values import RuleError
 from qifu.policies.models import (
     Application,
     ApplicationEvent,
@@ -250,7 +250,7 @@ def _stored():
 def test_match_region_equals_the_scalar_engine_for_every_enterprise_and_clause(world, library, monkeypatch,
                                                                                vectorized):
     if not vectorized:
-        monkeypatch.setitem(sys.modules, "qifu.policies.engine.batch", None)  # import fails: scalar path
+        monkeypatch.setitem(sys.modules, "qifu.rules.batch", None)  # import fails: scalar path
     on = services.today()
     summary = services.match_region(world.region.code)
     expected = _scalar(world, on)

@@ -24,11 +24,11 @@ from qifu.audit import trail
 from qifu.enterprises.models import Enterprise
 from qifu.org.models import Department, Region
 from qifu.profiles import facts as profile_facts
+from qifu.rules import clauses as cl
+from qifu.rules import yamlio
+from qifu.rules.values import RuleError, as_date
 
 from . import wording
-from .engine import clauses as cl
-from .engine import yamlio
-from .engine.values import RuleError, as_date
 from .models import (
     DEFAULT_REVIEW_DAYS,
     POLICY_EXTRA,
@@ -233,7 +233,7 @@ def _outcome_rows(pairs, enterprises: QuerySet, on) -> list[Match]:
     fields = set().union(*(s.fields() for s in specs))
     now = timezone.now()
     try:
-        from .engine import batch
+        from qifu.rules import batch
     except ImportError:  # the vectorized engine is optional; the scalar engine gives the same answers
         batch = None
     rows: list[Match] = []

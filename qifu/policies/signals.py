@@ -9,8 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db.models.signals import m2m_changed, post_save
 
 from qifu.enterprises.models import Enterprise
-
-from .engine.values import RuleError
+from qifu.rules.values import RuleError
 
 logger = logging.getLogger("qifu.policies")
 

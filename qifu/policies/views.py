@@ -21,11 +21,11 @@ from qifu.accounts import scopes
 from qifu.enterprises.models import Tag
 from qifu.org.models import Region
 from qifu.profiles import facts as profile_facts
+from qifu.rules import clauses as cl
+from qifu.rules.expr import FUNCTIONS
+from qifu.rules.values import RuleError
 
 from . import access, applications, forms, performance, services, wording
-from .engine import clauses as cl
-from .engine.expr import FUNCTIONS
-from .engine.values import RuleError
 from .models import (
     Application,
     ApplicationStatus,
@@ -286,7 +286,7 @@ def builder_try(request):
         if (request.POST.get("benefit") or "").strip():
             raw["benefit"] = request.POST["benefit"].strip()
         try:
-            from .engine import yamlio
+            from qifu.rules import yamlio
 
             spec = yamlio.parse_clause(raw, "draft")
         except RuleError as e:

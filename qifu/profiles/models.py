@@ -36,8 +36,8 @@ def validate_code(value: str) -> None:
 def validate_expression(value: str) -> None:
     if not value:
         return
-    from qifu.policies.engine.expr import Expression
-    from qifu.policies.engine.values import RuleError
+    from qifu.rules.expr import Expression
+    from qifu.rules.values import RuleError
 
     try:
         Expression(value)
@@ -46,8 +46,8 @@ def validate_expression(value: str) -> None:
 
 
 def validate_conditions(value) -> None:
-    from qifu.policies.engine import conditions
-    from qifu.policies.engine.values import RuleError
+    from qifu.rules import conditions
+    from qifu.rules.values import RuleError
 
     try:
         conditions.parse(value)
@@ -223,6 +223,6 @@ class TagRule(models.Model):
                 "tag": self.tag}})
 
     def node(self):
-        from qifu.policies.engine import conditions
+        from qifu.rules import conditions
 
         return conditions.parse(self.conditions)

@@ -164,8 +164,8 @@ class TagChanges:
 
 
 def _evaluate(node, facts: dict, on: datetime.date, rule: TagRule) -> bool:
-    from qifu.policies.engine import conditions
-    from qifu.policies.engine.values import RuleError
+    from qifu.rules import conditions
+    from qifu.rules.values import RuleError
 
     try:
         result, _missing = conditions.evaluate(node, facts, on)
@@ -180,7 +180,7 @@ def apply_tag_rules(enterprises: QuerySet | Iterable[int] | None = None,
     """Evaluate every active rule for `enterprises` (a queryset or pks; None = all) and add or remove
     the dynamic tags the rules give. Manual tags, and dynamic tags without an active rule in the
     enterprise's region, are never touched."""
-    from qifu.policies.engine.values import RuleError
+    from qifu.rules.values import RuleError
 
     on = on or timezone.localdate()
     rules: dict[str, dict[int, tuple[TagRule, Any]]] = {}
@@ -252,7 +252,7 @@ def apply_tag_rules(enterprises: QuerySet | Iterable[int] | None = None,
 
 @functools.lru_cache(maxsize=512)
 def _expression(source: str):
-    from qifu.policies.engine.expr import Expression
+    from qifu.rules.expr import Expression
 
     return Expression(source)
 
@@ -260,8 +260,8 @@ def _expression(source: str):
 def indicator_score(indicator: Indicator, facts: dict, on: datetime.date | None = None) -> float | None:
     """0–100 from the indicator's score expression (100 − it when lower values are better), or None
     when the value is unknown, the indicator has no expression, or the expression cannot be evaluated."""
-    from qifu.policies.engine.expr import Context
-    from qifu.policies.engine.values import UNKNOWN, RuleError, as_number
+    from qifu.rules.expr import Context
+    from qifu.rules.values import UNKNOWN, RuleError, as_number
 
     value = facts.get(indicator.code)
     if value is None or not indicator.score:

@@ -141,7 +141,7 @@ def tag_rule_edit(request, pk: int | None = None):
         initial["tag"] = request.GET["tag"]
     form = TagRuleForm(request.POST or None, initial=initial, rule=rule)
     if request.method == "POST" and form.is_valid():
-        from qifu.policies.engine import conditions
+        from qifu.rules import conditions
 
         known = {f.code for f in catalog.fields(region)} | {"uscc", "name", "region"}
         unknown = conditions.parse(form.cleaned_data["conditions"]).fields() - known

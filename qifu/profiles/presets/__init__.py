@@ -73,9 +73,9 @@ class _Checker:
 
 def read(name: str | None = None, path: str | Path | None = None) -> dict:
     """Parse and check a profile preset; raises ValueError naming the file and every bad entry."""
-    from qifu.policies.engine import conditions
-    from qifu.policies.engine.expr import Expression
-    from qifu.policies.engine.values import RuleError
+    from qifu.rules import conditions
+    from qifu.rules.expr import Expression
+    from qifu.rules.values import RuleError
 
     from ..facts import BASE_FIELDS
     from ..models import Indicator, validate_code

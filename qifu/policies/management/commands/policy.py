@@ -3,8 +3,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from qifu.policies.engine import yamlio
-from qifu.policies.engine.values import RuleError
+from qifu.rules import yamlio
+from qifu.rules.values import RuleError
 
 
 class Command(BaseCommand):
