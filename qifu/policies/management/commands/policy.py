@@ -47,10 +47,10 @@ class Command(BaseCommand):
             sys.exit(1)
 
     def do_explain(self, uscc, clause, date, **_):
-        from qifu.policies import services
+        from qifu.policies import explanations
 
         try:
-            lines = services.explain(uscc, clause, date)
+            lines = explanations.explain(uscc, clause, date)
         except LookupError as e:
             raise CommandError(str(e)) from None
         for line in lines:
