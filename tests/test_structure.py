@@ -7,6 +7,7 @@ counts as much as one at the top of a module: a cycle hidden in a function body 
 from __future__ import annotations
 
 import ast
+import functools
 import sys
 from pathlib import Path
 
@@ -26,12 +27,17 @@ def modules(root: Path = ROOT, package: str = "qifu") -> dict[str, Path]:
     return found
 
 
+@functools.cache
+def parsed(path: Path) -> ast.Module:
+    return ast.parse(path.read_text(encoding="utf-8"), str(path))
+
+
 def imported_names(name: str, path: Path) -> set[str]:
     """The absolute names of everything `name` imports, wherever in the file the import stands
     (`from a.b import c` gives `a.b.c`, whether `c` is a module or a name defined in `a.b`)."""
     is_package = path.name == "__init__.py"
     names = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+    for node in ast.walk(parsed(path)):
         if isinstance(node, ast.Import):
             names.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
@@ -136,6 +142,17 @@ def test_profiles_depend_on_the_rules_engine_not_on_policies():
     graph = import_graph(modules())
     assert _edges_between(graph, "qifu.profiles", "qifu.policies") == []
     assert _edges_between(graph, "qifu.profiles", "qifu.rules"), "profiles' tag rules are evaluated by qifu.rules"
+
+
+def test_every_app_routes_its_pages_in_one_urls_module_and_serves_them_from_one_views_module():
+    """NetBox's lesson: learn one app and you know them all (the JSON API is `api.py`, Open311 `open311.py`)."""
+    routing = sorted(name for name, path in modules().items()
+                     if "urlpatterns" in {t.id for node in ast.walk(parsed(path))
+                                          if isinstance(node, ast.Assign) for t in node.targets
+                                          if isinstance(t, ast.Name)})
+    assert all(name == "qifu.urls" or (name.count(".") == 2 and name.endswith(".urls")) for name in routing), routing
+    assert len(routing) > 1 and "qifu.appeals.urls" in routing
+    assert sorted(name for name in modules() if name.rsplit(".", 1)[-1].startswith("views_")) == []
 
 
 # --- the checker itself ------------------------------------------------------------------------------
