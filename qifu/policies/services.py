@@ -1,5 +1,5 @@
 """The policy calculator's services: the library's YAML form, matching (政策找人),
-notifications and 免申即享 payouts (explanations: `explanations.py`). Views, the API and the `qifu policy` command all call these.
+notifications and 免申即享 payouts. Views, the API and the `qifu policy` command all call these.
 
 Matching runs the engine over all of a region's enterprises × its published clauses in force and
 replaces the region's `Match` rows in one transaction; incremental re-matching follows one enterprise
