@@ -38,6 +38,8 @@ from django.db import connection, connections, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from qifu import broker
+
 logger = logging.getLogger("qifu.jobs")
 
 SCHEDULER_TICK_SECONDS = 5.0
@@ -124,9 +126,7 @@ def defer(task_name: str, **kwargs: Any) -> None:
 def _dispatch(task_name: str, kwargs: dict[str, Any]) -> None:
     if settings.CELERY_BROKER_URL:
         try:
-            from qifu.celery import run_task
-
-            run_task.apply_async(args=(task_name, kwargs))
+            broker.send(task_name, kwargs)
         except Exception:  # broker down: periodic sweeps pick up what the task would have done
             logger.exception("could not send task %s to Celery", task_name)
         return

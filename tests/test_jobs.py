@@ -288,13 +288,13 @@ def test_a_broker_that_cannot_be_reached_is_logged_not_raised(settings, caplog, 
     """The request goes on; what the task would have sent is still in the outbox for the sweep."""
     from kombu.exceptions import OperationalError
 
-    from qifu import celery as qifu_celery
+    from qifu import broker
 
     def refuse(*args, **kwargs):
         raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
 
     settings.CELERY_BROKER_URL = REDIS_URL
-    monkeypatch.setattr(qifu_celery.run_task, "apply_async", refuse)
+    monkeypatch.setattr(broker.celery_app(), "send_task", refuse)
     with caplog.at_level("ERROR", logger="qifu.jobs"):
         jobs._dispatch("test.record", {"value": 1})
     assert "could not send task test.record to Celery" in caplog.text and calls == []

@@ -19,10 +19,7 @@ from django.utils import timezone
 from qifu.accounts.models import Role
 from qifu.enterprises.models import Enterprise, Tag
 from qifu.notify.models import Notification
-from qifu.policies import applications, forms, performance, services
-from qifu.policies.engine import clauses as cl
-from qifu.policies.engine import yamlio
-from qifu.policies.engine.values import RuleError
+from qifu.policies import applications, explanations, forms, performance, services
 from qifu.policies.models import (
     Application,
     ApplicationEvent,
@@ -34,6 +31,9 @@ from qifu.policies.models import (
 )
 from qifu.profiles import facts as profile_facts
 from qifu.profiles.models import Indicator, IndicatorValue
+from qifu.rules import clauses as cl
+from qifu.rules import yamlio
+from qifu.rules.values import RuleError
 from qifu.workcal import workdays
 
 from .world import World, credit_code
@@ -209,13 +209,13 @@ def test_the_command_imports_exports_and_matches(world, tmp_path, capsys):
 # --- explanations ---------------------------------------------------------------------------------
 
 def test_explain_prints_each_condition_with_its_value_and_result(world, library, capsys):
-    lines = services.explain(world.ent_east.uscc, "W-RD-1")
+    lines = explanations.explain(world.ent_east.uscc, "W-RD-1")
     text = "\n".join(lines)
     assert "all of → true" in text
     assert "rd_expense >= 1000000 = 2000000.0 → true" in text
     assert "employees < 300 = 50.0 → true" in text
     assert "result: eligible" in text
-    blank = "\n".join(services.explain(world.ent_blank.uscc, "W-RD-1", "2026-06-01"))
+    blank = "\n".join(explanations.explain(world.ent_blank.uscc, "W-RD-1", "2026-06-01"))
     assert "rd_expense >= 1000000 = (no data) → unknown" in blank
     assert "missing: employees, rd_expense" in blank
     call_command("policy", "explain", "--uscc", world.ent_west.uscc, "--clause", "W-RD-1")
@@ -250,7 +250,7 @@ def _stored():
 def test_match_region_equals_the_scalar_engine_for_every_enterprise_and_clause(world, library, monkeypatch,
                                                                                vectorized):
     if not vectorized:
-        monkeypatch.setitem(sys.modules, "qifu.policies.engine.batch", None)  # import fails: scalar path
+        monkeypatch.setitem(sys.modules, "qifu.rules.batch", None)  # import fails: scalar path
     on = services.today()
     summary = services.match_region(world.region.code)
     expected = _scalar(world, on)

@@ -12,8 +12,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from qifu.policies.engine import batch, clauses, yamlio
-from qifu.policies.engine.values import round_half_up, years_between
+from qifu.rules import batch, clauses, yamlio
+from qifu.rules.values import round_half_up, years_between
 
 HERE = Path(__file__).parent / "policy_cases"
 D = datetime.date

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from qifu.policies.engine import clauses, conditions, yamlio
-from qifu.policies.engine.expr import Context, Expression, bracket
-from qifu.policies.engine.values import UNKNOWN, RuleError, years_between
+from qifu.rules import clauses, conditions, yamlio
+from qifu.rules.expr import Context, Expression, bracket
+from qifu.rules.values import UNKNOWN, RuleError, years_between
 
 HERE = Path(__file__).parent / "policy_cases"
 QIFU = Path(__file__).resolve().parents[1] / ".venv" / "bin" / "qifu"

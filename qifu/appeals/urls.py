@@ -1,8 +1,20 @@
-from django.urls import path
+from django.urls import include, path, re_path
 
-from . import views
+from . import open311, views
+
+# /open311/v2/ — GeoReport v2 resources; the extension (.json, .xml) picks the format, none means JSON.
+FMT = r"(?:\.(?P<fmt>json|xml))?$"
+
+open311_urlpatterns = [
+    re_path(r"^services" + FMT, open311.services, name="open311-services"),
+    re_path(r"^services/(?P<code>[-\w]+)" + FMT, open311.service_definition, name="open311-service"),
+    re_path(r"^requests" + FMT, open311.requests, name="open311-requests"),
+    re_path(r"^requests/(?P<number>[-\w]+)" + FMT, open311.request_detail, name="open311-request"),
+]
 
 urlpatterns = [
+    path("open311/v2/", include(open311_urlpatterns)),
+    path("appeals/<int:pk>/assignment-slip.docx", views.assignment_slip_view, name="appeal_assignment_slip"),
     path("appeals/", views.appeal_list, name="appeal_list"),
     path("appeals/new/", views.appeal_new, name="appeal_new"),
     path("appeals/new/enterprises/", views.enterprise_matches, name="appeal_enterprise_matches"),

@@ -1,10 +1,12 @@
-"""Appeal pages: register walk-ins, the list, one appeal with its actions, an enterprise's online submission.
+"""Appeal pages: register walk-ins, the list, one appeal with its actions and its assignment slip (交办单, a Word
+document built by `.documents`), an enterprise's online submission.
 
 Thin on purpose: every queryset comes from `accounts.scopes`, input is parsed by `.forms`, and every change
 goes through `.workflow` (which decides what is allowed and what it means).
 """
 
 import uuid
+from urllib.parse import quote
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -12,20 +14,21 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Q
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from qifu.accounts import scopes
 from qifu.accounts.models import Role
 
-from . import forms, queries, workflow
+from . import documents, forms, queries, workflow
 from .models import Appeal, Category, Channel, Resolution, Status
 
 ONLINE_CHANNEL = "online"
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 SLIP_STATUSES = (Status.ASSIGNED, Status.HANDLED, Status.CLOSED)
 COLLAPSED_ACTIONS = ("withdraw", "merge", "solve_on_spot")  # rarely used: folded away on the page
 
@@ -300,6 +303,20 @@ def appeal_attachment(request, pk: int, attachment_id: int):
     except OSError:
         raise Http404 from None
     return FileResponse(handle, as_attachment=True, filename=attachment.name)
+
+
+@require_GET
+@login_required
+def assignment_slip_view(request: HttpRequest, pk: int) -> HttpResponse:
+    appeal = get_object_or_404(scopes.appeals(request.user).select_related("region", "enterprise", "lead_department"),
+                               pk=pk)
+    if appeal.status not in SLIP_STATUSES or appeal.lead_department_id is None:
+        return HttpResponseBadRequest(_("Only an appeal assigned to a lead department has an assignment slip."))
+    response = HttpResponse(documents.assignment_slip(appeal, request.user), content_type=DOCX)
+    # RFC 6266 / RFC 5987: an ASCII name for old clients, the Chinese one for everyone else.
+    response["Content-Disposition"] = (f'attachment; filename="assignment-slip-{appeal.number}.docx"; '
+                                       f"filename*=UTF-8''{quote(f'交办单-{appeal.number}.docx')}")
+    return response
 
 
 # --- an enterprise's own online appeal ----------------------------------------------------------------

@@ -19,9 +19,9 @@ from ninja.pagination import LimitOffsetPagination, paginate
 from qifu.accounts import scopes
 from qifu.api.schemas import EventOut
 from qifu.org.models import Region
+from qifu.rules.values import RuleError
 
 from . import access, applications, services
-from .engine.values import RuleError
 from .models import Application, Match, Payout, Policy, PolicyClause
 
 router = Router(tags=["policies"])

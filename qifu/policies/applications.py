@@ -25,6 +25,7 @@ from qifu.audit import trail
 from qifu.workcal import workdays
 
 from . import access
+from .explanations import explain_for
 from .models import Application, ApplicationEvent, ApplicationMaterial, ApplicationStatus, Payout, PayoutStatus
 
 S = ApplicationStatus
@@ -245,8 +246,6 @@ def perform(application: Application | int, action: str, actor, version: int | N
 
 
 def _estimate(application: Application):
-    from .services import explain_for
-
     amount = explain_for(application.clause, application.enterprise).outcome.amount
     if amount is None:
         raise ApplicationError(_("The amount cannot be estimated from the data: give it."))

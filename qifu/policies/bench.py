@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from .engine import batch, yamlio
-from .engine import clauses as cl
+from qifu.rules import batch, yamlio
+from qifu.rules import clauses as cl
 
 ON = datetime.date(2026, 6, 1)
 

@@ -13,11 +13,11 @@ from django.utils.translation import gettext_lazy
 
 from qifu.accounts import scopes
 from qifu.org.models import Department
+from qifu.rules import conditions as cond
+from qifu.rules.expr import Expression
+from qifu.rules.values import RuleError
 
 from . import wording
-from .engine import conditions as cond
-from .engine.expr import Expression
-from .engine.values import RuleError
 from .models import Level, Policy, PolicyClause
 
 OPS_BY_TYPE = {

@@ -1,7 +1,7 @@
 """The policy library (政策库), matches (政策找人), payouts (兑付) and applications (申报).
 
 A policy is decomposed into clauses ("policy products"); each clause's eligibility conditions and benefit
-formula are data evaluated by `qifu.policies.engine`. `PolicyClause.spec()` is the one place that turns a
+formula are data evaluated by `qifu.rules`. `PolicyClause.spec()` is the one place that turns a
 clause row into the engine's `ClauseSpec`, so the library, the YAML files, matching and the builder's
 "try it" panel all read a clause the same way.
 """
@@ -17,11 +17,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from qifu.audit.models import TransitionEvent
+from qifu.rules import clauses as cl
+from qifu.rules import yamlio
+from qifu.rules.values import RuleError
 from qifu.workcal import workdays
-
-from .engine import clauses as cl
-from .engine import yamlio
-from .engine.values import RuleError
 
 DEFAULT_REVIEW_DAYS = 20
 POLICY_EXTRA = ("issuer", "document_number", "url", "summary", "contact")  # YAML keys stored as columns

@@ -1,4 +1,4 @@
-"""The policy calculator's services: the library's YAML form, explanations, matching (政策找人),
+"""The policy calculator's services: the library's YAML form, matching (政策找人),
 notifications and 免申即享 payouts. Views, the API and the `qifu policy` command all call these.
 
 Matching runs the engine over all of a region's enterprises × its published clauses in force and
@@ -24,11 +24,11 @@ from qifu.audit import trail
 from qifu.enterprises.models import Enterprise
 from qifu.org.models import Department, Region
 from qifu.profiles import facts as profile_facts
+from qifu.rules import clauses as cl
+from qifu.rules import yamlio
+from qifu.rules.values import RuleError, as_date
 
-from . import wording
-from .engine import clauses as cl
-from .engine import yamlio
-from .engine.values import RuleError, as_date
+from . import applications, wording
 from .models import (
     DEFAULT_REVIEW_DAYS,
     POLICY_EXTRA,
@@ -176,26 +176,6 @@ def after_policy_change(policy: Policy) -> None:
     rematch_policy(policy)
 
 
-# --- explanations ---------------------------------------------------------------------------------
-
-def explain(uscc: str, clause_code: str, date=None) -> list[str]:
-    """Each condition of the clause with the enterprise's value and its result (`qifu policy explain`)."""
-    enterprise = Enterprise.objects.filter(uscc=(uscc or "").strip().upper()).first()
-    if enterprise is None:
-        raise LookupError(f"no enterprise with the credit code {uscc}")
-    clause = PolicyClause.objects.select_related("policy").filter(code=clause_code).first()
-    if clause is None:
-        raise LookupError(f"no clause with the code {clause_code}")
-    on = as_date(date) if date else today()
-    facts = profile_facts.enterprise_facts(enterprise, on=on)
-    return [f"{enterprise.name} ({enterprise.uscc}) on {on}", *cl.explain(clause.spec(), facts, on)]
-
-
-def explain_for(clause: PolicyClause, enterprise: Enterprise, on=None) -> wording.Explained:
-    on = on or today()
-    return wording.explain(clause.spec(), profile_facts.enterprise_facts(enterprise, on=on), on, enterprise.region)
-
-
 # --- matching (政策找人) ------------------------------------------------------------------------------
 
 @dataclass
@@ -233,7 +213,7 @@ def _outcome_rows(pairs, enterprises: QuerySet, on) -> list[Match]:
     fields = set().union(*(s.fields() for s in specs))
     now = timezone.now()
     try:
-        from .engine import batch
+        from qifu.rules import batch
     except ImportError:  # the vectorized engine is optional; the scalar engine gives the same answers
         batch = None
     rows: list[Match] = []
@@ -466,8 +446,6 @@ def record_payment(payout: Payout, actor, *, paid_amount, paid_on, reference: st
     payout.reference, payout.paid_by = (reference or "").strip(), _user(actor)
     payout.save()
     if payout.application_id:
-        from . import applications
-
         applications.mark_paid(payout.application, actor, payout)
     users = _enterprise_users([payout.enterprise_id])
     if payout.enterprise_id in users:

@@ -9,15 +9,15 @@ from django.core.exceptions import ValidationError
 from django.db.models.signals import m2m_changed, post_save
 
 from qifu.enterprises.models import Enterprise
+from qifu.profiles.facts import facts_changed
+from qifu.rules.values import RuleError
 
-from .engine.values import RuleError
+from .services import rematch_enterprise, rematch_enterprises
 
 logger = logging.getLogger("qifu.policies")
 
 
 def _rematch(enterprise) -> None:
-    from .services import rematch_enterprise
-
     try:
         rematch_enterprise(enterprise)
     except (RuleError, ValidationError):
@@ -40,8 +40,6 @@ def _tags_changed(sender, instance, action, reverse, pk_set=None, **kwargs):
 
 
 def _facts_changed(sender, enterprise_ids, **kwargs):
-    from .services import rematch_enterprises
-
     try:
         rematch_enterprises(enterprise_ids)
     except (RuleError, ValidationError):
@@ -49,8 +47,6 @@ def _facts_changed(sender, enterprise_ids, **kwargs):
 
 
 def connect() -> None:
-    from qifu.profiles.signals import facts_changed
-
     facts_changed.connect(_facts_changed, dispatch_uid="qifu-policies-facts-changed")
     post_save.connect(_enterprise_saved, sender=Enterprise, dispatch_uid="qifu-policies-enterprise-saved")
     m2m_changed.connect(_tags_changed, sender=Enterprise.tags.through, dispatch_uid="qifu-policies-tags-changed")

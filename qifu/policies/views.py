@@ -21,11 +21,12 @@ from qifu.accounts import scopes
 from qifu.enterprises.models import Tag
 from qifu.org.models import Region
 from qifu.profiles import facts as profile_facts
+from qifu.rules import clauses as cl
+from qifu.rules import yamlio
+from qifu.rules.expr import FUNCTIONS
+from qifu.rules.values import RuleError
 
-from . import access, applications, forms, performance, services, wording
-from .engine import clauses as cl
-from .engine.expr import FUNCTIONS
-from .engine.values import RuleError
+from . import access, applications, explanations, forms, performance, services, wording
 from .models import (
     Application,
     ApplicationStatus,
@@ -286,8 +287,6 @@ def builder_try(request):
         if (request.POST.get("benefit") or "").strip():
             raw["benefit"] = request.POST["benefit"].strip()
         try:
-            from .engine import yamlio
-
             spec = yamlio.parse_clause(raw, "draft")
         except RuleError as e:
             error = str(e)
@@ -412,7 +411,7 @@ def clause_apply(request, pk: int):
             messages.success(request, _("Application submitted. The department reviews it by %(due)s.") % {
                 "due": timezone.localtime(application.review_due).strftime("%Y-%m-%d")})
             return redirect("policy_application_detail", pk=application.pk)
-    explained = services.explain_for(clause, enterprise)
+    explained = explanations.explain_for(clause, enterprise)
     return render(request, "policies/apply.html", {
         "clause": clause, "form": form, "problem": problem, "explained": explained,
     })
@@ -532,7 +531,7 @@ def _estimate(application):
     if application.amount is not None:
         return application.amount
     try:
-        return services.explain_for(application.clause, application.enterprise).outcome.amount
+        return explanations.explain_for(application.clause, application.enterprise).outcome.amount
     except RuleError:
         return None
 

@@ -9,11 +9,10 @@ from dataclasses import dataclass
 from django.utils.translation import gettext_lazy as _
 
 from qifu.profiles import catalog
-
-from .engine import clauses as cl
-from .engine import conditions as cond
-from .engine.expr import FUNCTIONS, Context
-from .engine.values import UNKNOWN
+from qifu.rules import clauses as cl
+from qifu.rules import conditions as cond
+from qifu.rules.expr import FUNCTIONS, Context
+from qifu.rules.values import UNKNOWN
 
 OPERATORS = {
     "==": _("equals"),

@@ -16,8 +16,13 @@ from collections.abc import Iterable
 
 from django.db.models import F, QuerySet, Window
 from django.db.models.functions import RowNumber
+from django.dispatch import Signal
 
 BASE_FIELDS = ("uscc", "name", "industry", "size", "registration_date", "jurisdiction", "region", "tags")
+
+# Sent inside the transaction that changed indicator values or dynamic tags (kwargs: enterprise_ids);
+# the policy calculator listens and re-matches those enterprises.
+facts_changed = Signal()
 
 
 def base_facts(enterprise) -> dict:

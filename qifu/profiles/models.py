@@ -16,6 +16,10 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from qifu.rules import conditions
+from qifu.rules.expr import Expression
+from qifu.rules.values import RuleError
+
 CODE = re.compile(r"^[a-z][a-z0-9_]*$")
 # Names an indicator may not take: the registry's base facts, the frame's id column, and `value`
 # (the name a score expression uses for the indicator's own value).
@@ -36,9 +40,6 @@ def validate_code(value: str) -> None:
 def validate_expression(value: str) -> None:
     if not value:
         return
-    from qifu.policies.engine.expr import Expression
-    from qifu.policies.engine.values import RuleError
-
     try:
         Expression(value)
     except RuleError as exc:
@@ -46,9 +47,6 @@ def validate_expression(value: str) -> None:
 
 
 def validate_conditions(value) -> None:
-    from qifu.policies.engine import conditions
-    from qifu.policies.engine.values import RuleError
-
     try:
         conditions.parse(value)
     except RuleError as exc:
@@ -223,6 +221,4 @@ class TagRule(models.Model):
                 "tag": self.tag}})
 
     def node(self):
-        from qifu.policies.engine import conditions
-
         return conditions.parse(self.conditions)

@@ -19,10 +19,13 @@ from qifu.accounts.models import Role
 from qifu.audit import trail
 from qifu.audit.models import AuditEntry
 from qifu.enterprises.models import Enterprise, Tag
+from qifu.rules import conditions
+from qifu.rules.expr import Context, Expression
+from qifu.rules.values import UNKNOWN, RuleError, as_number
 
 from . import facts as facts_module
+from .facts import facts_changed
 from .models import Dimension, Indicator, IndicatorValue, TagRule, stored_value, typed_value
-from .signals import facts_changed
 from .values import display
 
 log = logging.getLogger(__name__)
@@ -164,9 +167,6 @@ class TagChanges:
 
 
 def _evaluate(node, facts: dict, on: datetime.date, rule: TagRule) -> bool:
-    from qifu.policies.engine import conditions
-    from qifu.policies.engine.values import RuleError
-
     try:
         result, _missing = conditions.evaluate(node, facts, on)
     except RuleError as exc:
@@ -180,8 +180,6 @@ def apply_tag_rules(enterprises: QuerySet | Iterable[int] | None = None,
     """Evaluate every active rule for `enterprises` (a queryset or pks; None = all) and add or remove
     the dynamic tags the rules give. Manual tags, and dynamic tags without an active rule in the
     enterprise's region, are never touched."""
-    from qifu.policies.engine.values import RuleError
-
     on = on or timezone.localdate()
     rules: dict[str, dict[int, tuple[TagRule, Any]]] = {}
     for rule in TagRule.objects.filter(active=True, tag__kind=Tag.Kind.DYNAMIC).select_related("tag", "region"):
@@ -252,17 +250,12 @@ def apply_tag_rules(enterprises: QuerySet | Iterable[int] | None = None,
 
 @functools.lru_cache(maxsize=512)
 def _expression(source: str):
-    from qifu.policies.engine.expr import Expression
-
     return Expression(source)
 
 
 def indicator_score(indicator: Indicator, facts: dict, on: datetime.date | None = None) -> float | None:
     """0–100 from the indicator's score expression (100 − it when lower values are better), or None
     when the value is unknown, the indicator has no expression, or the expression cannot be evaluated."""
-    from qifu.policies.engine.expr import Context
-    from qifu.policies.engine.values import UNKNOWN, RuleError, as_number
-
     value = facts.get(indicator.code)
     if value is None or not indicator.score:
         return None

@@ -4,7 +4,12 @@ periodic job (tasks.py), so cascades (an enterprise or indicator deleted) stay c
 
 from django.db import transaction
 from django.db.models.signals import post_save
-from django.dispatch import Signal
+
+from qifu.enterprises.models import Enterprise
+
+from .facts import facts_changed
+from .models import IndicatorValue
+from .services import apply_tag_rules
 
 
 def _reapply(sender, instance, raw=False, **kwargs):
@@ -13,10 +18,6 @@ def _reapply(sender, instance, raw=False, **kwargs):
     enterprise_id = instance.enterprise_id
 
     def apply() -> None:
-        from qifu.enterprises.models import Enterprise
-
-        from .services import apply_tag_rules
-
         apply_tag_rules(Enterprise.objects.filter(pk=enterprise_id), announce=False)
         facts_changed.send(sender=sender, enterprise_ids=[enterprise_id])
 
@@ -24,11 +25,4 @@ def _reapply(sender, instance, raw=False, **kwargs):
 
 
 def connect() -> None:
-    from .models import IndicatorValue
-
     post_save.connect(_reapply, sender=IndicatorValue, dispatch_uid="qifu-profiles-reapply")
-
-
-# Sent inside the transaction that changed indicator values or dynamic tags (kwargs: enterprise_ids);
-# the policy calculator listens and re-matches those enterprises.
-facts_changed = Signal()

@@ -18,6 +18,7 @@ from qifu.accounts import scopes
 from qifu.enterprises.models import Enterprise, Tag
 from qifu.lib import uscc
 from qifu.org.models import Region
+from qifu.rules import conditions
 
 from . import catalog, services
 from .forms import ManualTagForm, TagRuleForm, ValueImportForm
@@ -141,8 +142,6 @@ def tag_rule_edit(request, pk: int | None = None):
         initial["tag"] = request.GET["tag"]
     form = TagRuleForm(request.POST or None, initial=initial, rule=rule)
     if request.method == "POST" and form.is_valid():
-        from qifu.policies.engine import conditions
-
         known = {f.code for f in catalog.fields(region)} | {"uscc", "name", "region"}
         unknown = conditions.parse(form.cleaned_data["conditions"]).fields() - known
         if unknown:

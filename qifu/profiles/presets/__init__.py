@@ -15,6 +15,10 @@ import yaml
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from qifu.rules import conditions
+from qifu.rules.expr import Expression
+from qifu.rules.values import RuleError
+
 PRESET_DIR = Path(__file__).resolve().parent
 
 DIMENSION_KEYS = ({"code", "name"}, {"weight", "sort_order", "description"})
@@ -73,10 +77,6 @@ class _Checker:
 
 def read(name: str | None = None, path: str | Path | None = None) -> dict:
     """Parse and check a profile preset; raises ValueError naming the file and every bad entry."""
-    from qifu.policies.engine import conditions
-    from qifu.policies.engine.expr import Expression
-    from qifu.policies.engine.values import RuleError
-
     from ..facts import BASE_FIELDS
     from ..models import Indicator, validate_code
 

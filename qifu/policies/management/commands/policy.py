@@ -3,8 +3,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from qifu.policies.engine import yamlio
-from qifu.policies.engine.values import RuleError
+from qifu.rules import yamlio
+from qifu.rules.values import RuleError
 
 
 class Command(BaseCommand):
@@ -47,10 +47,10 @@ class Command(BaseCommand):
             sys.exit(1)
 
     def do_explain(self, uscc, clause, date, **_):
-        from qifu.policies import services
+        from qifu.policies import explanations
 
         try:
-            lines = services.explain(uscc, clause, date)
+            lines = explanations.explain(uscc, clause, date)
         except LookupError as e:
             raise CommandError(str(e)) from None
         for line in lines:
