@@ -51,8 +51,8 @@ class Expression:
         try:
             self.tree = ast.parse(self.source, mode="eval").body
         except SyntaxError as e:
-            raise RuleError(gettext_noop("cannot read %(source)s: a mistake near character %(column)s"),
-                            source=self.source, column=e.offset) from None
+            raise RuleError(gettext_noop("cannot read the expression: a mistake near character %(column)s"),
+                            column=e.offset) from None
         self.names: set[str] = set()
         _check(self.tree, self.names)
 
