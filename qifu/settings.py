@@ -143,6 +143,7 @@ MEDIA_ROOT = DATA_DIR / "media"
 MEDIA_URL = "media/"
 
 SESSION_COOKIE_HTTPONLY = True
+CSRF_FAILURE_VIEW = "qifu.front.errors.csrf_failure"  # in Chinese, with a way back
 X_FRAME_OPTIONS = "DENY"
 
 NINJA_PAGINATION_PER_PAGE = 50

@@ -13,3 +13,8 @@ urlpatterns = [
     path("", include("qifu.policies.urls")),
     path("", include("qifu.front.urls")),
 ]
+
+handler400 = "qifu.front.errors.bad_request"
+handler403 = "qifu.front.errors.permission_denied"
+handler404 = "qifu.front.errors.page_not_found"
+handler500 = "qifu.front.errors.server_error"

@@ -123,10 +123,10 @@ def test_a_clause_the_engine_cannot_read_is_refused_with_its_message(world):
     policy = Policy.objects.create(region=world.region, code="W-X", title="x", department=world.dept)
     with pytest.raises(ValidationError) as error:
         PolicyClause(policy=policy, code="W-X-1", title="x", conditions={"all": []}).save()
-    assert "all needs a non-empty list" in str(error.value)
+    assert "all 需要非空列表" in str(error.value)
     with pytest.raises(ValidationError) as error:
         PolicyClause(policy=policy, code="W-X-2", title="x", benefit="rd_expense ** 2").save()
-    assert "Pow" in str(error.value)
+    assert "不允许使用运算符 **" in str(error.value)
     assert not PolicyClause.objects.exists()
 
 
@@ -136,7 +136,7 @@ def test_the_clause_form_puts_the_engines_message_on_the_conditions_and_saves_no
             "sort_order": 0, "conditions_json": '{"all": [{"field": "employees", "op": "~", "value": 3}]}'}
     form = forms.ClauseForm(data, policy=policy)
     assert not form.is_valid()
-    assert "unknown operator" in form.errors["conditions_json"][0]
+    assert "未知运算符" in form.errors["conditions_json"][0]
     form = forms.ClauseForm({**data, "conditions_json": '{"field": "employees", "op": "<", "value": "many"}'},
                             policy=policy)
     assert not form.is_valid() and "many" in form.errors["conditions_json"][0]
@@ -186,7 +186,7 @@ def test_an_import_with_any_mistake_imports_nothing(world):
 """
     with pytest.raises(RuleError, match="policies\\[2\\].clauses\\[0\\]"):
         services.import_yaml(bad, world.region.code)
-    with pytest.raises(RuleError, match="no department"):
+    with pytest.raises(RuleError, match="没有代码为"):
         services.import_yaml(YAML.replace("w-fgj", "w-nope"), world.region.code)
     assert not Policy.objects.exists()
 
@@ -504,14 +504,15 @@ def test_performance_figures_and_the_excel_file(world, library, client):
     response = client.get(f"/policies/{policy.pk}/performance.xlsx")
     assert response.status_code == 200
     book = openpyxl.load_workbook(io.BytesIO(response.content))
-    summary = book["Summary"]
+    assert book.sheetnames == ["概况", "条款", "按规模", "按行业", "按辖区"]  # named in Chinese
+    summary = book["概况"]
     assert summary["A1"].value == "W-RD"
     assert [summary.cell(row=r, column=2).value for r in range(3, 12)] == [2, 1, 1, 2, 2, 250000.0, 245000.0, 1.0,
                                                                            15.0]
-    rows = list(book["Clauses"].iter_rows(min_row=2, values_only=True))
+    rows = list(book["条款"].iter_rows(min_row=2, values_only=True))
     assert rows == [("W-RD-1", "研发费用补助", True, 1, 1, 0, 1, 200000.0, 200000.0),
                     ("W-RD-2", "研发申报奖励", False, 2, 1, 1, 1, 50000.0, 45000.0)]
-    by_jurisdiction = [r[1:] for r in book["By jurisdiction"].iter_rows(min_row=2, values_only=True)]
+    by_jurisdiction = [r[1:] for r in book["按辖区"].iter_rows(min_row=2, values_only=True)]
     assert (1, 1, 0, 1, 200000.0, 1.0) in by_jurisdiction  # 东街道: eligible, granted (免申即享), paid
     assert client.get(f"/policies/{policy.pk}/performance/").status_code == 200
     client.force_login(world.users[Role.ENTERPRISE])

@@ -99,6 +99,17 @@ class TestYearsWithoutData:
         assert any(str(NO_DATA_YEAR) in r.getMessage() for r in caplog.records)
         assert NO_DATA_YEAR in workdays.fallback_years()
 
+    def test_the_warning_is_logged_once_per_process_not_per_lookup(self, caplog):
+        caplog.set_level(logging.WARNING, logger="qifu.workcal")
+        received_at = received(f"{NO_DATA_YEAR}-03-02T10:00:00+08:00")
+        for days in range(1, 14):  # a list of appeals: each deadline counts days in that year
+            workdays.deadline(received_at, days)
+        workdays.is_workday(D(NO_DATA_YEAR + 1, 1, 1))
+        warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+        assert len([m for m in warnings if str(NO_DATA_YEAR) in m]) == 1
+        assert len([m for m in warnings if str(NO_DATA_YEAR + 1) in m]) == 1  # each year once
+        assert {NO_DATA_YEAR, NO_DATA_YEAR + 1} <= workdays.fallback_years()  # the banner still names both
+
     def test_an_administrator_enters_a_later_year(self, caplog):
         caplog.set_level(logging.WARNING, logger="qifu.workcal")
         CalendarYear.objects.create(year=NO_DATA_YEAR)

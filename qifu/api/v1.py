@@ -5,6 +5,7 @@ from django.http import Http404
 from ninja import NinjaAPI
 
 from qifu.appeals.workflow import WorkflowError
+from qifu.front.apidocs import ApiDocs
 
 from .auth import AUTH
 
@@ -14,6 +15,7 @@ api = NinjaAPI(
     description="企服 — enterprise comprehensive service center. Token auth: `Authorization: Bearer <token>`.",
     auth=AUTH,
     urls_namespace="api-v1",
+    docs=ApiDocs(),  # vendored Swagger UI, no CDN
 )
 
 

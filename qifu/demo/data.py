@@ -59,7 +59,7 @@ def _org_body(rng: random.Random) -> str:
 def _enterprises(region: Region) -> int:
     rng = random.Random(2026)
     places = _jurisdictions(region)
-    tags = {name: Tag.objects.get_or_create(name=name, defaults={"category": "demo"})[0] for name in TAGS}
+    tags = {name: Tag.objects.get_or_create(name=name, defaults={"category": "演示"})[0] for name in TAGS}
     existing = set(Enterprise.objects.filter(region=region).values_list("uscc", flat=True))
     names: set[str] = set()
     for i in range(ENTERPRISE_COUNT):

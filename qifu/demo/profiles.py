@@ -93,6 +93,6 @@ def load(region: Region) -> int:
             for as_of, value in history:
                 if as_of <= today:
                     items.append(NewValue(enterprise.pk, indicator, value, as_of, indicator.source))
-    result = write_values(items, note="demo", apply_rules=False)
+    result = write_values(items, note="演示数据", apply_rules=False)
     apply_tag_rules(Enterprise.objects.filter(region=region))
     return result.created + result.updated

@@ -1,7 +1,17 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from . import services
-from .models import Application, ApplicationEvent, ApplicationMaterial, Match, Payout, Policy, PolicyClause
+from .models import (
+    Application,
+    ApplicationEvent,
+    ApplicationMaterial,
+    ApplicationStatus,
+    Match,
+    Payout,
+    Policy,
+    PolicyClause,
+)
 
 
 class ClauseInline(admin.StackedInline):
@@ -61,7 +71,21 @@ class EventInline(admin.TabularInline):
     model = ApplicationEvent
     extra = 0
     can_delete = False
-    readonly_fields = ("seq", "action", "actor", "at", "from_status", "to_status", "note", "data")
+    fields = readonly_fields = ("seq", "action_label", "actor", "at", "from_label", "to_label", "note")
+
+    @admin.display(description=_("action"))
+    def action_label(self, obj):
+        from .applications import ACTION_LABELS
+
+        return ACTION_LABELS.get(obj.action, obj.action)
+
+    @admin.display(description=_("from"))
+    def from_label(self, obj):
+        return ApplicationStatus(obj.from_status).label if obj.from_status else "—"
+
+    @admin.display(description=_("to"))
+    def to_label(self, obj):
+        return ApplicationStatus(obj.to_status).label if obj.to_status else "—"
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -76,12 +100,16 @@ class MaterialInline(admin.TabularInline):
 class ApplicationAdmin(admin.ModelAdmin):
     """Read-only: applications move only through their state machine (qifu.policies.applications)."""
 
-    list_display = ("pk", "clause", "enterprise", "status", "submitted_at", "review_due", "amount")
+    list_display = ("number", "clause", "enterprise", "status", "submitted_at", "review_due", "amount")
     list_filter = ("status",)
     search_fields = ("enterprise__name", "clause__code")
     inlines = [MaterialInline, EventInline]
     readonly_fields = ("clause", "enterprise", "applicant", "note", "status", "version", "submitted_at", "review_due",
                        "decided_at", "decision_note", "amount")
+
+    @admin.display(description=_("number"), ordering="pk")
+    def number(self, obj):
+        return obj.pk
 
     def has_add_permission(self, request):
         return False

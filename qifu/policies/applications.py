@@ -22,6 +22,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from qifu.audit import trail
+from qifu.profiles import facts as profile_facts
+from qifu.rules import clauses as cl
 from qifu.workcal import workdays
 
 from . import access
@@ -132,7 +134,14 @@ def _append(application: Application, action: str, actor, to_status: str, data: 
 
 # --- submitting -----------------------------------------------------------------------------------
 
-def _check_can_apply(clause, enterprise, on: datetime.date) -> None:
+def _eligible(clause, enterprise, on: datetime.date):
+    """The engine's answer for this enterprise today: True, False or unknown (data missing)."""
+    return cl.evaluate(clause.spec(), profile_facts.enterprise_facts(enterprise, on=on), on).eligible
+
+
+def _check_can_apply(clause, enterprise, on: datetime.date, eligible=None) -> None:
+    """Who may apply: an enterprise that qualifies, or may qualify while some of its data is missing (the
+    application's materials and the review settle it); never one whose data shows it does not qualify."""
     if clause.no_application:
         raise ApplicationError(_("No application is needed: this clause is granted from data (免申即享)."))
     if not clause.policy.is_published:
@@ -148,12 +157,15 @@ def _check_can_apply(clause, enterprise, on: datetime.date) -> None:
     open_ = Application.objects.filter(clause=clause, enterprise=enterprise).exclude(status=S.REJECTED)
     if open_.exists():
         raise ApplicationError(_("Your enterprise has already applied for this clause."))
+    if (_eligible(clause, enterprise, on) if eligible is None else eligible) is False:
+        raise ApplicationError(_("Your enterprise does not meet this clause's conditions."))
 
 
-def check_can_apply(clause, enterprise, on: datetime.date | None = None) -> str:
-    """'' when the enterprise may apply now, else the reason why not (for the Apply button)."""
+def check_can_apply(clause, enterprise, on: datetime.date | None = None, eligible=None) -> str:
+    """'' when the enterprise may apply now, else the reason why not (for the Apply button).
+    `eligible`: the engine's answer when the caller already has it (True, False or unknown)."""
     try:
-        _check_can_apply(clause, enterprise, on or timezone.localdate())
+        _check_can_apply(clause, enterprise, on or timezone.localdate(), eligible)
     except ApplicationError as e:
         return str(e)
     return ""

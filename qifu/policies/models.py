@@ -169,7 +169,7 @@ class PolicyClause(models.Model):
         """The engine's view of this clause (raises RuleError when the rule cannot be read)."""
         if policy is None and self.policy_id:
             policy = self.policy.spec(with_clauses=False)
-        return yamlio.parse_clause(self.to_data(), self.code or "clause", policy)
+        return yamlio.parse_clause(self.to_data(), self.code or str(_("clause")), policy)
 
     def clean(self):
         errors = {}
@@ -230,7 +230,7 @@ class Match(models.Model):
         constraints = [models.UniqueConstraint(fields=["enterprise", "clause"], name="unique_match")]
 
     def __str__(self):
-        return f"{self.enterprise_id} × {self.clause_id}: {self.status}"
+        return f"{self.enterprise_id} × {self.clause_id}: {self.get_status_display()}"
 
 
 class PayoutStatus(models.TextChoices):
@@ -345,7 +345,7 @@ class ApplicationEvent(TransitionEvent):
         constraints = [models.UniqueConstraint(fields=["application", "seq"], name="unique_application_event_seq")]
 
     def __str__(self):
-        return f"#{self.application_id}/{self.seq} {self.action}"
+        return f"#{self.application_id}/{self.seq}"
 
 
 def material_path(instance, filename):

@@ -165,13 +165,14 @@ SUMMARY_ROWS = (
 
 
 def workbook(f: Figures) -> bytes:
-    """Sheets: Summary (label, value from row 3), Clauses, and one per segmentation."""
+    """Sheets (named in the user's language): Summary (label, value from row 3), Clauses, and one per
+    segmentation."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
     book = Workbook()
     sheet = book.active
-    sheet.title = "Summary"
+    sheet.title = _("Summary")
     sheet.append([f.policy.code, f.policy.title])
     sheet.append([_("Published"), timezone.localtime(f.policy.published_at).date() if f.policy.published_at else None])
     for label, attr in SUMMARY_ROWS:
@@ -181,14 +182,14 @@ def workbook(f: Figures) -> bytes:
     sheet.column_dimensions["A"].width = 40
     sheet.column_dimensions["B"].width = 24
 
-    clauses = book.create_sheet("Clauses")
+    clauses = book.create_sheet(_("Clauses"))
     clauses.append([_("code"), _("title"), _("no application"), _("eligible"), _("may qualify"), _("applied"),
                     _("granted"), _("Amount approved (yuan)"), _("Amount paid (yuan)")])
     for c in f.clauses:
         clauses.append([c.code, c.title, c.no_application, c.eligible, c.unknown, c.applied, c.granted,
                         float(c.approved_amount), float(c.paid_amount)])
-    for title, rows in (("By size", f.by_size), ("By industry", f.by_industry),
-                        ("By jurisdiction", f.by_jurisdiction)):
+    for title, rows in ((_("By size"), f.by_size), (_("By industry"), f.by_industry),
+                        (_("By jurisdiction"), f.by_jurisdiction)):
         sheet = book.create_sheet(title)
         sheet.append([_("segment"), _("enterprises"), _("eligible"), _("applied"), _("granted"),
                       _("Amount paid (yuan)"), _("Coverage (granted / eligible)")])

@@ -26,7 +26,7 @@ from qifu.org.models import Department, Region
 from qifu.profiles import facts as profile_facts
 from qifu.rules import clauses as cl
 from qifu.rules import yamlio
-from qifu.rules.values import RuleError, as_date
+from qifu.rules.values import RuleError, as_date, gettext_noop
 
 from . import applications, wording
 from .models import (
@@ -85,17 +85,19 @@ def import_yaml(text: str, region_code: str, *, actor=None, allowed=None) -> dic
     departments = {d.code: d for d in Department.objects.filter(region=region)}
     for i, spec in enumerate(specs):
         if spec.department and spec.department not in departments:
-            raise RuleError(f"policies[{i}]: no department with the code {spec.department!r} in {region.code}")
+            raise RuleError(gettext_noop("%(where)s: no department with the code %(code)r in %(region)s"),
+                            where=f"policies[{i}]", code=spec.department, region=region.code)
         other = Policy.objects.filter(code=spec.code).exclude(region=region).first()
         if other is not None:
-            raise RuleError(f"policies[{i}]: the code {spec.code} is used by a policy of region {other.region.code}")
+            raise RuleError(gettext_noop("%(where)s: the code %(code)s is used by a policy of region %(region)s"),
+                            where=f"policies[{i}]", code=spec.code, region=other.region.code)
         if spec.extra.get("url") and not str(spec.extra["url"]).startswith(("http://", "https://")):
-            raise RuleError(f"policies[{i}]: url must start with http:// or https://")
+            raise RuleError(gettext_noop("%(where)s: url must start with http:// or https://"), where=f"policies[{i}]")
         for j, clause in enumerate(spec.clauses):
             taken = PolicyClause.objects.filter(code=clause.code).exclude(policy__code=spec.code).first()
             if taken is not None:
-                raise RuleError(f"policies[{i}].clauses[{j}]: the clause code {clause.code} belongs to policy "
-                                f"{taken.policy.code}")
+                raise RuleError(gettext_noop("%(where)s: the clause code %(code)s belongs to policy %(policy)s"),
+                                where=f"policies[{i}].clauses[{j}]", code=clause.code, policy=taken.policy.code)
     if allowed is not None and not allowed(region, {s.department for s in specs if s.department}):
         raise PermissionError(_("You may not import these policies."))
     counts = {"policies": 0, "clauses": 0, "created": 0, "updated": 0}
@@ -125,8 +127,8 @@ def import_yaml(text: str, region_code: str, *, actor=None, allowed=None) -> dic
             gone = policy.clauses.exclude(code__in=keep)
             for clause in gone:
                 if clause.payouts.exists() or clause.applications.exists():
-                    raise RuleError(f"{policy.code}: the clause {clause.code} has payouts or applications; "
-                                    "keep it in the file")
+                    raise RuleError(gettext_noop("%(where)s: the clause %(code)s has payouts or applications; "
+                                                 "keep it in the file"), where=policy.code, code=clause.code)
             gone.delete()
             counts["policies"] += 1
             counts["clauses"] += len(spec.clauses)

@@ -121,10 +121,12 @@ def _clause_rows(policy: Policy, user) -> list[dict]:
     rows = []
     for clause in policy.clauses.all():
         spec = clause.spec(policy_spec)
-        row = {"clause": clause, "outline": wording.outline(spec, policy.region), "spec": spec}
+        row = {"clause": clause, "outline": wording.outline(spec, policy.region), "spec": spec,
+               "benefit_text": wording.benefit_text(spec, policy.region)}
         if enterprise is not None:
             row["explained"] = wording.explain(spec, facts, services.today(), policy.region)
-            row["apply_problem"] = applications.check_can_apply(clause, enterprise) if clause.needs_application else ""
+            row["apply_problem"] = applications.check_can_apply(
+                clause, enterprise, eligible=row["explained"].outcome.eligible) if clause.needs_application else ""
         rows.append(row)
     return rows
 
@@ -259,9 +261,11 @@ def builder_check(request):
     region = _builder_region(request)
     expression, error, unknown = forms.check_benefit(request.POST.get("benefit"), region)
     _data, conditions_error = forms.parse_conditions(request.POST.get("conditions_json"), region)
+    known = wording.labels(region)
     return render(request, "policies/_builder_check.html", {
         "expression": expression, "error": error, "unknown": unknown, "conditions_error": conditions_error,
-        "names": sorted(expression.names) if expression else [],
+        "names": [(n, wording.field_label(n, known=known)) for n in sorted(expression.names)] if expression else [],
+        "words": wording.formula_text(expression, known, money=True) if expression else "",
         "benefit": (request.POST.get("benefit") or "").strip(),
     })
 
@@ -287,7 +291,7 @@ def builder_try(request):
         if (request.POST.get("benefit") or "").strip():
             raw["benefit"] = request.POST["benefit"].strip()
         try:
-            spec = yamlio.parse_clause(raw, "draft")
+            spec = yamlio.parse_clause(raw, _("draft"))
         except RuleError as e:
             error = str(e)
         else:
@@ -382,7 +386,8 @@ def my_policies(request):
                 "missing": wording.missing_words(match.missing, enterprise.region),
                 "application": applied.get(match.clause_id), "granted": match.clause_id in paid_clauses}
         if match.clause.needs_application and not item["application"] and not item["granted"]:
-            item["apply_problem"] = applications.check_can_apply(match.clause, enterprise, on)
+            item["apply_problem"] = applications.check_can_apply(match.clause, enterprise, on,
+                                                                 eligible=item["explained"].outcome.eligible)
         (eligible if match.status == MatchStatus.ELIGIBLE else maybe).append(item)
     total = sum((i["match"].amount or 0) for i in eligible)
     return render(request, "policies/mine.html", {
@@ -454,11 +459,14 @@ def payout_list(request):
         qs = qs.filter(status=status)
     page = Paginator(qs.select_related("clause", "clause__policy", "enterprise").order_by("-approved_at", "-id"),
                      50).get_page(request.GET.get("page"))
+    applications_shown = [p.application_id for p in page if p.application_id]
+    visible_applications = set(access.applications(user).filter(pk__in=applications_shown).values_list("pk", flat=True))
     for payout in page:
         payout.can_pay = payout.status == PayoutStatus.APPROVED and access.may_maintain(user, payout.clause.policy)
         payout.form = forms.PaymentForm(payout=payout, prefix=f"p{payout.pk}") if payout.can_pay else None
     return render(request, "policies/payouts.html", {
         "page": page, "status": status, "statuses": PayoutStatus.choices, "clause_id": clause_id or "",
+        "visible_applications": visible_applications,
         "enterprise_mode": access.enterprise_only(user),
     })
 

@@ -52,7 +52,7 @@ class TagRuleForm(_Bootstrap, forms.Form):
                           help_text=_("An existing dynamic tag, or a new name (created as a dynamic tag)."))
     conditions = forms.CharField(
         label=_("Conditions (YAML)"), widget=forms.Textarea(attrs={"rows": 10, "class": "font-monospace"}),
-        help_text=_("A condition tree: all/any/not over {field, op, value}, has_tag or expr."))
+        help_text=_("A condition tree in YAML, written like the example beside it."))
     description = forms.CharField(label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
     active = forms.BooleanField(label=_("Active"), required=False, initial=True)
 

@@ -159,7 +159,7 @@ class IndicatorValue(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.indicator.code}={self.value!r} @ {self.as_of}"
+        return f"{self.indicator.name} = {self.value!r} @ {self.as_of}"
 
     @property
     def value(self):

@@ -23,7 +23,7 @@ from qifu.rules import conditions
 from . import catalog, services
 from .forms import ManualTagForm, TagRuleForm, ValueImportForm
 from .importer import ImportFileError, import_values
-from .models import TagRule
+from .models import Indicator, TagRule
 
 
 def is_staff(user) -> bool:
@@ -187,5 +187,8 @@ def value_import(request):
             form.add_error("file", str(exc))
     return render(request, "profiles/import.html", {
         "form": form, "report": report, "region": region,
-        "fields": [f for f in catalog.fields(region) if f not in catalog.BASE] if region else [],
+        "fields": [{"code": f.code, "label": f.label, "unit": f.unit,
+                    "datatype_label": Indicator.Datatype(f.datatype).label if f.datatype in Indicator.Datatype.values
+                    else f.datatype}
+                   for f in catalog.fields(region) if f not in catalog.BASE] if region else [],
     })

@@ -16,7 +16,7 @@ import ast
 from dataclasses import dataclass
 
 from .expr import Context, Expression, compare, kleene_and, kleene_not, kleene_or, truth
-from .values import UNKNOWN, RuleError, comparable
+from .values import UNKNOWN, RuleError, _translate, comparable, gettext_noop
 
 OPS = ("==", "!=", "<", "<=", ">", ">=", "in", "not_in", "between", "prefix", "has_tag")
 _AST_OPS = {"==": ast.Eq(), "!=": ast.NotEq(), "<": ast.Lt(), "<=": ast.LtE(), ">": ast.Gt(), ">=": ast.GtE()}
@@ -108,18 +108,18 @@ class Not(Node):
 class Leaf(Node):
     def __init__(self, field: str, op: str, value):
         if not isinstance(field, str) or not field.strip():
-            raise RuleError("a condition needs a field")
+            raise RuleError(gettext_noop("a condition needs a field"))
         if op not in OPS:
-            raise RuleError(f"unknown operator {op!r}; allowed: {' '.join(OPS)}")
+            raise RuleError(gettext_noop("unknown operator %(op)r; allowed: %(ops)s"), op=op, ops=" ".join(OPS))
         if op in ("in", "not_in") and not isinstance(value, (list, tuple)):
-            raise RuleError(f"{op} needs a list of values")
+            raise RuleError(gettext_noop("%(op)s needs a list of values"), op=op)
         if op == "between":
             if not (isinstance(value, (list, tuple)) and len(value) == 2):
-                raise RuleError("between needs [low, high]")
+                raise RuleError(gettext_noop("between needs [low, high]"))
         if op == "prefix" and not isinstance(value, (str, list, tuple)):
-            raise RuleError("prefix needs a text (or a list of texts)")
+            raise RuleError(gettext_noop("prefix needs a text (or a list of texts)"))
         if op == "has_tag" and not isinstance(value, str):
-            raise RuleError("has_tag needs a tag name")
+            raise RuleError(gettext_noop("has_tag needs a tag name"))
         self.field, self.op, self.value = field.strip(), op, value
 
     def assess(self, ctx):
@@ -186,16 +186,17 @@ class ExprLeaf(Node):
         return {"expr": self.expression.source}
 
 
-def parse(data, path: str = "conditions") -> Node:
+def parse(data, path: str = "") -> Node:
     """Build a condition tree from its data form, naming the place of any mistake."""
+    path = path or _translate(gettext_noop("conditions"))
     if not isinstance(data, dict):
-        raise RuleError(f"{path}: a condition is a mapping, got {data!r}")
+        raise RuleError(gettext_noop("%(path)s: a condition is a mapping, got %(data)r"), path=path, data=data)
     keys = set(data)
     if keys in ({"all"}, {"any"}):
         kind = keys.pop()
         children = data[kind]
         if not isinstance(children, list) or not children:
-            raise RuleError(f"{path}: {kind} needs a non-empty list")
+            raise RuleError(gettext_noop("%(path)s: %(kind)s needs a non-empty list"), path=path, kind=kind)
         return Group(kind, [parse(c, f"{path}.{kind}[{i}]") for i, c in enumerate(children)])
     if keys == {"not"}:
         return Not(parse(data["not"], f"{path}.not"))
@@ -207,8 +208,9 @@ def parse(data, path: str = "conditions") -> Node:
         if keys == {"field", "op", "value"} or (keys == {"field", "op"} and data.get("op") == "has_tag"):
             return Leaf(data["field"], str(data["op"]), data.get("value"))
     except RuleError as e:
-        raise RuleError(f"{path}: {e}") from None
-    raise RuleError(f"{path}: expected all/any/not, has_tag, expr, or field/op/value; got keys {sorted(keys)}")
+        raise RuleError("%(path)s: %(error)s", path=path, error=e) from None
+    raise RuleError(gettext_noop("%(path)s: expected all/any/not, has_tag, expr, or field/op/value; got keys %(keys)s"),
+                    path=path, keys=", ".join(sorted(map(str, keys))))
 
 
 def evaluate(node: Node | None, facts: dict, on) -> tuple[object, set[str]]:

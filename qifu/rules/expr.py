@@ -17,7 +17,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from .values import UNKNOWN, RuleError, as_date, as_number, comparable, is_unknown, round_half_up, years_between
+from .values import UNKNOWN, RuleError, as_date, gettext_noop, as_number, comparable, is_unknown, round_half_up, years_between
 
 MAX_LENGTH = 2000
 FUNCTIONS = {"min", "max", "round", "floor", "ceil", "abs", "years_since", "bracket", "has_tag"}
@@ -44,14 +44,15 @@ class Expression:
 
     def __init__(self, source: str):
         if not isinstance(source, str) or not source.strip():
-            raise RuleError("an expression is empty")
+            raise RuleError(gettext_noop("an expression is empty"))
         if len(source) > MAX_LENGTH:
-            raise RuleError(f"an expression is longer than {MAX_LENGTH} characters")
+            raise RuleError(gettext_noop("an expression is longer than %(n)s characters"), n=MAX_LENGTH)
         self.source = source.strip()
         try:
             self.tree = ast.parse(self.source, mode="eval").body
         except SyntaxError as e:
-            raise RuleError(f"cannot read {self.source!r}: {e.msg} at column {e.offset}") from None
+            raise RuleError(gettext_noop("cannot read the expression: a mistake near character %(column)s"),
+                            column=e.offset) from None
         self.names: set[str] = set()
         _check(self.tree, self.names)
 
@@ -62,25 +63,38 @@ class Expression:
         return _eval(self.tree, ctx)
 
 
+_OP_SIGNS = {ast.Pow: "**", ast.MatMult: "@", ast.LShift: "<<", ast.RShift: ">>", ast.BitOr: "|", ast.BitXor: "^",
+             ast.BitAnd: "&", ast.Is: "is", ast.IsNot: "is not"}
+
+
+def _construct(node: ast.AST) -> str:
+    """What a disallowed piece of an expression looks like (e.g. `x.y`, `lambda`), for the message."""
+    try:
+        text = ast.unparse(node)
+    except Exception:  # pragma: no cover - unparse handles every node ast.parse returns
+        text = type(node).__name__
+    return text if len(text) <= 40 else text[:40] + "…"
+
+
 def _check(node: ast.AST, names: set[str]) -> None:
     """Refuse anything outside the language, with a message a policy officer can act on."""
     if isinstance(node, ast.Constant):
         if not isinstance(node.value, (int, float, str, bool)):
-            raise RuleError(f"the constant {node.value!r} is not allowed")
+            raise RuleError(gettext_noop("the constant %(value)r is not allowed"), value=node.value)
     elif isinstance(node, ast.Name):
         if node.id in FUNCTIONS:
-            raise RuleError(f"{node.id} is a function: call it as {node.id}(…)")
+            raise RuleError(gettext_noop("%(name)s is a function: call it as %(name)s(…)"), name=node.id)
         if node.id in ("true", "false", "True", "False", "None", "null"):
-            raise RuleError(f"write true/false conditions as comparisons, not {node.id}")
+            raise RuleError(gettext_noop("write true/false conditions as comparisons, not %(name)s"), name=node.id)
         names.add(node.id)
     elif isinstance(node, ast.BinOp):
         if not isinstance(node.op, BIN_OPS):
-            raise RuleError(f"the operator {type(node.op).__name__} is not allowed (use + - * / // %)")
+            raise RuleError(gettext_noop("the operator %(op)s is not allowed (use + - * / // %%)"), op=_OP_SIGNS.get(type(node.op), "?"))
         _check(node.left, names)
         _check(node.right, names)
     elif isinstance(node, ast.UnaryOp):
         if not isinstance(node.op, (ast.USub, ast.UAdd, ast.Not)):
-            raise RuleError("only -x, +x and not x are allowed")
+            raise RuleError(gettext_noop("only -x, +x and not x are allowed"))
         _check(node.operand, names)
     elif isinstance(node, ast.BoolOp):
         for value in node.values:
@@ -88,7 +102,7 @@ def _check(node: ast.AST, names: set[str]) -> None:
     elif isinstance(node, ast.Compare):
         for op in node.ops:
             if not isinstance(op, CMP_OPS):
-                raise RuleError("only == != < <= > >= in and not in compare values")
+                raise RuleError(gettext_noop("only == != < <= > >= in and not in compare values"))
         for part in (node.left, *node.comparators):
             _check(part, names)
     elif isinstance(node, ast.IfExp):
@@ -99,36 +113,36 @@ def _check(node: ast.AST, names: set[str]) -> None:
             _check(element, names)
     elif isinstance(node, ast.Call):
         if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
-            raise RuleError(f"unknown function; allowed: {', '.join(sorted(FUNCTIONS))}")
+            raise RuleError(gettext_noop("unknown function; allowed: %(names)s"), names=", ".join(sorted(FUNCTIONS)))
         if node.keywords:
-            raise RuleError(f"{node.func.id}() takes no keyword arguments")
+            raise RuleError(gettext_noop("%(name)s() takes no keyword arguments"), name=node.func.id)
         arity = {"years_since": (1, 1), "bracket": (2, 2), "abs": (1, 1), "floor": (1, 1), "ceil": (1, 1),
                  "round": (1, 2), "has_tag": (1, 1), "min": (1, 99), "max": (1, 99)}[node.func.id]
         if not arity[0] <= len(node.args) <= arity[1]:
-            raise RuleError(f"{node.func.id}() takes {arity[0]}" + (f"–{arity[1]}" if arity[1] != arity[0] else "")
-                            + " argument(s)")
+            raise RuleError(gettext_noop("%(name)s() takes %(n)s argument(s)"), name=node.func.id,
+                            n=f"{arity[0]}" + (f"–{arity[1]}" if arity[1] != arity[0] else ""))
         if node.func.id == "bracket":
             _check_table(node.args[1])
             _check(node.args[0], names)
             return
         if node.func.id == "has_tag":
             if not (isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)):
-                raise RuleError("has_tag() takes the tag's name in quotes")
+                raise RuleError(gettext_noop("has_tag() takes the tag's name in quotes"))
             names.add("tags")
             return
         for arg in node.args:
             _check(arg, names)
     else:
-        raise RuleError(f"{type(node).__name__} is not allowed in an expression")
+        raise RuleError(gettext_noop("%(what)s is not allowed in an expression"), what=_construct(node))
 
 
 def _check_table(node: ast.AST) -> None:
     if not isinstance(node, (ast.List, ast.Tuple)) or not node.elts:
-        raise RuleError("bracket() needs a table [[threshold, value], …]")
+        raise RuleError(gettext_noop("bracket() needs a table [[threshold, value], …]"))
     for row in node.elts:
         if not (isinstance(row, (ast.List, ast.Tuple)) and len(row.elts) == 2
                 and all(_is_number_literal(x) for x in row.elts)):
-            raise RuleError("each bracket row is [threshold, value] with two numbers")
+            raise RuleError(gettext_noop("each bracket row is [threshold, value] with two numbers"))
 
 
 def _is_number_literal(node: ast.AST) -> bool:
@@ -144,7 +158,7 @@ def literal(node: ast.AST):
         return node.value
     if isinstance(node, (ast.List, ast.Tuple)):
         return [literal(e) for e in node.elts]
-    raise RuleError("expected a literal value")
+    raise RuleError(gettext_noop("expected a literal value"))
 
 
 def bracket_table(node: ast.AST) -> list[tuple[float, float]]:
@@ -189,7 +203,7 @@ def kleene_not(value) -> Any:
 def truth(value) -> Any:
     if value is UNKNOWN or isinstance(value, bool):
         return value
-    raise RuleError(f"{value!r} is not true or false")
+    raise RuleError(gettext_noop("%(value)r is not true or false"), value=value)
 
 
 _FAST = {ast.Lt: lambda x, y: x < y, ast.LtE: lambda x, y: x <= y, ast.Gt: lambda x, y: x > y,
@@ -206,7 +220,7 @@ def compare(op: ast.cmpop, a, b) -> Any:
             return fast(a, b)
     if isinstance(op, (ast.In, ast.NotIn)):
         if not isinstance(b, (list, tuple, set, frozenset, str)):
-            raise RuleError("in needs a list on its right")
+            raise RuleError(gettext_noop("in needs a list on its right"))
         found = a in b if isinstance(b, str) else any(_equal(a, item) for item in b)
         return found if isinstance(op, ast.In) else not found
     if isinstance(op, ast.Eq):
@@ -217,7 +231,7 @@ def compare(op: ast.cmpop, a, b) -> Any:
     try:
         return {ast.Lt: x < y, ast.LtE: x <= y, ast.Gt: x > y, ast.GtE: x >= y}[type(op)]
     except TypeError:
-        raise RuleError(f"cannot compare {a!r} with {b!r}") from None
+        raise RuleError(gettext_noop("cannot compare %(a)r with %(b)r"), a=a, b=b) from None
 
 
 def _equal(a, b) -> bool:
@@ -268,7 +282,7 @@ def _eval(node: ast.AST, ctx: Context):
         a, b = as_number(a), as_number(b)
         op = node.op
         if isinstance(op, (ast.Div, ast.FloorDiv, ast.Mod)) and b == 0:
-            raise RuleError("division by zero")
+            raise RuleError(gettext_noop("division by zero"))
         if isinstance(op, ast.Add):
             return a + b
         if isinstance(op, ast.Sub):
@@ -282,7 +296,7 @@ def _eval(node: ast.AST, ctx: Context):
         return a % b
     if isinstance(node, ast.Call):
         return _call(node, ctx)
-    raise RuleError(f"{type(node).__name__} is not allowed")  # unreachable after _check
+    raise RuleError(gettext_noop("%(what)s is not allowed in an expression"), what=_construct(node))  # unreachable
 
 
 def _call(node: ast.Call, ctx: Context):
@@ -314,6 +328,6 @@ def _call(node: ast.Call, ctx: Context):
     if name == "round":
         digits = int(numbers[1]) if len(numbers) > 1 else 0
         if not -15 <= digits <= 15:
-            raise RuleError("round() keeps between -15 and 15 digits")
+            raise RuleError(gettext_noop("round() keeps between -15 and 15 digits"))
         return round_half_up(numbers[0], digits)
-    raise RuleError(f"unknown function {name}")
+    raise RuleError(gettext_noop("unknown function; allowed: %(names)s"), names=", ".join(sorted(FUNCTIONS)))

@@ -30,8 +30,38 @@ def is_unknown(value) -> bool:
     return value is UNKNOWN or value is None
 
 
+def gettext_noop(message: str) -> str:
+    """Marks a message for translation (`make messages` finds it); RuleError translates it when shown."""
+    return message
+
+
+def _translate(message: str) -> str:
+    """The message in the user's language while Django runs the engine; as written otherwise."""
+    try:
+        from django.conf import settings
+
+        if settings.configured:
+            from django.utils.translation import gettext
+
+            return gettext(message)
+    except ImportError:  # the engine on its own
+        pass
+    return message
+
+
 class RuleError(ValueError):
-    """A condition or formula that cannot be evaluated as written (a mistake in the rule)."""
+    """A condition or formula that cannot be evaluated as written (a mistake in the rule).
+
+    `RuleError(gettext_noop("%(name)s is …"), name=…)`: the message is translated when it is shown,
+    in the language of the page that shows it."""
+
+    def __init__(self, message: str, **params):
+        super().__init__(message)
+        self.message, self.params = message, params
+
+    def __str__(self):
+        text = _translate(self.message)
+        return text % self.params if self.params else text
 
 
 def as_number(value):
@@ -45,8 +75,8 @@ def as_number(value):
         try:
             return float(value) if any(c in value for c in ".eE") else int(value)
         except ValueError:
-            raise RuleError(f"{value!r} is not a number") from None
-    raise RuleError(f"{value!r} is not a number")
+            raise RuleError(gettext_noop("%(value)r is not a number"), value=value) from None
+    raise RuleError(gettext_noop("%(value)r is not a number"), value=value)
 
 
 def as_date(value) -> datetime.date:
@@ -58,8 +88,8 @@ def as_date(value) -> datetime.date:
         try:
             return datetime.date.fromisoformat(value[:10])
         except ValueError:
-            raise RuleError(f"{value!r} is not a date (YYYY-MM-DD)") from None
-    raise RuleError(f"{value!r} is not a date")
+            raise RuleError(gettext_noop("%(value)r is not a date (YYYY-MM-DD)"), value=value) from None
+    raise RuleError(gettext_noop("%(value)r is not a date"), value=value)
 
 
 def comparable(a, b):

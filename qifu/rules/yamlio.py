@@ -33,7 +33,7 @@ import yaml
 from . import clauses as cl
 from . import conditions as cond
 from .expr import Expression
-from .values import RuleError, as_date
+from .values import RuleError, _translate, as_date, gettext_noop
 
 POLICY_KEYS = {"code", "title", "level", "department", "effective_from", "effective_to", "source", "clauses",
                "issuer", "document_number", "url", "summary", "contact"}
@@ -55,30 +55,30 @@ def _date(value, where: str):
     try:
         return as_date(value)
     except RuleError as e:
-        raise RuleError(f"{where}: {e}") from None
+        raise RuleError("%(where)s: %(error)s", where=where, error=e) from None
 
 
 def parse_policies(source) -> list[cl.PolicySpec]:
     try:
         data = yaml.safe_load(_text(source)) or {}
     except yaml.YAMLError as e:
-        raise RuleError(f"not valid YAML: {e}") from None
+        raise RuleError(gettext_noop("not valid YAML: %(error)s"), error=e) from None
     items = data.get("policies") if isinstance(data, dict) else None
     if not isinstance(items, list):
-        raise RuleError("the file needs a top-level list `policies:`")
+        raise RuleError(gettext_noop("the file needs a top-level list `policies:`"))
     policies, codes = [], set()
     for i, item in enumerate(items):
         where = f"policies[{i}]"
         if not isinstance(item, dict):
-            raise RuleError(f"{where}: a policy is a mapping")
+            raise RuleError(gettext_noop("%(where)s: a policy is a mapping"), where=where)
         unknown = set(item) - POLICY_KEYS
         if unknown:
-            raise RuleError(f"{where}: unknown keys {sorted(unknown)}")
+            raise RuleError(gettext_noop("%(where)s: unknown keys %(keys)s"), where=where, keys=", ".join(sorted(unknown)))
         for key in ("code", "title", "level"):
             if not item.get(key):
-                raise RuleError(f"{where}: {key} is required")
+                raise RuleError(gettext_noop("%(where)s: %(key)s is required"), where=where, key=key)
         if item["level"] not in cl.LEVELS:
-            raise RuleError(f"{where}: level must be one of {', '.join(cl.LEVELS)}")
+            raise RuleError(gettext_noop("%(where)s: level must be one of %(levels)s"), where=where, levels=", ".join(cl.LEVELS))
         policy = cl.PolicySpec(
             code=str(item["code"]), title=str(item["title"]), level=item["level"],
             department=str(item.get("department") or ""), source=str(item.get("source") or ""),
@@ -88,7 +88,8 @@ def parse_policies(source) -> list[cl.PolicySpec]:
         for j, c in enumerate(item.get("clauses") or []):
             clause = parse_clause(c, f"{where}.clauses[{j}]", policy)
             if clause.code in codes:
-                raise RuleError(f"{where}.clauses[{j}]: clause code {clause.code} is used twice")
+                raise RuleError(gettext_noop("%(where)s: clause code %(code)s is used twice"), where=f"{where}.clauses[{j}]",
+                                code=clause.code)
             codes.add(clause.code)
             policy.clauses.append(clause)
         policies.append(policy)
@@ -97,17 +98,20 @@ def parse_policies(source) -> list[cl.PolicySpec]:
 
 def parse_clause(c, where: str, policy: cl.PolicySpec | None = None) -> cl.ClauseSpec:
     if not isinstance(c, dict):
-        raise RuleError(f"{where}: a clause is a mapping")
+        raise RuleError(gettext_noop("%(where)s: a clause is a mapping"), where=where)
     unknown = set(c) - CLAUSE_KEYS
     if unknown:
-        raise RuleError(f"{where}: unknown keys {sorted(unknown)}")
+        raise RuleError(gettext_noop("%(where)s: unknown keys %(keys)s"), where=where, keys=", ".join(sorted(unknown)))
     if not c.get("code") or not c.get("title"):
-        raise RuleError(f"{where}: code and title are required")
+        raise RuleError(gettext_noop("%(where)s: code and title are required"), where=where)
     try:
-        conditions = cond.parse(c["conditions"], f"{where}.conditions") if c.get("conditions") else None
+        conditions = (cond.parse(c["conditions"], f"{where} · {_translate(gettext_noop('conditions'))}")
+                      if c.get("conditions") else None)
         benefit = Expression(str(c["benefit"])) if c.get("benefit") not in (None, "") else None
     except RuleError as e:
-        raise RuleError(f"{where}: {e}" if not str(e).startswith(where) else str(e)) from None
+        if str(e).startswith(where):
+            raise
+        raise RuleError("%(where)s: %(error)s", where=where, error=e) from None
     return cl.ClauseSpec(
         code=str(c["code"]), title=str(c["title"]), conditions=conditions, benefit=benefit,
         no_application=bool(c.get("no_application", False)),
@@ -173,12 +177,12 @@ def parse_cases(source) -> list[Case]:
     data = yaml.safe_load(_text(source)) or {}
     items = data.get("cases") if isinstance(data, dict) else data
     if not isinstance(items, list):
-        raise RuleError("the cases file needs a list `cases:`")
+        raise RuleError(gettext_noop("the cases file needs a list `cases:`"))
     cases = []
     for i, item in enumerate(items):
         where = f"cases[{i}]"
         if not isinstance(item, dict) or "expect" not in item or "enterprise" not in item:
-            raise RuleError(f"{where}: a case has name, date, enterprise and expect")
+            raise RuleError(gettext_noop("%(where)s: a case has name, date, enterprise and expect"), where=where)
         facts = dict(item["enterprise"] or {})
         facts.setdefault("tags", [])
         cases.append(Case(name=str(item.get("name") or where), on=_date(item.get("date"), where) or datetime.date.today(),

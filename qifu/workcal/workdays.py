@@ -89,7 +89,10 @@ def fallback_years() -> set[int]:
 
 
 def _warn_no_data(year: int) -> None:
-    if year not in _overrides.fallback_years:
+    """Warn once per process and year (the admin banner keeps showing it); counting days asks many times."""
+    with _overrides._lock:
+        if year in _overrides.fallback_years:
+            return
         _overrides.fallback_years.add(year)
     logger.warning(
         "No working-day calendar for %s: falling back to Monday–Friday. An administrator must enter "

@@ -35,9 +35,11 @@ def open_appeal(page, appeal):
 
 
 def do(page, action):
-    """Submit one action form and wait for the appeal page to come back."""
+    """Submit one action form (answering the confirmation step where there is one) and wait for the page."""
     with page.expect_navigation():
         page.click(f'[data-testid="do-{action}"]')
+        if page.locator(f'[data-testid="action-{action}"][data-confirm]').count():
+            page.click('[data-testid="confirm-ok"]')
     page.wait_for_load_state("networkidle")
 
 

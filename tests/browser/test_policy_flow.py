@@ -154,8 +154,14 @@ policies:
     assert page.locator('[data-testid="candidate"]').count() == 2
     page.check('[data-testid="select-all"]')
     assert all(box.is_checked() for box in page.locator('[data-testid="pick"]').all())
+    page.click('[data-testid="confirm-payouts"]')
+    dialog = page.locator('[data-testid="confirm-dialog"]')
+    assert dialog.is_visible() and "不可撤销" in dialog.inner_text()
+    page.click('[data-testid="confirm-cancel"]')  # cancelling sends nothing
+    assert not dialog.is_visible() and not Payout.objects.filter(clause__code="W-FREE-1").exists()
+    page.click('[data-testid="confirm-payouts"]')
     with page.expect_navigation():
-        page.click('[data-testid="confirm-payouts"]')
+        page.click('[data-testid="confirm-ok"]')
     assert Payout.objects.filter(clause__code="W-FREE-1", status="approved").count() == 2
 
     payout = Payout.objects.get(enterprise=world.ent_east)
