@@ -1,3 +1,4 @@
+from axes.apps import AppConfig as AxesConfig
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
@@ -13,3 +14,9 @@ class AccountsConfig(AppConfig):
 
         track(User, exclude=("password", "last_login"))
         track(ApiToken, exclude=("key_hash",))
+
+
+class LockoutConfig(AxesConfig):
+    """django-axes (sign-in lockout, qifu.accounts.lockout) under a name administrators read."""
+
+    verbose_name = _("Sign-in lockout")
