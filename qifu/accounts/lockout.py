@@ -10,6 +10,7 @@ and are unaffected. This handler also writes every sign-in, failure, lockout and
 import datetime
 import ipaddress
 import math
+import time
 
 from axes.backends import AxesStandaloneBackend
 from axes.handlers.database import AxesDatabaseHandler
@@ -25,6 +26,8 @@ from django.utils.translation import gettext as _
 
 from qifu.audit import trail
 from qifu.audit.models import AuditEntry
+
+from .middleware import LAST_SEEN
 
 
 def client_address(request) -> str | None:
@@ -87,6 +90,8 @@ class LockoutHandler(AxesDatabaseHandler):
         # A successful sign-in clears this account's failures (never the address's: an attacker with an
         # account of their own must not reset the count of guesses made at others from the same place).
         AccessAttempt.objects.filter(username=user.get_username()).delete()
+        if request is not None and hasattr(request, "session"):
+            request.session[LAST_SEEN] = int(time.time())  # the idle clock starts now
         trail.record(AuditEntry.Action.LOGIN, user, after=_where(request), actor=user)
 
     def user_logged_out(self, sender, request, user, **kwargs):
