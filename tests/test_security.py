@@ -51,7 +51,8 @@ def world(db):
 
 
 def _env(tmp_path, **extra) -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("QIFU_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("QIFU_", "DJANGO_"))}  # e.g. the browser
+    # tests' DJANGO_ALLOW_ASYNC_UNSAFE, which the deployment check rightly refuses
     env.update({"QIFU_DATA_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "qifu.settings"}, **extra)
     return env
 
