@@ -357,7 +357,7 @@ def test_users_change_their_own_password_with_the_validators(client, world):
     page = _change(client, "wrong-old", "Xq7!long-enough-pass").content.decode()
     assert "旧密码不正确" in page
     page = _change(client, PASSWORD, "123").content.decode()
-    assert "太短" in page and "这个密码太常见了" in page
+    assert "此密码太短" in page and "这个密码太常见了" in page
     page = _change(client, PASSWORD, PASSWORD).content.decode()
     assert "新密码不能与当前密码相同" in page
     user.refresh_from_db()

@@ -49,7 +49,7 @@ def test_an_initial_password_must_be_changed_before_any_page(page, world):
     page.fill("#id_new_password1", "short")
     page.fill("#id_new_password2", "short")
     page.click('[data-testid="change-password"]')
-    assert "太短" in page.locator('[data-testid="error-new_password2"]').inner_text()
+    assert "此密码太短" in page.locator('[data-testid="error-new_password2"]').inner_text()
     page.fill("#id_old_password", "Initial-Pass-2026")
     page.fill("#id_new_password1", "My-Own-Choice-2026")
     page.fill("#id_new_password2", "My-Own-Choice-2026")
