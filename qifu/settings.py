@@ -5,17 +5,22 @@ Everything a deployment changes comes from the environment:
 - QIFU_DATA_DIR    (default: ./data next to the source tree, else ~/.qifu)
 - QIFU_SECRET_KEY  (default: generated once and kept in the data directory)
 - QIFU_DEBUG, QIFU_ALLOWED_HOSTS, QIFU_TIME_ZONE
+- QIFU_HTTPS, QIFU_PROXY_SSL_HEADER, QIFU_PROXY_COUNT, QIFU_HSTS_*, QIFU_LOGIN_* (docs/security.md)
 - CELERY_BROKER_URL (default: none — background work runs in-process)
 - QIFU_SMTP_*, QIFU_SMS_*, QIFU_DINGTALK_* (notification channels; README "Notifications and background work")
 """
 
+import datetime
 import os
 import secrets
 from pathlib import Path
 
 import dj_database_url
 import django
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+
+from qifu.lib import csp
 
 BASE_DIR = Path(__file__).resolve().parent
 _source_root = BASE_DIR.parent
@@ -70,10 +75,12 @@ INSTALLED_APPS = [
     "qifu.policies",
     "qifu.front",
     "qifu.demo",
+    "qifu.accounts.apps.LockoutConfig",  # django-axes, named in Chinese
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "qifu.lib.csp.ContentSecurityPolicyMiddleware",  # Django's on 6.x, the same on 5.2 (qifu/lib/csp.py)
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "qifu.front.middleware.LanguageMiddleware",
@@ -82,7 +89,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "qifu.audit.middleware.AuditActorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "qifu.accounts.middleware.IdleTimeoutMiddleware",
+    "qifu.accounts.middleware.PasswordChangeRequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as django-axes asks: turns a lockout into the lockout page
 ]
 
 ROOT_URLCONF = "qifu.urls"
@@ -100,6 +110,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "qifu.front.context_processors.shell",
+                "qifu.lib.csp.context_processor",
             ],
         },
     },
@@ -145,6 +156,81 @@ MEDIA_URL = "media/"
 SESSION_COOKIE_HTTPONLY = True
 CSRF_FAILURE_VIEW = "qifu.front.errors.csrf_failure"  # in Chinese, with a way back
 X_FRAME_OPTIONS = "DENY"
+
+
+# --- Security (docs/security.md) -------------------------------------------------------------
+def _flag(name: str, default: str = "") -> bool:
+    return os.environ.get(name, default).strip().lower() in ("1", "true", "yes", "on")
+
+
+def _proxy_ssl_header(value: str) -> tuple[str, str] | None:
+    """`X-Forwarded-Proto:https` → ("HTTP_X_FORWARDED_PROTO", "https")."""
+    if not value.strip():
+        return None
+    name, sep, expected = value.partition(":")
+    if not sep or not name.strip() or not expected.strip():
+        raise ImproperlyConfigured(f"QIFU_PROXY_SSL_HEADER must look like 'X-Forwarded-Proto:https', not {value!r}")
+    return "HTTP_" + name.strip().upper().replace("-", "_"), expected.strip()
+
+
+# QIFU_HTTPS=1: the site is reached over HTTPS only (directly or through a TLS-terminating proxy).
+HTTPS = _flag("QIFU_HTTPS")
+SECURE_SSL_REDIRECT = SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = HTTPS
+SECURE_HSTS_SECONDS = int(os.environ.get("QIFU_HSTS_SECONDS", "31536000")) if HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = _flag("QIFU_HSTS_INCLUDE_SUBDOMAINS", "1")
+SECURE_HSTS_PRELOAD = _flag("QIFU_HSTS_PRELOAD")
+SECURE_PROXY_SSL_HEADER = _proxy_ssl_header(os.environ.get("QIFU_PROXY_SSL_HEADER", ""))
+# Reverse proxies in front of qifu that append the client's address to X-Forwarded-For (0: none,
+# the client is REMOTE_ADDR). Used for per-address login lockout and the audit trail.
+QIFU_PROXY_COUNT = int(os.environ.get("QIFU_PROXY_COUNT", "0"))
+SILENCED_SYSTEM_CHECKS = []
+if not SECURE_HSTS_PRELOAD:
+    # An intranet host is never on the browsers' preload list; not asking for it is deliberate.
+    SILENCED_SYSTEM_CHECKS.append("security.W021")
+if HTTPS and not SECURE_HSTS_INCLUDE_SUBDOMAINS:
+    SILENCED_SYSTEM_CHECKS.append("security.W005")  # turned off on purpose with QIFU_HSTS_INCLUDE_SUBDOMAINS=0
+
+# Content-Security-Policy on every response: scripts and styles only from this site (no inline script;
+# a nonce only where Django's admin asks for one), no plug-ins, no framing, forms post only here.
+# Inline style *attributes* stay allowed (style-src-attr): templates and Swagger UI use them; style and
+# script *elements* need 'self' or the nonce.
+SECURE_CSP = {
+    "default-src": [csp.SELF],
+    "script-src": [csp.SELF, csp.NONCE],
+    "style-src": [csp.SELF, csp.NONCE],
+    "style-src-attr": ["'unsafe-inline'"],
+    "img-src": [csp.SELF, "data:"],
+    "font-src": [csp.SELF, "data:"],
+    "connect-src": [csp.SELF],
+    "object-src": [csp.NONE],
+    "base-uri": [csp.SELF],
+    "form-action": [csp.SELF],
+    "frame-ancestors": [csp.NONE],
+}
+
+# Sessions end after the region's idle time (region rule `session_idle_minutes`, qifu/org/config.py).
+SESSION_COOKIE_AGE = 12 * 60 * 60  # and at most a working day after sign-in
+
+# Sign-in lockout (django-axes): per account and per address, for a limited time.
+AUTHENTICATION_BACKENDS = [
+    "qifu.accounts.lockout.LockoutBackend",  # django-axes' lockout check, first
+    "django.contrib.auth.backends.ModelBackend",
+]
+QIFU_LOGIN_FAILURE_LIMIT = int(os.environ.get("QIFU_LOGIN_FAILURE_LIMIT", "5"))
+QIFU_LOGIN_ADDRESS_FAILURE_LIMIT = int(os.environ.get("QIFU_LOGIN_ADDRESS_FAILURE_LIMIT", "30"))
+QIFU_LOGIN_LOCKOUT_MINUTES = int(os.environ.get("QIFU_LOGIN_LOCKOUT_MINUTES", "30"))
+AXES_ENABLED = True
+AXES_FAILURE_LIMIT = QIFU_LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=QIFU_LOGIN_LOCKOUT_MINUTES)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # each on its own: an account, an address
+AXES_HANDLER = "qifu.accounts.lockout.LockoutHandler"
+AXES_LOCKOUT_CALLABLE = "qifu.accounts.lockout.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "qifu.accounts.lockout.client_address"
+AXES_RESET_ON_SUCCESS = False  # the handler resets the signed-in account only, never a whole address
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # trying while locked does not extend the lock
+AXES_VERBOSE = False
+AXES_DISABLE_ACCESS_LOG = True  # sign-ins and sign-outs are in the audit trail
+AXES_ENABLE_ADMIN = False  # qifu.accounts.admin shows the counted failures (deleting one unlocks)
 
 NINJA_PAGINATION_PER_PAGE = 50
 

@@ -7,6 +7,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("qifu.accounts.urls")),
     path("", include("qifu.notify.urls")),
     path("", include("qifu.appeals.urls")),
     path("", include("qifu.profiles.urls")),

@@ -60,6 +60,11 @@ class User(AbstractUser):
         "enterprises.Enterprise", verbose_name=_("enterprise"), null=True, blank=True, on_delete=models.PROTECT,
         related_name="users",
     )
+    must_change_password = models.BooleanField(
+        _("must change password"), default=False,
+        help_text=_("Set when someone else chose this user's password: the user has to choose a new one "
+                    "before using any page."),
+    )
 
     class Meta:
         verbose_name = _("user")
@@ -67,6 +72,12 @@ class User(AbstractUser):
 
     def __str__(self):
         return f"{self.display_name} ({self.username})" if self.display_name else self.username
+
+    def set_initial_password(self, raw_password: str | None) -> None:
+        """A password chosen by someone else (an administrator, an import, a preset): the user must
+        change it at the first sign-in. Users choosing their own password call set_password()."""
+        self.set_password(raw_password)
+        self.must_change_password = True
 
     @cached_property
     def roles(self) -> frozenset[str]:

@@ -23,6 +23,11 @@ class AuditEntry(models.Model):
         UPDATE = "update", _("change")
         DELETE = "delete", _("delete")
         TRANSITION = "transition", _("state transition")
+        LOGIN = "login", _("sign-in")
+        LOGIN_FAILED = "login_failed", _("failed sign-in")
+        LOCKOUT = "lockout", _("sign-in locked")
+        LOGOUT = "logout", _("sign-out")
+        PASSWORD = "password", _("password change")
 
     at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
     # No database constraint and no cascade: the trail outlives users and objects.

@@ -27,6 +27,8 @@ DEFAULTS: dict = {
     "station_handover_minutes": 30,
     # Revisits (seed 000): share of ordinary cases, difficult and complaint cases are all revisited.
     "revisit_ratio": 0.2,
+    # A signed-in user idle this many minutes is signed out (等保 level 3); enterprise users may differ.
+    "session_idle_minutes": {"staff": 30, "enterprise": 30},
 }
 
 
