@@ -84,6 +84,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "qifu.front.middleware.LanguageMiddleware",
+    "qifu.lib.middleware.RejectNulMiddleware",  # a NUL in a URL, query or form field: 400, never 500
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -232,7 +233,7 @@ AXES_VERBOSE = False
 AXES_DISABLE_ACCESS_LOG = True  # sign-ins and sign-outs are in the audit trail
 AXES_ENABLE_ADMIN = False  # qifu.accounts.admin shows the counted failures (deleting one unlocks)
 
-NINJA_PAGINATION_PER_PAGE = 50
+NINJA_PAGINATION_PER_PAGE = 50  # qifu.api.pagination: limit 1–200
 
 # Background work (qifu.jobs): Celery when a broker is set, else in-process threads.
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")

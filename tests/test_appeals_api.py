@@ -197,7 +197,7 @@ class TestConfidentiality:
     def test_an_enterprise_cannot_read_or_act_on_another_enterprises_appeal(self, api, world):
         aid = api.file(category="single").json()["id"]
         assert api.call("get", f"/api/v1/appeals/{aid}", "west").status_code == 404
-        r = api.call("post", f"/api/v1/appeals/{aid}/actions/withdraw", "west", {"reason": "x"})
+        r = api.call("post", f"/api/v1/appeals/{aid}/actions/withdraw", "west", {"reason": "x", "version": 2})
         assert r.status_code == 404
         assert aid not in [a["id"] for a in api.call("get", "/api/v1/appeals", "west").json()["items"]]
         assert api.call("get", f"/api/v1/appeals/{aid}", Role.ENTERPRISE).status_code == 200

@@ -451,7 +451,7 @@ def test_an_enterprise_applies_in_the_pages_and_the_department_decides(world, li
     detail = client.get(f"/policies/{clause.policy_id}/").content.decode()
     assert 'data-testid="my-status" data-status="eligible"' in detail and 'data-testid="apply"' in detail
     response = client.post(f"/policies/clauses/{clause.pk}/apply/", {
-        "note": "请审核", "material_0": SimpleUploadedFile("a.pdf", b"a"), "material_1": SimpleUploadedFile("b.pdf", b"b")})
+        "note": "请审核", "material_0": SimpleUploadedFile("a.pdf", b"%PDF-1.4 a"), "material_1": SimpleUploadedFile("b.pdf", b"%PDF-1.4 b")})
     application = Application.objects.get()
     assert response.status_code == 302 and response["Location"] == f"/policies/applications/{application.pk}/"
     material = application.materials.first()
@@ -632,13 +632,13 @@ def test_the_api_is_scoped_like_the_pages(world, library, client):
     assert rd["missing"] == ["employees", "rd_expense"] and rd["missing_labels"] == ["参保人数", "研发费用"]
 
     clause = library["W-RD-2"]
-    files = {"material_0": SimpleUploadedFile("a.pdf", b"a"), "material_1": SimpleUploadedFile("b.pdf", b"b")}
+    files = {"material_0": SimpleUploadedFile("a.pdf", b"%PDF-1.4 a"), "material_1": SimpleUploadedFile("b.pdf", b"%PDF-1.4 b")}
     response = _post(client, f"/api/v1/clauses/{clause.pk}/applications", east, {"note": "API", **files})
     assert response.status_code == 201, response.content
     application = response.json()
     assert application["status"] == "submitted" and application["materials"] == ["申报书", "审计报告"]
     again = _post(client, f"/api/v1/clauses/{clause.pk}/applications", east,
-                  {"material_0": SimpleUploadedFile("a.pdf", b"a"), "material_1": SimpleUploadedFile("b.pdf", b"b")})
+                  {"material_0": SimpleUploadedFile("a.pdf", b"%PDF-1.4 a"), "material_1": SimpleUploadedFile("b.pdf", b"%PDF-1.4 b")})
     assert again.status_code == 400 and "已申报过该条款" in again.json()["detail"]
     assert _post(client, f"/api/v1/clauses/{clause.pk}/applications", staff, {}).status_code == 403
     assert _get(client, f"/api/v1/applications/{application['id']}", west).status_code == 404
@@ -646,7 +646,7 @@ def test_the_api_is_scoped_like_the_pages(world, library, client):
     moved = _post(client, f"/api/v1/applications/{application['id']}/actions/start_review", staff,
                   {"version": 1}, content_type="application/json")
     assert moved.status_code == 200 and moved.json()["status"] == "under_review"
-    assert _post(client, f"/api/v1/applications/{application['id']}/actions/approve", east, {},
+    assert _post(client, f"/api/v1/applications/{application['id']}/actions/approve", east, {"version": 2},
                  content_type="application/json").status_code == 403
 
     confirmed = _post(client, f"/api/v1/clauses/{library['W-RD-1'].pk}/payouts", staff,

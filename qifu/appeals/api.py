@@ -6,13 +6,15 @@ from django.db import IntegrityError
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
-from ninja import Body, File, Router, Schema, Status
+from ninja import Field, File, Router, Schema, Status
 from ninja.files import UploadedFile
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from qifu.accounts import scopes
-from qifu.api.schemas import EventOut
-
+from qifu.api.pagination import Paginated, Rows
+from qifu.api.schemas import AwareTime, Code, EventOut, Input, Stars, Text, Version, errors
+from qifu.lib import inputs
+from qifu.lib.inputs import max_length
 
 from . import queries, workflow
 from .models import Appeal, Channel
@@ -20,16 +22,16 @@ from .models import Appeal, Channel
 router = Router(tags=["appeals"])
 
 
-class AppealIn(Schema):
-    enterprise_uscc: str | None = None
-    title: str
-    description: str
-    channel: str = "online"
-    category: str | None = None
-    contact_name: str = ""
-    contact_phone: str = ""
-    received_at: datetime.datetime | None = None
-
+class AppealIn(Input):
+    enterprise_uscc: Text(32) | None = None
+    title: Text(max_length(Appeal, "title"))
+    description: Text()
+    channel: Text(max_length(Channel, "code")) = "online"
+    category: Text(max_length(Appeal, "category")) | None = None
+    contact_name: Text(max_length(Appeal, "contact_name")) = ""
+    contact_phone: Text(max_length(Appeal, "contact_phone")) = ""
+    received_at: AwareTime | None = Field(None, description="staff only; with its time zone; not in the future, "
+                                                            "not before the region's earliest date (2000-01-01)")
 
 
 
@@ -79,33 +81,36 @@ class AppealDetailOut(AppealOut):
     attachments: list[AttachmentOut]
 
 
-class ActionIn(Schema):
-    version: int | None = None
-    category: str | None = None
-    scope: str | None = None
-    section: str | None = None
-    lead_department: str | None = None
-    assisting_departments: list[str] | None = None
-    reason: str | None = None
-    resolution: str | None = None
-    text: str | None = None
+class ActionIn(Input):
+    version: Version  # required: the version you loaded (another change since → 409)
+    category: Text(max_length(Appeal, "category")) | None = None
+    scope: Text(max_length(Appeal, "scope")) | None = None
+    section: Code | None = None
+    lead_department: Code | None = None
+    assisting_departments: list[Code] | None = Field(None, max_length=100)
+    reason: Text() | None = None
+    resolution: Text(max_length(Appeal, "resolution")) | None = None
+    text: Text() | None = None
     solved: bool | None = None
-    rating: int | None = None
-    comment: str | None = None
-    into: str | None = None
-    note: str | None = None
+    rating: Stars | None = None
+    comment: Text() | None = None
+    into: Text(max_length(Appeal, "number")) | None = None
+    note: Text() | None = None
 
 
 def _out(appeal: Appeal, user) -> dict:
     return queries.as_dict(appeal, user)
 
 
-@router.post("", response={201: AppealOut}, summary="File an appeal (Idempotency-Key header supported)")
+@router.post("", response={201: AppealOut, **errors(400, 403, 422)},
+             summary="File an appeal (Idempotency-Key header: a retry answers with the same appeal; the same key "
+                     "with another body is 422)")
 def create_appeal(request, payload: AppealIn):
     user = request.user
-    key = (request.headers.get("Idempotency-Key") or "").strip()[:128]
+    key = inputs.idempotency_key(request.headers.get("Idempotency-Key"))
+    digest = inputs.request_hash("appeal", payload.dict()) if key else ""
     if key:
-        earlier = Appeal.objects.filter(created_by=user, idempotency_key=key).first()
+        earlier = workflow.earlier_for_key(user, key, digest)
         if earlier is not None:
             return Status(201, _out(earlier, user))
     enterprise = queries.enterprise_for_intake(user, payload.enterprise_uscc)
@@ -119,35 +124,36 @@ def create_appeal(request, payload: AppealIn):
         appeal, _created = workflow.register(
             actor=user, enterprise=enterprise, channel=channel, title=payload.title, description=payload.description,
             contact_name=payload.contact_name, contact_phone=payload.contact_phone, category=payload.category,
-            received_at=payload.received_at, idempotency_key=key,
+            received_at=payload.received_at, idempotency_key=key, request_hash=digest,
         )
     except IntegrityError:  # the same key raced in from a parallel retry
-        appeal = Appeal.objects.get(created_by=user, idempotency_key=key)
+        appeal = workflow.earlier_for_key(user, key, digest)
     return Status(201, _out(appeal, user))
 
 
-@router.get("", response=list[AppealOut], summary="Appeals you may see, with filters")
-@paginate(LimitOffsetPagination)
+@router.get("", response={200: list[AppealOut], **errors(400)}, summary="Appeals you may see, with filters")
+@paginate(Paginated)
 def list_appeals(request, status: str | None = None, category: str | None = None, lead_department: str | None = None,
                  section: str | None = None, node: str | None = None, overdue: bool | None = None,
                  enterprise_uscc: str | None = None, channel: str | None = None, q: str | None = None):
     qs = queries.filtered(scopes.appeals(request.user), status=status, category=category,
                           lead_department=lead_department, section=section, node=node, overdue=overdue,
                           enterprise_uscc=enterprise_uscc, channel=channel, q=q)
-    return [_out(a, request.user) for a in queries.with_related(qs)]
+    return Rows(queries.with_related(qs), lambda appeal: _out(appeal, request.user))
 
 
-@router.get("/{int:appeal_id}", response=AppealDetailOut, summary="One appeal with its history")
+@router.get("/{int:appeal_id}", response={200: AppealDetailOut, **errors(404)}, summary="One appeal with its history")
 def get_appeal(request, appeal_id: int):
     appeal = get_object_or_404(queries.with_related(scopes.appeals(request.user)), pk=appeal_id)
     return queries.as_detail(appeal, request.user)
 
 
-@router.post("/{int:appeal_id}/actions/{action}", response=AppealDetailOut,
-             summary="Move the appeal: accept, classify, assign, reassign, reply, mark_handled, confirm, …")
-def act(request, appeal_id: int, action: str, payload: ActionIn = Body(None)):
-    data = payload.dict(exclude_none=True) if payload else {}
-    version = data.pop("version", None)
+@router.post("/{int:appeal_id}/actions/{action}", response={200: AppealDetailOut, **errors(400, 403, 404, 409)},
+             summary="Move the appeal: accept, classify, assign, reassign, reply, mark_handled, confirm, … "
+                     "(`version` required)")
+def act(request, appeal_id: int, action: str, payload: ActionIn):
+    data = payload.dict(exclude_none=True)
+    version = data.pop("version")
     try:
         workflow.perform(appeal_id, action, request.user, version, **data)
     except Appeal.DoesNotExist:
@@ -158,7 +164,8 @@ def act(request, appeal_id: int, action: str, payload: ActionIn = Body(None)):
 
 
 
-@router.post("/{int:appeal_id}/attachments", response={201: AttachmentOut}, summary="Add a file (multipart `file`)")
+@router.post("/{int:appeal_id}/attachments", response={201: AttachmentOut, **errors(400, 403, 404)},
+             summary="Add a file (multipart `file`; PDF, images, Office/WPS, OFD, text, archives; at most 20 MB)")
 def add_attachment(request, appeal_id: int, file: UploadedFile = File(...)):
     try:
         attachment = workflow.attach(appeal_id, request.user, file)

@@ -4,6 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from qifu.accounts import scopes
+from qifu.lib.inputs import TEXT_MAX
 
 from .models import OPEN_STATUSES, Category, Channel, Resolution, Scope, Status
 
@@ -77,11 +78,11 @@ class ProblemForm(forms.Form):
     """One problem: one appeal. Solved on the spot: it is closed at once with the answer given."""
 
     title = forms.CharField(label=_("Problem in a few words"), max_length=200)
-    description = forms.CharField(label=_("Details of the problem"), widget=_textarea(3))
+    description = forms.CharField(max_length=TEXT_MAX, label=_("Details of the problem"), widget=_textarea(3))
     on_spot = forms.BooleanField(label=_("solved on the spot"), required=False)
     resolution = forms.ChoiceField(label=_("resolution"), choices=Resolution.choices, initial=Resolution.SOLVED,
                                    required=False)
-    answer = forms.CharField(label=_("answer given"), required=False, widget=_textarea(2))
+    answer = forms.CharField(max_length=TEXT_MAX, label=_("answer given"), required=False, widget=_textarea(2))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -109,7 +110,7 @@ class SubmitForm(forms.Form):
     """An enterprise's own online appeal."""
 
     title = forms.CharField(label=_("Problem in a few words"), max_length=200)
-    description = forms.CharField(label=_("Details of the problem"), widget=_textarea(5))
+    description = forms.CharField(max_length=TEXT_MAX, label=_("Details of the problem"), widget=_textarea(5))
     contact_name = forms.CharField(label=_("contact person"), required=False, max_length=64)
     contact_phone = forms.CharField(label=_("contact phone"), required=False, max_length=32)
 
@@ -226,7 +227,7 @@ class AssignForm(ActionForm):
 
 
 class ReassignForm(AssignForm):
-    reason = forms.CharField(label=_("reason"), widget=_textarea(2))
+    reason = forms.CharField(max_length=TEXT_MAX, label=_("reason"), widget=_textarea(2))
 
     def setup(self):
         super().setup()
@@ -238,7 +239,7 @@ class ReassignForm(AssignForm):
 
 
 class TextForm(ActionForm):
-    text = forms.CharField(label=_("text"), widget=_textarea(3))
+    text = forms.CharField(max_length=TEXT_MAX, label=_("text"), widget=_textarea(3))
 
 
 class RequestInputForm(TextForm):
@@ -253,7 +254,7 @@ class GiveInputForm(TextForm):
 
 class ReplyForm(ActionForm):
     resolution = forms.ChoiceField(label=_("resolution"), choices=Resolution.choices, widget=forms.RadioSelect)
-    text = forms.CharField(label=_("reply to the enterprise"), widget=_textarea(4))
+    text = forms.CharField(max_length=TEXT_MAX, label=_("reply to the enterprise"), widget=_textarea(4))
 
     def setup(self):
         self.fields["resolution"].initial = self.appeal.resolution or None
@@ -266,7 +267,7 @@ class EmptyForm(ActionForm):
 
 class ConfirmForm(ActionForm):
     rating = forms.ChoiceField(label=_("rating"), choices=STARS, required=False, widget=forms.RadioSelect)
-    comment = forms.CharField(label=_("comment"), required=False, widget=_textarea(2))
+    comment = forms.CharField(max_length=TEXT_MAX, label=_("comment"), required=False, widget=_textarea(2))
 
     def payload(self) -> dict:
         return {"solved": True, **super().payload()}
@@ -274,21 +275,21 @@ class ConfirmForm(ActionForm):
 
 class RejectForm(ActionForm):
     rating = forms.ChoiceField(label=_("rating"), choices=STARS, required=False, widget=forms.RadioSelect)
-    comment = forms.CharField(label=_("what is still not solved"), widget=_textarea(2))
+    comment = forms.CharField(max_length=TEXT_MAX, label=_("what is still not solved"), widget=_textarea(2))
 
 
 class ReasonForm(ActionForm):
-    reason = forms.CharField(label=_("reason"), widget=_textarea(2))
+    reason = forms.CharField(max_length=TEXT_MAX, label=_("reason"), widget=_textarea(2))
 
 
 class MergeForm(ActionForm):
     into = forms.CharField(label=_("number of the appeal it duplicates"), max_length=32)
-    reason = forms.CharField(label=_("reason"), required=False, widget=_textarea(2))
+    reason = forms.CharField(max_length=TEXT_MAX, label=_("reason"), required=False, widget=_textarea(2))
 
 
 class SolveOnSpotForm(ActionForm):
     resolution = forms.ChoiceField(label=_("resolution"), choices=Resolution.choices, widget=forms.RadioSelect)
-    text = forms.CharField(label=_("answer given"), widget=_textarea(3))
+    text = forms.CharField(max_length=TEXT_MAX, label=_("answer given"), widget=_textarea(3))
 
 
 ACTION_FORMS: dict[str, type[ActionForm]] = {

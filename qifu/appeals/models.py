@@ -103,6 +103,8 @@ class Appeal(models.Model):
         related_name="+",
     )
     idempotency_key = models.CharField(max_length=128, blank=True)
+    # sha256 of the request that used the key: the same key with another request is refused (422).
+    idempotency_hash = models.CharField(max_length=64, blank=True, default="")
     category = models.CharField(_("class"), max_length=16, choices=Category.choices, blank=True)
     scope = models.CharField(_("scope"), max_length=16, choices=Scope.choices, default=Scope.POINT)
     section = models.ForeignKey(

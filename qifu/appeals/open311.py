@@ -27,6 +27,7 @@ from django.views.decorators.csrf import csrf_exempt
 from qifu.accounts import scopes
 from qifu.accounts.models import ApiToken
 from qifu.audit.context import set_actor
+from qifu.lib import inputs
 from qifu.lib import uscc as uscc_lib
 from qifu.org.models import Section
 
@@ -88,7 +89,9 @@ def endpoint(root: str, methods: tuple[str, ...] = ("GET",)) -> Callable:
                 data, status = view(request, **kwargs)
             except Open311Error as e:
                 return render([{"code": e.code, "description": e.description}], fmt, "errors", e.code)
-            except workflow.TransitionError as e:
+            except workflow.WorkflowError as e:  # 400, or 422 for an Idempotency-Key reused with another request
+                return render([{"code": e.status_code, "description": str(e)}], fmt, "errors", e.status_code)
+            except inputs.InputError as e:
                 return render([{"code": 400, "description": str(e)}], fmt, "errors", 400)
             except PermissionDenied as e:
                 return render([{"code": 403, "description": str(e) or _("Forbidden.")}], fmt, "errors", 403)
@@ -210,7 +213,7 @@ def _when(request: HttpRequest, name: str) -> datetime.datetime | None:
         when = datetime.datetime.fromisoformat(value.replace(" ", "+"))
     except ValueError:
         raise Open311Error(400, _("%(name)s must be an ISO 8601 date and time.") % {"name": name}) from None
-    return timezone.make_aware(when) if timezone.is_naive(when) else when
+    return inputs.aware(when)
 
 
 def _search(request: HttpRequest, user) -> list[dict]:
@@ -266,9 +269,11 @@ def _file(request: HttpRequest, user) -> tuple[list[dict], int]:
     problem = uscc_lib.problem(post.get("attribute[uscc]", ""))
     if problem:
         raise Open311Error(400, problem)
-    key = (request.headers.get("Idempotency-Key") or "").strip()[:128]
+    key = inputs.idempotency_key(request.headers.get("Idempotency-Key"))
+    digest = inputs.request_hash("open311", sorted(
+        (name, post.getlist(name)) for name in post if name != "api_key")) if key else ""
     if key:
-        earlier = Appeal.objects.filter(created_by=user, idempotency_key=key).first()
+        earlier = workflow.earlier_for_key(user, key, digest)
         if earlier is not None:
             return _created(earlier)
     enterprise = queries.enterprise_for_intake(user, post["attribute[uscc]"])
@@ -282,10 +287,11 @@ def _file(request: HttpRequest, user) -> tuple[list[dict], int]:
             appeal, created = workflow.register(
                 actor=user, enterprise=enterprise, channel=channel, title=title, description=description,
                 contact_name=_contact_name(post), contact_phone=post.get("phone", ""),
-                category=post.get("attribute[category]") or None, idempotency_key=key, section=section,
+                category=post.get("attribute[category]") or None, idempotency_key=key, request_hash=digest,
+                section=section,
             )
     except IntegrityError:  # the same key raced in from a parallel retry
-        appeal = Appeal.objects.get(created_by=user, idempotency_key=key)
+        appeal = workflow.earlier_for_key(user, key, digest)
     return _created(appeal)
 
 

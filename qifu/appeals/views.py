@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from qifu.accounts import scopes
 from qifu.accounts.models import Role
+from qifu.lib import inputs
 
 from . import documents, forms, queries, workflow
 from .models import Appeal, Category, Channel, Resolution, Status
@@ -97,6 +98,10 @@ def _register(user, intake, problems) -> list[Appeal] | None:
                         description=row["description"], contact_name=data["contact_name"],
                         contact_phone=data["contact_phone"], category=data["category"] or None,
                         idempotency_key=f"{key}-{i}" if key else "",
+                        request_hash=inputs.request_hash("page", {
+                            "enterprise": enterprise.pk, "channel": data["channel"].code, "title": row["title"],
+                            "description": row["description"], "contact_name": data["contact_name"],
+                            "contact_phone": data["contact_phone"], "category": data["category"]}) if key else "",
                     )
                     if row["on_spot"] and appeal.status == Status.ACCEPTED:
                         appeal = workflow.perform(appeal.pk, "solve_on_spot", user, appeal.version,

@@ -15,11 +15,13 @@ from typing import Callable
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from qifu.accounts import scopes
 from qifu.accounts.models import Role
 from qifu.audit import trail
+from qifu.lib import inputs, uploads
 from qifu.org.models import Department, Section
 from qifu.workcal import workdays
 
@@ -36,6 +38,12 @@ class TransitionError(WorkflowError):
 
 class StaleVersion(WorkflowError):
     status_code = 409
+
+
+class IdempotencyConflict(WorkflowError):
+    """The Idempotency-Key was already used for a different request (as payment APIs answer: 422)."""
+
+    status_code = 422
 
 
 class NotAllowed(PermissionDenied):
@@ -170,6 +178,43 @@ def _text(payload, key="text", required=True) -> str:
     if required and not text:
         raise TransitionError(_("Write the %(what)s.") % {"what": key})
     return text
+
+
+def check_payload(payload: dict) -> None:
+    """Every value of an action's payload: no NUL character, text within TEXT_MAX (pages and API)."""
+    for key, value in payload.items():
+        if inputs.has_nul(value):
+            raise TransitionError(_("%(field)s: %(problem)s") % {"field": key, "problem": inputs.nul_message()})
+        texts = value if isinstance(value, (list, tuple)) else [value]
+        for text in texts:
+            if isinstance(text, str):
+                problem = inputs.text_problem(text, max_length=inputs.TEXT_MAX)
+                if problem:
+                    raise TransitionError(_("%(field)s: %(problem)s") % {"field": key, "problem": problem})
+
+
+def _field(name: str, value: str | None, *, required: bool = False) -> str:
+    """An appeal's text field checked against its column (length, NUL), named as the user knows it."""
+    field = Appeal._meta.get_field(name)
+    problem = inputs.text_problem(value, max_length=field.max_length or inputs.TEXT_MAX, required=required)
+    if problem:
+        raise TransitionError(_("%(field)s: %(problem)s") % {"field": capfirst(field.verbose_name), "problem": problem})
+    return (value or "").strip()
+
+
+def check_intake(*, region, title, description, contact_name="", contact_phone="", received_at=None) -> dict:
+    """The fields of a new appeal, checked once for pages, API and Open311; raises TransitionError."""
+    if not (title or "").strip():
+        raise TransitionError(_("Give the appeal a title."))
+    if not (description or "").strip():
+        raise TransitionError(_("Describe the problem."))
+    data = {"title": _field("title", title), "description": _field("description", description),
+            "contact_name": _field("contact_name", contact_name), "contact_phone": _field("contact_phone", contact_phone)}
+    if received_at is not None:
+        problem = inputs.received_at_problem(received_at, region)
+        if problem:
+            raise TransitionError(problem)
+    return data
 
 
 def build_data(appeal: Appeal, action: str, payload: dict, now: datetime.datetime) -> tuple[dict, str]:
@@ -348,6 +393,7 @@ def perform(appeal: Appeal | int, action: str, actor, version: int | None = None
     spec = ACTIONS.get(action)
     if spec is None:
         raise TransitionError(_("Unknown action %(action)s.") % {"action": action})
+    check_payload(payload)
     if version is not None and int(version) != appeal.version:
         raise StaleVersion(_("The appeal has changed since you loaded it (version %(now)s, not %(yours)s): "
                              "reload it and try again.") % {"now": appeal.version, "yours": version})
@@ -372,25 +418,22 @@ def perform(appeal: Appeal | int, action: str, actor, version: int | None = None
 @transaction.atomic
 def register(*, actor, enterprise, channel, title: str, description: str, contact_name: str = "",
              contact_phone: str = "", category: str | None = None, received_at: datetime.datetime | None = None,
-             received_node=None, idempotency_key: str = "", by_enterprise: bool | None = None,
-             section=None) -> tuple[Appeal, bool]:
+             received_node=None, idempotency_key: str = "", request_hash: str = "",
+             by_enterprise: bool | None = None, section=None) -> tuple[Appeal, bool]:
     """Register one appeal. Staff registrations are accepted at once (the clock starts at received_at);
     an enterprise's own online submission waits as `submitted` for a dispatcher.
-    Returns (appeal, created); with an idempotency key already used by this actor, the earlier appeal."""
+    Returns (appeal, created); with an idempotency key already used by this actor for the same request
+    (`request_hash`), the earlier appeal — for another request, IdempotencyConflict (422)."""
     if idempotency_key and getattr(actor, "pk", None):
-        earlier = Appeal.objects.filter(created_by=actor, idempotency_key=idempotency_key).first()
+        earlier = earlier_for_key(actor, idempotency_key, request_hash)
         if earlier is not None:
             return earlier, False
-    if not (title or "").strip():
-        raise TransitionError(_("Give the appeal a title."))
-    if not (description or "").strip():
-        raise TransitionError(_("Describe the problem."))
+    fields = check_intake(region=enterprise.region, title=title, description=description, contact_name=contact_name,
+                          contact_phone=contact_phone, received_at=received_at)
     if category not in (None, "") and category not in Category.values:
         _category(category)
     now = timezone.now()
     received_at = received_at or now
-    if received_at > now + datetime.timedelta(minutes=5):
-        raise TransitionError(_("The time of receipt cannot be in the future."))
     if by_enterprise is None:
         by_enterprise = actor.has_role(Role.ENTERPRISE) and not (actor.roles & scopes.STAFF_ROLES)
     from .models import AppealNumber
@@ -398,11 +441,10 @@ def register(*, actor, enterprise, channel, title: str, description: str, contac
     local_day = timezone.localtime(received_at).date()
     appeal = Appeal(
         region=enterprise.region, number=AppealNumber.next(enterprise.region, local_day), enterprise=enterprise,
-        contact_name=contact_name.strip(), contact_phone=contact_phone.strip(), channel=channel,
-        title=title.strip(), description=description.strip(), received_at=received_at,
+        channel=channel, received_at=received_at, **fields,
         received_node=received_node if received_node is not None else getattr(actor, "node", None),
         created_by=actor if getattr(actor, "pk", None) else None, idempotency_key=idempotency_key or "",
-        category=category or "", status="", version=0,
+        idempotency_hash=request_hash if idempotency_key else "", category=category or "", status="", version=0,
     )
     appeal.save()
     submitted = {"category": category} if category else {}
@@ -418,11 +460,17 @@ def register(*, actor, enterprise, channel, title: str, description: str, contac
     return appeal, True
 
 
-# --- attachments -----------------------------------------------------------------------------------
+def earlier_for_key(actor, key: str, request_hash: str = "") -> Appeal | None:
+    """The appeal this actor already filed with `key`, if any; IdempotencyConflict when it was filed from
+    another request (keys stored before hashes were kept match any request)."""
+    earlier = Appeal.objects.filter(created_by=actor, idempotency_key=key).first()
+    if earlier is not None and request_hash and earlier.idempotency_hash and earlier.idempotency_hash != request_hash:
+        raise IdempotencyConflict(_("This Idempotency-Key was already used for a different request (appeal "
+                                    "%(number)s): use a new key for a new appeal.") % {"number": earlier.number})
+    return earlier
 
-ATTACHMENT_MAX_BYTES = 20 * 1024 * 1024
-ATTACHMENT_TYPES = {".pdf", ".jpg", ".jpeg", ".png", ".gif", ".webp", ".doc", ".docx", ".xls", ".xlsx", ".ppt",
-                    ".pptx", ".txt", ".csv", ".zip", ".rar", ".7z", ".ofd", ".wps", ".et"}
+
+# --- attachments -----------------------------------------------------------------------------------
 
 
 def may_attach(user, appeal) -> bool:
@@ -434,8 +482,6 @@ def may_attach(user, appeal) -> bool:
 @transaction.atomic
 def attach(appeal: Appeal | int, actor, upload):
     """Add a file to an appeal the actor may see and work on; refused files change nothing."""
-    from pathlib import Path
-
     from .models import AppealAttachment
 
     pk = appeal.pk if isinstance(appeal, Appeal) else appeal
@@ -447,14 +493,10 @@ def attach(appeal: Appeal | int, actor, upload):
     if appeal.status in (Status.WITHDRAWN, Status.MERGED):
         raise TransitionError(_("Cannot add files to an appeal that is %(status)s.") % {
             "status": appeal.get_status_display()})
-    name = Path(getattr(upload, "name", "") or "file").name[:200]
-    if Path(name).suffix.lower() not in ATTACHMENT_TYPES:
-        raise TransitionError(_("Files of this type are not accepted: %(name)s.") % {"name": name})
-    if not upload.size:
-        raise TransitionError(_("The file %(name)s is empty.") % {"name": name})
-    if upload.size > ATTACHMENT_MAX_BYTES:
-        raise TransitionError(_("%(name)s is larger than %(mb)d MB.") % {"name": name,
-                                                                         "mb": ATTACHMENT_MAX_BYTES // 2**20})
+    try:
+        name = uploads.check(upload, uploads.DOCUMENT)
+    except uploads.UploadError as error:
+        raise TransitionError(str(error)) from None
     attachment = AppealAttachment(appeal=appeal, name=name, uploaded_by=actor if getattr(actor, "pk", None) else None)
     attachment.file.save(name, upload, save=False)
     attachment.save()

@@ -3,10 +3,13 @@ import datetime
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.shortcuts import get_object_or_404
-from ninja import Router, Schema, Status
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja import Field, Router, Schema, Status
+from ninja.pagination import paginate
 
 from qifu.accounts import scopes
+from qifu.api.pagination import Paginated, Rows
+from qifu.api.schemas import Code, Input, Text, errors
+from qifu.lib.inputs import max_length
 from qifu.org.models import Jurisdiction, Region
 
 from .forms import EnterpriseForm
@@ -29,16 +32,16 @@ class EnterpriseOut(Schema):
     tags: list[str]
 
 
-class EnterpriseIn(Schema):
-    uscc: str
-    name: str
-    registered_address: str = ""
-    jurisdiction: str | None = None
-    industry: str = ""
-    size: str = ""
+class EnterpriseIn(Input):
+    uscc: Text(32)
+    name: Text(max_length(Enterprise, "name"))
+    registered_address: Text(max_length(Enterprise, "registered_address")) = ""
+    jurisdiction: Code | None = None
+    industry: Text(max_length(Enterprise, "industry")) = ""
+    size: Text(max_length(Enterprise, "size")) = ""
     registration_date: datetime.date | None = None
-    tags: list[str] = []
-    region: str | None = None
+    tags: list[Text(64)] = Field([], max_length=100)
+    region: Code | None = None
 
 
 def out(e: Enterprise) -> dict:
@@ -50,20 +53,22 @@ def out(e: Enterprise) -> dict:
     }
 
 
-@router.get("", response=list[EnterpriseOut], summary="Enterprises you may see")
-@paginate(LimitOffsetPagination)
+@router.get("", response={200: list[EnterpriseOut], **errors(400)}, summary="Enterprises you may see")
+@paginate(Paginated)
 def list_enterprises(request, q: str | None = None, uscc: str | None = None):
     qs = scopes.enterprises(request.user).select_related("region", "jurisdiction").prefetch_related("tags")
     if uscc:
         qs = qs.filter(uscc=uscc.strip().upper())
     if q:
         qs = qs.filter(name__icontains=q) | qs.filter(uscc__startswith=q.strip().upper())
-    return [out(e) for e in qs.order_by("id")]
+    return Rows(qs.order_by("id"), out)
 
 
-@router.get("/{int:enterprise_id}", response=EnterpriseOut, summary="One enterprise (404 outside your scope)")
+@router.get("/{int:enterprise_id}", response={200: EnterpriseOut, **errors(404)},
+            summary="One enterprise (404 outside your scope)")
 def get_enterprise(request, enterprise_id: int):
-    e = get_object_or_404(scopes.enterprises(request.user).select_related("region", "jurisdiction"), pk=enterprise_id)
+    e = get_object_or_404(scopes.enterprises(request.user).select_related("region", "jurisdiction")
+                          .prefetch_related("tags"), pk=enterprise_id)
     return out(e)
 
 
@@ -82,7 +87,7 @@ def _region_for(user, code: str | None) -> Region:
     raise ValidationError({"region": ["say which region the enterprise belongs to"]})
 
 
-@router.post("", response={201: EnterpriseOut}, summary="Register an enterprise")
+@router.post("", response={201: EnterpriseOut, **errors(400, 403)}, summary="Register an enterprise")
 @transaction.atomic
 def create_enterprise(request, payload: EnterpriseIn):
     if not scopes.can_create_enterprise(request.user):

@@ -13,7 +13,7 @@ from qifu.accounts.models import Role
 from qifu.audit.models import AuditEntry
 from qifu.enterprises.forms import EnterpriseForm
 from qifu.enterprises.models import Enterprise
-from qifu.lib import industry
+from qifu.lib import industry, uploads
 from qifu.org.models import Post, Region, Section, ServiceNode, Window, Zone
 
 
@@ -189,8 +189,16 @@ def enterprise_import(request):
     report = None
     if request.method == "POST":
         upload = request.FILES.get("file")
+        problem = None
+        if upload is not None:
+            try:
+                upload.name = uploads.check(upload, uploads.SPREADSHEET)
+            except uploads.UploadError as error:
+                problem = str(error)
         if upload is None or region is None:
             messages.error(request, _("Choose a CSV or Excel file."))
+        elif problem:
+            messages.error(request, problem)
         else:
             report = import_enterprises(
                 upload, region, filename=upload.name,

@@ -20,6 +20,8 @@ DEFAULTS: dict = {
     "whistle_after_leads": 2,
     # When the enterprise is not satisfied the case goes back to handling with a fresh time limit.
     "reopen_resets_deadline": True,
+    # No time of receipt (an appeal's received_at) is earlier than this date: older is a typing error.
+    "received_at_earliest": "2000-01-01",
     # Prefix of appeal numbers (QT-20261121-0001); empty: the region code's first letters.
     "appeal_number_prefix": "",
     # Station response (seed 000): park staff on site within 10 minutes; hand-over within 30.

@@ -9,20 +9,23 @@ import datetime
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
+from django.db.models import Prefetch, Q
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
-from ninja import Router, Schema, Status
+from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from qifu.accounts import scopes
-from qifu.api.schemas import EventOut
+from qifu.api.pagination import Paginated, Rows
+from qifu.api.schemas import Amount, EventOut, Id, Input, Text, Version, errors
+from qifu.lib import inputs
+from qifu.lib.inputs import max_length
 from qifu.org.models import Region
 from qifu.rules.values import RuleError
 
 from . import access, applications, services
-from .models import Application, Match, Payout, Policy, PolicyClause
+from .models import Application, ApplicationEvent, Match, Payout, Policy, PolicyClause
 
 router = Router(tags=["policies"])
 
@@ -123,20 +126,20 @@ class ImportOut(Schema):
     updated: int
 
 
-class ConfirmIn(Schema):
-    enterprise_ids: list[int]
+class ConfirmIn(Input):
+    enterprise_ids: list[Id] = Field(..., max_length=10000)
 
 
-class PayIn(Schema):
-    paid_amount: Decimal
+class PayIn(Input):
+    paid_amount: Amount
     paid_on: datetime.date
-    reference: str = ""
+    reference: Text(max_length(Payout, "reference")) = ""
 
 
-class ActionIn(Schema):
-    version: int | None = None
-    amount: Decimal | None = None
-    note: str = ""
+class ActionIn(Input):
+    version: Version  # required: the version you loaded (another change since → 409)
+    amount: Amount | None = None
+    note: Text() = ""
 
 
 def policy_out(p: Policy) -> dict:
@@ -172,7 +175,7 @@ def application_out(a: Application) -> dict:
         "materials": [m.name for m in a.materials.all()],
         "events": [{"seq": e.seq, "action": e.action, "actor": e.actor.username if e.actor_id else None, "at": e.at,
                     "from_status": e.from_status, "to_status": e.to_status, "note": e.note}
-                   for e in a.events.select_related("actor")],
+                   for e in a.events.all()],  # prefetched with the actor by _with_related
     }
 
 
@@ -182,26 +185,28 @@ def _application_error(e: applications.ApplicationError):
 
 # --- the library ----------------------------------------------------------------------------------
 
-@router.get("/policies", response=list[PolicyOut], summary="Policies you may see (enterprises: published only)")
-@paginate(LimitOffsetPagination)
+@router.get("/policies", response={200: list[PolicyOut], **errors(400)},
+            summary="Policies you may see (enterprises: published only)")
+@paginate(Paginated)
 def list_policies(request, q: str | None = None, level: str | None = None, status: str | None = None):
-    qs = access.policies(request.user)
+    qs = access.policies(request.user).select_related("region", "department")
     if q:
         qs = qs.filter(Q(title__icontains=q) | Q(code__icontains=q) | Q(document_number__icontains=q))
     if level:
         qs = qs.filter(level=level)
     if status:
         qs = qs.filter(status=status)
-    return [policy_out(p) for p in qs.order_by("code")]
+    return Rows(qs.order_by("code", "pk"), policy_out)
 
 
-@router.get("/policies/{int:policy_id}", response=PolicyDetailOut, summary="One policy with its clauses")
+@router.get("/policies/{int:policy_id}", response={200: PolicyDetailOut, **errors(404)},
+            summary="One policy with its clauses")
 def get_policy(request, policy_id: int):
     policy = get_object_or_404(access.policies(request.user), pk=policy_id)
     return {**policy_out(policy), "source": policy.source, "clauses": [clause_out(c) for c in policy.clauses.all()]}
 
 
-@router.post("/policies/import", response={200: ImportOut},
+@router.post("/policies/import", response={200: ImportOut, **errors(400, 403)},
              summary="Import policies from a YAML body (staff); ?region=CODE, default your region",
              openapi_extra={"requestBody": {"content": {"application/yaml": {"schema": {"type": "string"}}}}})
 def import_policies(request, region: str | None = None):
@@ -217,6 +222,8 @@ def import_policies(request, region: str | None = None):
         text = request.body.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise HttpError(400, _("The body is not UTF-8 text.")) from None
+    if inputs.has_nul(text):
+        raise HttpError(400, inputs.nul_message())
     try:
         return services.import_yaml(text, target.code, actor=user,
                                     allowed=lambda r, depts: access.may_import(user, r, depts))
@@ -228,9 +235,9 @@ def import_policies(request, region: str | None = None):
 
 # --- matches --------------------------------------------------------------------------------------
 
-@router.get("/enterprises/{int:enterprise_id}/matches", response=list[MatchOut],
+@router.get("/enterprises/{int:enterprise_id}/matches", response={200: list[MatchOut], **errors(400, 404)},
             summary="Clauses the enterprise qualifies (or may qualify) for; 404 outside your scope")
-@paginate(LimitOffsetPagination)
+@paginate(Paginated)
 def enterprise_matches(request, enterprise_id: int, status: str | None = None):
     enterprise = get_object_or_404(scopes.enterprises(request.user), pk=enterprise_id)
     qs = Match.objects.filter(enterprise=enterprise, clause__policy__status="published").select_related(
@@ -240,15 +247,16 @@ def enterprise_matches(request, enterprise_id: int, status: str | None = None):
     from .wording import labels
 
     known = labels(enterprise.region)
-    return [{"clause_id": m.clause_id, "clause": m.clause.code, "clause_title": m.clause.title,
-             "policy": m.clause.policy.code, "status": m.status, "amount": m.amount, "missing": m.missing,
-             "missing_labels": [known.get(c, c) for c in m.missing], "no_application": m.clause.no_application,
-             "computed_at": m.computed_at} for m in qs.order_by("-amount", "clause__code")]
+    return Rows(qs.order_by("-amount", "clause__code", "pk"), lambda m: {
+        "clause_id": m.clause_id, "clause": m.clause.code, "clause_title": m.clause.title,
+        "policy": m.clause.policy.code, "status": m.status, "amount": m.amount, "missing": m.missing,
+        "missing_labels": [known.get(c, c) for c in m.missing], "no_application": m.clause.no_application,
+        "computed_at": m.computed_at})
 
 
 # --- applications ---------------------------------------------------------------------------------
 
-@router.post("/clauses/{int:clause_id}/applications", response={201: ApplicationOut},
+@router.post("/clauses/{int:clause_id}/applications", response={201: ApplicationOut, **errors(400, 403, 404)},
              summary="Apply for a clause (enterprise users; multipart: note and one file per required material, "
                      "named material_0, material_1, … in the order of the clause's materials)")
 def apply(request, clause_id: int):
@@ -264,48 +272,57 @@ def apply(request, clause_id: int):
     return Status(201, application_out(application))
 
 
-@router.get("/applications", response=list[ApplicationOut], summary="Applications you may see")
-@paginate(LimitOffsetPagination)
+def _with_related(qs):
+    """What application_out reads, fetched with the page (no query per row)."""
+    return qs.select_related("clause", "clause__policy__region", "enterprise").prefetch_related(
+        "materials", Prefetch("events", queryset=ApplicationEvent.objects.select_related("actor").order_by("seq")))
+
+
+@router.get("/applications", response={200: list[ApplicationOut], **errors(400)}, summary="Applications you may see")
+@paginate(Paginated)
 def list_applications(request, status: str | None = None):
     qs = access.applications(request.user)
     if status:
         qs = qs.filter(status=status)
-    return [application_out(a) for a in qs.order_by("-id")]
+    return Rows(_with_related(qs).order_by("-id"), application_out)
 
 
-@router.get("/applications/{int:application_id}", response=ApplicationOut, summary="One application (404 outside)")
+@router.get("/applications/{int:application_id}", response={200: ApplicationOut, **errors(404)},
+            summary="One application (404 outside)")
 def get_application(request, application_id: int):
-    return application_out(get_object_or_404(access.applications(request.user), pk=application_id))
+    return application_out(get_object_or_404(_with_related(access.applications(request.user)), pk=application_id))
 
 
-@router.post("/applications/{int:application_id}/actions/{action}", response=ApplicationOut,
-             summary="Review: start_review, approve (amount, note), reject (note)")
+@router.post("/applications/{int:application_id}/actions/{action}", response={200: ApplicationOut,
+             **errors(400, 403, 404, 409)}, summary="Review: start_review, approve (amount, note), reject (note); "
+                                                    "`version` required")
 def act(request, application_id: int, action: str, body: ActionIn):
     get_object_or_404(access.applications(request.user), pk=application_id)
     payload = {"note": body.note}
     if body.amount is not None:
         payload["amount"] = body.amount
     try:
-        application = applications.perform(application_id, action, request.user, body.version, **payload)
+        applications.perform(application_id, action, request.user, body.version, **payload)
     except applications.ApplicationError as e:
         _application_error(e)
-    return application_out(application)
+    return application_out(_with_related(access.applications(request.user)).get(pk=application_id))
 
 
 # --- payouts --------------------------------------------------------------------------------------
 
-@router.get("/payouts", response=list[PayoutOut], summary="Payouts you may see (enterprises: their own)")
-@paginate(LimitOffsetPagination)
+@router.get("/payouts", response={200: list[PayoutOut], **errors(400)},
+            summary="Payouts you may see (enterprises: their own)")
+@paginate(Paginated)
 def list_payouts(request, clause: str | None = None, status: str | None = None):
-    qs = access.payouts(request.user)
+    qs = access.payouts(request.user).select_related("clause", "enterprise")
     if clause:
         qs = qs.filter(clause__code=clause)
     if status:
         qs = qs.filter(status=status)
-    return [payout_out(p) for p in qs.order_by("-id")]
+    return Rows(qs.order_by("-id"), payout_out)
 
 
-@router.post("/clauses/{int:clause_id}/payouts", response={201: list[PayoutOut]},
+@router.post("/clauses/{int:clause_id}/payouts", response={201: list[PayoutOut], **errors(400, 403, 404)},
              summary="免申即享: confirm eligible enterprises of a no-application clause (issuing department)")
 def confirm(request, clause_id: int, body: ConfirmIn):
     clause = get_object_or_404(access.clauses(request.user), pk=clause_id)
@@ -318,7 +335,8 @@ def confirm(request, clause_id: int, body: ConfirmIn):
     return Status(201, [payout_out(p) for p in payouts])
 
 
-@router.post("/payouts/{int:payout_id}/pay", response=PayoutOut, summary="Record the payment of a payout")
+@router.post("/payouts/{int:payout_id}/pay", response={200: PayoutOut, **errors(400, 403, 404)},
+             summary="Record the payment of a payout")
 def pay(request, payout_id: int, body: PayIn):
     payout = get_object_or_404(access.payouts(request.user), pk=payout_id)
     if not access.may_maintain(request.user, payout.clause.policy):

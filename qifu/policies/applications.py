@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from qifu.audit import trail
+from qifu.lib import inputs, uploads
 from qifu.profiles import facts as profile_facts
 from qifu.rules import clauses as cl
 from qifu.workcal import workdays
@@ -180,6 +181,14 @@ def submit(clause, enterprise, applicant, files: dict, *, note: str = "",
     missing = [m for m in clause.materials if not files.get(m)]
     if missing:
         raise ApplicationError(_("Upload every required material; missing: %(names)s.") % {"names": "、".join(missing)})
+    for name in clause.materials:  # every file checked before anything is stored
+        try:
+            files[name].name = uploads.check(files[name], uploads.DOCUMENT)
+        except uploads.UploadError as e:
+            raise ApplicationError(_("%(field)s: %(problem)s") % {"field": name, "problem": e}) from None
+    problem = inputs.text_problem(note, max_length=inputs.TEXT_MAX)
+    if problem:
+        raise ApplicationError(_("%(field)s: %(problem)s") % {"field": _("note"), "problem": problem})
     application = Application(clause=clause, enterprise=enterprise, applicant=applicant if getattr(applicant, "pk", None)
                               else None, note=(note or "").strip(), status="", version=0)
     application.save()
@@ -218,8 +227,9 @@ def _amount(value) -> Decimal:
         amount = Decimal(str(value).replace(",", "").strip())
     except (InvalidOperation, ValueError):
         raise ApplicationError(_("Give the granted amount in yuan.")) from None
-    if amount < 0:
-        raise ApplicationError(_("The amount cannot be negative."))
+    problem = inputs.amount_problem(amount)
+    if problem:
+        raise ApplicationError(problem)
     return amount.quantize(Decimal("0.01"))
 
 
@@ -233,6 +243,8 @@ def perform(application: Application | int, action: str, actor, version: int | N
     spec = ACTIONS.get(action)
     if spec is None:
         raise ApplicationError(_("Unknown action %(action)s.") % {"action": action})
+    if version is not None and not str(version).isdigit():
+        raise StaleVersion(_("The application has changed since you loaded it: reload it and try again."))
     if version is not None and int(version) != application.version:
         raise StaleVersion(_("The application has changed since you loaded it: reload it and try again."))
     if application.status not in spec.sources:
@@ -241,6 +253,9 @@ def perform(application: Application | int, action: str, actor, version: int | N
     if not may_review(actor, application):
         raise NotAllowed(_("Only the issuing department reviews this application."))
     now = payload.get("at") or timezone.now()
+    problem = inputs.text_problem(payload.get("note"), max_length=inputs.TEXT_MAX)
+    if problem:
+        raise ApplicationError(_("%(field)s: %(problem)s") % {"field": _("note"), "problem": problem})
     note = (payload.get("note") or "").strip()
     data: dict = {}
     if action == "approve":

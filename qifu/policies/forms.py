@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from qifu.accounts import scopes
+from qifu.lib import uploads
 from qifu.org.models import Department
 from qifu.rules import conditions as cond
 from qifu.rules.expr import Expression
@@ -215,7 +216,7 @@ class ClauseForm(forms.ModelForm):
 
 
 class ImportForm(forms.Form):
-    file = forms.FileField(label=gettext_lazy("YAML file"), required=False)
+    file = uploads.FileField(label=gettext_lazy("YAML file"), required=False, kind=uploads.YAML)
     text = forms.CharField(label=gettext_lazy("or paste YAML"), required=False,
                            widget=forms.Textarea(attrs={"rows": 8, "spellcheck": "false"}))
     region = forms.ChoiceField(label=gettext_lazy("region"))
@@ -248,7 +249,7 @@ class ApplyForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.clause = clause
         for i, name in enumerate(clause.materials):
-            self.fields[f"material_{i}"] = forms.FileField(label=name, required=True)
+            self.fields[f"material_{i}"] = uploads.FileField(label=name, required=True, kind=uploads.DOCUMENT)
         styled(self)
 
     def files_by_material(self) -> dict:

@@ -553,7 +553,7 @@ def application_act(request, pk: int, action: str):
         messages.error(request, "; ".join(e for errors in form.errors.values() for e in errors))
         return redirect("policy_application_detail", pk=pk)
     try:
-        applications.perform(application, action, request.user, request.POST.get("version"),
+        applications.perform(application, action, request.user, request.POST.get("version", ""),
                              **{k: v for k, v in form.cleaned_data.items() if v not in (None, "")})
     except applications.NotAllowed:
         raise PermissionDenied from None

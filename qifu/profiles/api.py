@@ -8,9 +8,10 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 
 from qifu.accounts import scopes
+from qifu.api.schemas import ErrorOut, Input, errors
 from qifu.audit.context import set_actor
 from qifu.lib import uscc as uscc_lib
 
@@ -23,18 +24,12 @@ router = Router(tags=["profiles"])
 MAX_ITEMS = 5000
 
 
-class ValueIn(Schema):
+class ValueIn(Input):
     uscc: Any = Field(None, description="unified social credit code of the enterprise")
     indicator: Any = Field(None, description="indicator code (e.g. employees) or its Chinese name")
     value: Any = Field(None, description="a number, true/false, \"YYYY-MM-DD\" or text, by the indicator's type")
     as_of: Any = Field(None, description="YYYY-MM-DD the value is as of")
     source: Any = Field(None, description="department code; a handler's own department by default")
-
-
-class ItemError(Schema):
-    index: int
-    field: str
-    message: str
 
 
 class PushOut(Schema):
@@ -43,11 +38,6 @@ class PushOut(Schema):
     unchanged: int
     tags_added: int
     tags_removed: int
-
-
-class PushError(Schema):
-    detail: str
-    errors: list[ItemError]
 
 
 class IndicatorOut(Schema):
@@ -85,8 +75,8 @@ class ProfileOut(Schema):
     tags: list[TagOut]
 
 
-@router.post("/profiles/values", response={200: PushOut, 400: PushError},
-             summary="Push indicator values (all or nothing)")
+@router.post("/profiles/values", response={200: PushOut, 400: ErrorOut, **errors(403)},
+             summary="Push indicator values (all or nothing; at most 5000; each problem by the item's `index`)")
 def push_values(request, payload: list[ValueIn]):
     """Administrators, or handlers sending their own department's indicators. Every item is checked
     first; any bad item stores nothing and the answer lists each problem by the item's index."""
@@ -94,9 +84,9 @@ def push_values(request, payload: list[ValueIn]):
     if not services.may_write_values(user):
         raise PermissionDenied(_("Only administrators and departments' handlers can send profile data."))
     set_actor(user, "api")
-    errors: list[dict] = []
+    problems: list[dict] = []
     if len(payload) > MAX_ITEMS:
-        return 400, {"detail": _("At most %(n)d values per request.") % {"n": MAX_ITEMS}, "errors": []}
+        return Status(400, {"detail": _("At most %(n)d values per request.") % {"n": MAX_ITEMS}, "errors": []})
     visible = scopes.enterprises(user)
     codes = {uscc_lib.normalize(i.uscc) for i in payload if isinstance(i.uscc, str)}
     enterprises = {e.uscc: e for e in visible.filter(uscc__in=sorted(codes)).only("pk", "uscc", "region_id")}
@@ -110,9 +100,9 @@ def push_values(request, payload: list[ValueIn]):
     seen: dict[tuple, int] = {}
     for index, item in enumerate(payload):
         def fail(field: str, message: str) -> None:
-            errors.append({"index": index, "field": field, "message": message})
+            problems.append({"index": index, "field": field, "message": message})
 
-        before = len(errors)
+        before = len(problems)
         code = uscc_lib.normalize(item.uscc) if isinstance(item.uscc, str) else ""
         enterprise = None
         problem = uscc_lib.problem(code) if code else _("The unified social credit code is required.")
@@ -153,18 +143,18 @@ def push_values(request, payload: list[ValueIn]):
                 fail("indicator", _("Item %(other)d already gives this indicator for this date.") % {
                     "other": seen[key]})
             seen.setdefault(key, index)
-            if len(errors) == before:
+            if len(problems) == before:
                 items.append(services.NewValue(enterprise.pk, indicator, value, as_of, source))
-    if errors:
-        return 400, {"detail": _("%(n)d item(s) have problems; nothing was stored.") % {
-            "n": len({e["index"] for e in errors})}, "errors": errors}
+    if problems:
+        return Status(400, {"detail": _("%(n)d item(s) have problems; nothing was stored.") % {
+            "n": len({e["index"] for e in problems})}, "errors": problems})
     result = services.write_values(items, user=user, note="API")
     tags = result.tags
-    return 200, {"created": result.created, "updated": result.updated, "unchanged": result.unchanged,
-                 "tags_added": tags.added if tags else 0, "tags_removed": tags.removed if tags else 0}
+    return Status(200, {"created": result.created, "updated": result.updated, "unchanged": result.unchanged,
+                        "tags_added": tags.added if tags else 0, "tags_removed": tags.removed if tags else 0})
 
 
-@router.get("/enterprises/{int:enterprise_id}/profile", response=ProfileOut,
+@router.get("/enterprises/{int:enterprise_id}/profile", response={200: ProfileOut, **errors(400, 404)},
             summary="An enterprise's profile (404 outside your scope)")
 def get_profile(request, enterprise_id: int, on: datetime.date | None = None):
     enterprise = get_object_or_404(scopes.enterprises(request.user).select_related("region", "jurisdiction"),

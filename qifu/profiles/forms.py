@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from qifu.enterprises.models import Tag
+from qifu.lib import uploads
 
 from .models import validate_conditions
 
@@ -21,7 +22,7 @@ class _Bootstrap:
 
 
 class ValueImportForm(_Bootstrap, forms.Form):
-    file = forms.FileField(label=_("CSV or Excel file"))
+    file = uploads.FileField(label=_("CSV or Excel file"), kind=uploads.SPREADSHEET)
     source = forms.CharField(label=_("Source (department code)"), required=False, max_length=64)
     as_of = forms.DateField(label=_("As of"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     skip_bad_rows = forms.BooleanField(label=_("Skip bad rows and import the rest"), required=False)

@@ -4,12 +4,15 @@ from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
+from qifu.lib import uploads
+
 from . import workdays
 from .models import CalendarDay, CalendarYear
 
 
 class ImportForm(forms.Form):
-    file = forms.FileField(label=_("Schedule file"), help_text=_("One line per day: DATE,holiday|workday[,name]"))
+    file = uploads.FileField(label=_("Schedule file"), help_text=_("One line per day: DATE,holiday|workday[,name]"),
+                             kind=uploads.CALENDAR)
 
 
 @admin.register(CalendarYear)
