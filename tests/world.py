@@ -63,3 +63,51 @@ class World:
 
     def token(self, user) -> str:
         return ApiToken.objects.issue(user)[1]
+
+
+def populated(code: str = "fz") -> World:
+    """A World with something behind every list and id: three appeals (one assigned), the policy library
+    of tests/test_policies.py published and matched, an approved application with its payout, and
+    notifications. `w.ids` maps each API path parameter to existing ids."""
+    import datetime
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from qifu.appeals import workflow
+    from qifu.appeals.channels import ensure_default_channels
+    from qifu.appeals.models import Appeal, Channel
+    from qifu.notify import notify
+    from qifu.policies import applications, services
+    from qifu.policies.models import Application, Payout, Policy, PolicyClause
+
+    from .test_policies import YAML
+
+    ensure_default_channels()
+    w = World(code)
+    services.import_yaml(YAML.replace("w-fgj", f"{code}-fgj"), w.region.code)
+    for policy in Policy.objects.all():
+        services.publish(policy)
+    desk, walk_in = w.users[Role.FRONT_DESK], Channel.objects.get(code="walk_in")
+    for i in range(3):
+        appeal, _new = workflow.register(actor=desk, enterprise=w.ent_east, channel=walk_in, title=f"演示诉求{i}",
+                                         description="消防验收咨询", category="single",
+                                         received_at=datetime.datetime.fromisoformat("2026-11-20T10:00:00+08:00"))
+    w.assigned = workflow.perform(appeal.pk, "assign", w.users[Role.DISPATCHER], appeal.version,
+                                  lead_department=w.dept.code)
+    clause = PolicyClause.objects.get(code="W-RD-2")
+    application = applications.submit(clause, w.ent_east, w.users[Role.ENTERPRISE], {
+        name: SimpleUploadedFile(f"{i}.pdf", b"%PDF-1.4 demo") for i, name in enumerate(clause.materials)})
+    applications.perform(application, "start_review", w.users[Role.ADMIN], application.version)
+    applications.perform(application, "approve", w.users[Role.ADMIN], application.version + 1, amount="50000")
+    notify([w.users[Role.ADMIN], w.users[Role.ENTERPRISE]], "demo", "演示通知", "正文")
+    w.application = application
+    w.ids = {
+        "appeal_id": list(Appeal.objects.values_list("pk", flat=True)),
+        "enterprise_id": [w.ent_east.pk, w.ent_west.pk],
+        "policy_id": list(Policy.objects.values_list("pk", flat=True)),
+        "clause_id": list(PolicyClause.objects.values_list("pk", flat=True)),
+        "application_id": list(Application.objects.values_list("pk", flat=True)),
+        "payout_id": list(Payout.objects.values_list("pk", flat=True)),
+        "notification_id": [n.pk for u in (w.users[Role.ADMIN], w.users[Role.ENTERPRISE]) for n in u.notifications.all()],
+    }
+    return w

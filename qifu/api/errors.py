@@ -35,7 +35,9 @@ def message(error: dict) -> str:
         return (_("At most %(max)d characters.") if kind == "string_too_long" else _("At most %(max)d items.")) % {
             "max": n}
     if kind in ("string_too_short", "too_short"):
-        return _("At least %(min)d.") % {"min": ctx.get("min_length", 0)}
+        n = ctx.get("min_length", 0)
+        return (_("At least %(min)d characters.") if kind == "string_too_short" else _("At least %(min)d items.")) % {
+            "min": n}
     if kind in ("greater_than_equal", "greater_than"):
         limit = ctx.get("ge", ctx.get("gt"))
         return (_("At least %(limit)s.") if kind == "greater_than_equal" else _("More than %(limit)s.")) % {

@@ -5,6 +5,7 @@ Errors: see `qifu.api.errors` — every one is `{"detail": …, "errors": […]}
 from django.core.exceptions import BadRequest, PermissionDenied, SuspiciousOperation, ValidationError
 from django.http import Http404
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as SchemaError
@@ -99,6 +100,14 @@ def _suspicious(request, exc):
 @api.exception_handler(BadRequest)
 def _bad_request(request, exc):
     return _error(request, 400, str(exc) or _("The request is not valid."))
+
+
+@csrf_exempt  # answers 404 whatever the method; nothing to protect
+def not_found(request, rest=""):
+    """Any other URL under /api/v1/ (e.g. /api/v1/appeals/abc): a JSON 404 like the API's own."""
+    from django.http import JsonResponse
+
+    return JsonResponse({"detail": _("Not found."), "errors": []}, status=404, json_dumps_params={"ensure_ascii": False})
 
 
 def _routers():

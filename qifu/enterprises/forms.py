@@ -1,16 +1,19 @@
 """The one place enterprise input is validated — used by the pages and by the API."""
 
+import datetime
 import re
 
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from qifu.lib import industry, uscc
+from qifu.lib import industry, inputs, uscc
 from qifu.org.models import Jurisdiction
 
 from .models import Enterprise, Tag
 
 TAG_SPLIT = re.compile(r"[,，;；|、]+")
+EARLIEST_REGISTRATION = datetime.date(1900, 1, 1)
 
 
 class EnterpriseForm(forms.ModelForm):
@@ -50,7 +53,19 @@ class EnterpriseForm(forms.ModelForm):
         return code
 
     def clean_tag_names(self):
-        return [t.strip() for t in TAG_SPLIT.split(self.cleaned_data.get("tag_names") or "") if t.strip()]
+        names = [t.strip() for t in TAG_SPLIT.split(self.cleaned_data.get("tag_names") or "") if t.strip()]
+        longest = Tag._meta.get_field("name").max_length
+        for name in names:
+            if len(name) > longest:
+                raise forms.ValidationError(_("The tag '%(tag)s' is too long (at most 64 characters).") % {"tag": name})
+        return names
+
+    def clean_registration_date(self):
+        day = self.cleaned_data.get("registration_date")
+        problem = inputs.date_problem(day, earliest=EARLIEST_REGISTRATION, latest=timezone.localdate())
+        if problem:
+            raise forms.ValidationError(problem)
+        return day
 
     def save(self, commit=True):
         enterprise = super().save(commit=False)

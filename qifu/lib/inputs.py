@@ -89,6 +89,17 @@ def amount_problem(value) -> str | None:
     return None
 
 
+def date_problem(value: datetime.date | None, *, earliest: datetime.date, latest: datetime.date | None = None) -> str | None:
+    """Why a date typed by someone is not plausible (before `earliest`, after `latest`), or None."""
+    if value is None:
+        return None
+    if value < earliest:
+        return _("The date cannot be before %(date)s.") % {"date": earliest.isoformat()}
+    if latest is not None and value > latest:
+        return _("The date cannot be after %(date)s.") % {"date": latest.isoformat()}
+    return None
+
+
 # --- times of receipt -------------------------------------------------------------------------------
 
 def earliest_received(region) -> datetime.datetime:

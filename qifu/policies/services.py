@@ -9,6 +9,7 @@ replaces the region's `Match` rows in one transaction; incremental re-matching f
 from __future__ import annotations
 
 import datetime
+import io
 import logging
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -81,7 +82,8 @@ def import_yaml(text: str, region_code: str, *, actor=None, allowed=None) -> dic
     New policies come in as drafts; a policy already published stays published and is re-matched.
     `allowed(region, department_codes)` (optional) may refuse the import before anything is written."""
     region = _region(region_code)
-    specs = yamlio.parse_policies(text)
+    # A stream, so the text is never taken for a file name (a body of "/etc/passwd" would be read).
+    specs = yamlio.parse_policies(io.StringIO(text))
     departments = {d.code: d for d in Department.objects.filter(region=region)}
     for i, spec in enumerate(specs):
         if spec.department and spec.department not in departments:
