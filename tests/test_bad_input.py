@@ -310,3 +310,12 @@ def test_the_pages_uploads_say_why_a_file_is_refused(client, world):
     client.force_login(world.users[Role.HANDLER])
     page = client.post("/profiles/import/", {"file": SimpleUploadedFile("数据.html", b"<html></html>")})
     assert page.status_code == 200 and "数据.html" in page.content.decode()
+
+
+def test_a_confirmation_list_with_a_wrong_id_says_so(client, world):
+    clause = PolicyClause.objects.get(code="W-RD-1")
+    client.force_login(world.users[Role.ADMIN])
+    page = client.post(f"/policies/clauses/{clause.pk}/confirm/", {"enterprise": ["abc", str(10**30)]}, follow=True)
+    assert page.status_code == 200 and not Payout.objects.filter(clause=clause).exists()
+    refused(call(client, world, "post", f"/api/v1/clauses/{clause.pk}/payouts", Role.ADMIN,
+                 {"enterprise_ids": [10**30]}), "enterprise_ids")

@@ -9,7 +9,7 @@ import pytest
 
 from qifu.accounts.models import Role
 from qifu.appeals.models import Appeal
-from qifu.enterprises.models import Enterprise
+from qifu.enterprises.models import Enterprise, Tag
 from qifu.policies.models import Policy, PolicyClause
 
 from .world import populated
@@ -80,15 +80,19 @@ def _pages(w):
     appeal = Appeal.objects.filter(pk__in=w.ids["appeal_id"]).order_by("pk").first()
     policy = Policy.objects.order_by("pk").first()
     clause = PolicyClause.objects.get(code="W-RD-2")
-    return {
+    confirm = PolicyClause.objects.get(code="W-RD-1")
+    tag = Tag.objects.create(name="手工标签", kind=Tag.Kind.MANUAL)
+    return {  # the administrator last: its forms retire policies and reassign cases
+        Role.HANDLER: [f"/appeals/{w.assigned.pk}/", "/profiles/import/"],
+        Role.ENTERPRISE: ["/appeals/submit/", f"/appeals/{appeal.pk}/", f"/policies/clauses/{clause.pk}/apply/"],
         Role.ADMIN: ["/appeals/", "/appeals/new/", f"/appeals/{appeal.pk}/", f"/appeals/{w.assigned.pk}/",
                      "/enterprises/", "/enterprises/new/", f"/enterprises/{w.ent_east.pk}/edit/",
                      "/policies/", "/policies/new/", f"/policies/{policy.pk}/edit/",
                      f"/policies/{policy.pk}/clauses/new/", f"/policies/clauses/{clause.pk}/edit/",
                      "/policies/import/", "/policies/payouts/", "/policies/applications/",
-                     f"/policies/applications/{w.application.pk}/", "/tags/", "/tags/rules/new/", "/inbox/"],
-        Role.HANDLER: [f"/appeals/{w.assigned.pk}/", "/profiles/import/"],
-        Role.ENTERPRISE: ["/appeals/submit/", f"/appeals/{appeal.pk}/", f"/policies/clauses/{clause.pk}/apply/"],
+                     f"/policies/applications/{w.application.pk}/", "/tags/", "/tags/rules/new/", "/inbox/",
+                     f"/policies/clauses/{confirm.pk}/confirm/", f"/policies/{policy.pk}/",
+                     f"/enterprises/{w.ent_east.pk}/", f"/tags/{tag.pk}/"],
     }
 
 

@@ -401,7 +401,15 @@ def confirm_payouts(clause: PolicyClause, enterprise_ids, actor) -> list[Payout]
         raise PayoutError(_("This clause is granted by application, not from data."))
     if not clause.policy.is_published:
         raise PayoutError(_("Publish the policy first."))
-    ids = {int(i) for i in enterprise_ids}
+    try:
+        ids = {int(i) for i in enterprise_ids}
+    except (TypeError, ValueError):
+        ids = None
+    if ids is not None and any(not 0 < i < 2**63 for i in ids):
+        ids = None
+    if ids is None:
+        raise PayoutError(_("%(n)s of the chosen enterprises are not (or no longer) on the list.") % {
+            "n": len(list(enterprise_ids))})
     if not ids:
         raise PayoutError(_("Choose at least one enterprise."))
     matches = {m.enterprise_id: m for m in confirmable(clause).filter(enterprise_id__in=ids)}
