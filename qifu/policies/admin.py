@@ -92,8 +92,15 @@ class EventInline(admin.TabularInline):
 
 
 class MaterialInline(admin.TabularInline):
+    """Read-only: materials come in only through an application, past the upload check (qifu.lib.uploads)."""
+
     model = ApplicationMaterial
     extra = 0
+    can_delete = False
+    readonly_fields = ("name", "file", "uploaded_by", "uploaded_at")
+
+    def has_add_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Application)

@@ -256,9 +256,16 @@ def enterprise_matches(request, enterprise_id: int, status: str | None = None):
 
 # --- applications ---------------------------------------------------------------------------------
 
+_MATERIAL = {"type": "string", "format": "binary"}
+
+
 @router.post("/clauses/{int:clause_id}/applications", response={201: ApplicationOut, **errors(400, 403, 404)},
              summary="Apply for a clause (enterprise users; multipart: note and one file per required material, "
-                     "named material_0, material_1, … in the order of the clause's materials)")
+                     "named material_0, material_1, … in the order of the clause's materials)",
+             openapi_extra={"requestBody": {"content": {"multipart/form-data": {"schema": {
+                 "type": "object", "properties": {
+                     "note": {"type": "string", "maxLength": inputs.TEXT_MAX},
+                     **{f"material_{i}": _MATERIAL for i in range(4)}}}}}}})
 def apply(request, clause_id: int):
     user = request.user
     clause = get_object_or_404(access.clauses(user), pk=clause_id)
