@@ -43,6 +43,20 @@ def _schema():
 
 
 @pytest.fixture
+def app():
+    """The WSGI application, called in-process. Like Django's test client, it must not close the database
+    connection at the end of each request: that would end the test's transaction (on PostgreSQL)."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield get_wsgi_application()
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
 def world(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
     w = populated("fz")
@@ -55,8 +69,7 @@ def _operations():
 
 
 @pytest.mark.parametrize("operation", _operations(), ids=lambda op: op.label)
-def test_the_api_answers_every_request_as_its_openapi_says(world, operation):
-    app = get_wsgi_application()
+def test_the_api_answers_every_request_as_its_openapi_says(app, world, operation):
     counter = itertools.count()
 
     def run(case, who, mode):
