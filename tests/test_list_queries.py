@@ -13,10 +13,9 @@ from django.utils import timezone
 from qifu.accounts.models import Role
 from qifu.appeals import workflow
 from qifu.appeals.models import Channel
-from qifu.audit.context import set_actor
 from qifu.enterprises.models import Enterprise, Tag
 from qifu.notify.models import Notification
-from qifu.org.models import Department, Section, ServiceNode
+from qifu.org.models import Department, Section, ServiceNode, Zone
 from qifu.policies.models import (
     Application,
     ApplicationEvent,
@@ -84,6 +83,11 @@ class Rows:
             ServiceNode.objects.create(region=self.w.region, code=f"q-n{i}", name=f"驿站{i}", kind="station",
                                        parent=self.w.center, jurisdiction=self.w.east)
 
+    def zones(self, n):
+        for i in range(Zone.objects.filter(code__startswith="q-z").count(), n):
+            Zone.objects.create(region=self.w.region, node=self.w.center, code=f"q-z{i}", name=f"专区{i}",
+                                lead_department=self.w.dept, chief_receptionist=self.w.users[Role.FRONT_DESK])
+
     def notifications(self, n):
         for user in (self.w.users[Role.ADMIN], self.w.users[Role.ENTERPRISE]):
             for i in range(user.notifications.count(), n):
@@ -132,7 +136,6 @@ def world():
     w = World("ql")
     w.tokens = {"admin": w.token(w.users[Role.ADMIN]), "enterprise": w.token(w.users[Role.ENTERPRISE])}
     w.rows = Rows(w)
-    set_actor(None, "test")
     return w
 
 
@@ -174,6 +177,7 @@ API_LISTS = [
     ("/api/v1/departments", "admin", "departments", _count()),
     ("/api/v1/sections", "admin", "sections", _count()),
     ("/api/v1/nodes", "admin", "nodes", _count()),
+    ("/api/v1/zones", "admin", "zones", _count()),
     ("/api/v1/notifications", "admin", "notifications", _count()),
     ("/api/v1/notifications", "enterprise", "notifications", _count()),
     ("/api/v1/policies", "admin", "policies", _count()),

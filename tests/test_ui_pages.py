@@ -8,7 +8,7 @@ from django.test import Client
 
 from qifu.accounts.models import Role, User
 from qifu.enterprises.models import Enterprise
-from qifu.policies.engine.values import RuleError
+from qifu.rules.values import RuleError
 from qifu.policies.models import Application, Policy, PolicyClause
 
 from . import chinese

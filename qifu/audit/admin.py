@@ -37,6 +37,7 @@ class AuditEntryAdmin(admin.ModelAdmin):
     """Browse-only: nobody adds, changes or deletes audit entries through the application."""
 
     list_display = ("at", "actor_username", "source_label", "action", "object_type", "object_repr")
+    list_select_related = ("content_type",)  # object_type reads it: one query for the page, not one per row
     list_filter = ("action", SourceFilter, ("content_type", ObjectTypeFilter))
     search_fields = ("object_repr", "actor_username", "object_id", "note")
     date_hierarchy = "at"
