@@ -130,6 +130,12 @@ class TestYaml:
             yamlio.parse_policies("policies: [{code: a, title: b, level: district, clauses: "
                                   "[{code: c, title: x}, {code: c, title: y}]}]")
 
+    def test_a_string_is_yaml_text_never_a_file_name(self):
+        # A file's path given as text (e.g. by a user) is parsed as YAML, not read from the server's disk.
+        with pytest.raises(RuleError, match="policies"):
+            yamlio.parse_policies(str(HERE / "policies.yaml"))
+        assert yamlio.parse_policies((HERE / "policies.yaml").open(encoding="utf-8"))
+
     def test_explain_shows_each_condition_with_its_value(self):
         clause = yamlio.parse_policies(HERE / "policies.yaml")[0].clauses[0]
         text = "\n".join(clauses.explain(clause, {"rd_expense": 2e6, "industry": "C2710", "tags": []}, D(2026, 6, 1)))

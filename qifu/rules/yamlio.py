@@ -42,10 +42,12 @@ CLAUSE_KEYS = {"code", "title", "conditions", "benefit", "no_application", "effe
 
 
 def _text(source) -> str:
+    """A Path is a file to read; a string is always YAML text (never guessed to be a file name, so text
+    from a user cannot make the server read one of its files); a stream is read."""
     if isinstance(source, Path):
         return source.read_text(encoding="utf-8")
-    if isinstance(source, str) and "\n" not in source and len(source) < 4096 and Path(source).exists():
-        return Path(source).read_text(encoding="utf-8")
+    if hasattr(source, "read"):
+        return source.read()
     return source
 
 
