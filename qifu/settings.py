@@ -111,10 +111,15 @@ DATABASES = {
         conn_max_age=60,
     )
 }
+# Under `qifu serve` (gunicorn, threads) each thread keeps at most one connection for CONN_MAX_AGE
+# seconds, so a server holds at most workers × threads connections; a broken one is replaced.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"].setdefault("OPTIONS", {})
-    DATABASES["default"]["OPTIONS"].update({"timeout": 20, "transaction_mode": "IMMEDIATE"})
+    # WAL: readers do not wait for the one writer (several server processes share the file).
+    DATABASES["default"]["OPTIONS"].update({"timeout": 20, "transaction_mode": "IMMEDIATE",
+                                            "init_command": "PRAGMA journal_mode=WAL"})
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
