@@ -4,7 +4,8 @@ Everything a deployment changes comes from the environment:
 - DATABASE_URL     (default: SQLite file in the data directory)
 - QIFU_DATA_DIR    (default: ./data next to the source tree, else ~/.qifu)
 - QIFU_SECRET_KEY  (default: generated once and kept in the data directory)
-- QIFU_DEBUG, QIFU_ALLOWED_HOSTS, QIFU_TIME_ZONE
+- QIFU_DEBUG, QIFU_ALLOWED_HOSTS, QIFU_TIME_ZONE, QIFU_STATIC_ROOT
+- QIFU_WEB_WORKERS, QIFU_WEB_THREADS (`qifu serve`; docs/deploy.md)
 - CELERY_BROKER_URL (default: none — background work runs in-process)
 - QIFU_SMTP_*, QIFU_SMS_*, QIFU_DINGTALK_* (notification channels; README "Notifications and background work")
 """
@@ -141,8 +142,9 @@ TIME_ZONE = os.environ.get("QIFU_TIME_ZONE", "Asia/Shanghai")
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = DATA_DIR / "static"
-STATIC_ROOT.mkdir(exist_ok=True)
+# `qifu collectstatic` copies the static files here for a reverse proxy to serve (docs/deploy.md).
+STATIC_ROOT = Path(os.environ.get("QIFU_STATIC_ROOT") or DATA_DIR / "static")
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 WHITENOISE_USE_FINDERS = True
 MEDIA_ROOT = DATA_DIR / "media"
 MEDIA_URL = "media/"
