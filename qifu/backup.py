@@ -274,6 +274,11 @@ def _load(connection, tar: tarfile.TarFile, state_apps, manifest: dict) -> dict[
     models = {m._meta.label_lower: m for m in copied_models(state_apps)}
     loaded: dict[str, int] = {}
     with transaction.atomic(using=connection.alias):
+        if connection.vendor == "postgresql":
+            # Foreign keys are checked at commit (Django makes them deferrable), whatever order the
+            # tables come in — also after a migration in this transaction set one to IMMEDIATE.
+            with connection.cursor() as cursor:
+                cursor.execute("SET CONSTRAINTS ALL DEFERRED")
         with connection.cursor() as cursor:  # rows `migrate` put there (e.g. default channels)
             for model in models.values():
                 cursor.execute(f"DELETE FROM {connection.ops.quote_name(model._meta.db_table)}")

@@ -5,7 +5,7 @@ Everything a deployment changes comes from the environment:
 - QIFU_DATA_DIR    (default: ./data next to the source tree, else ~/.qifu)
 - QIFU_SECRET_KEY  (default: generated once and kept in the data directory)
 - QIFU_DEBUG, QIFU_ALLOWED_HOSTS, QIFU_TIME_ZONE, QIFU_STATIC_ROOT
-- QIFU_WEB_WORKERS, QIFU_WEB_THREADS (`qifu serve`; docs/deploy.md)
+- QIFU_WEB_WORKERS, QIFU_WEB_THREADS (`qifu serve`), QIFU_REPLICA_DATABASE_URL (docs/deploy.md)
 - CELERY_BROKER_URL (default: none — background work runs in-process)
 - QIFU_SMTP_*, QIFU_SMS_*, QIFU_DINGTALK_* (notification channels; README "Notifications and background work")
 """
@@ -121,6 +121,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL: readers do not wait for the one writer (several server processes share the file).
     DATABASES["default"]["OPTIONS"].update({"timeout": 20, "transaction_mode": "IMMEDIATE",
                                             "init_command": "PRAGMA journal_mode=WAL"})
+
+# A PostgreSQL read replica for the statistics (qifu/replica.py; docs/deploy.md "Scaling out").
+if os.environ.get("QIFU_REPLICA_DATABASE_URL"):
+    DATABASES["replica"] = dj_database_url.parse(os.environ["QIFU_REPLICA_DATABASE_URL"], conn_max_age=60)
+    DATABASES["replica"].update(CONN_HEALTH_CHECKS=True, TEST={"MIRROR": "default"})
+DATABASE_ROUTERS = ["qifu.replica.StatisticsRouter"]
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
