@@ -7,6 +7,7 @@ import json
 import re
 import signal
 import threading
+import time
 import urllib.parse
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
@@ -62,6 +63,10 @@ def test_it_is_gunicorn_with_threaded_workers_and_static_files(server):
     assert "Using worker: gthread" in server.output()
     css = urllib.request.urlopen(server.url + "/static/front/qifu.css", timeout=30)  # WhiteNoise
     assert css.status == 200 and "css" in css.headers["Content-Type"]
+    head = urllib.request.urlopen(urllib.request.Request(server.url + "/login/", method="HEAD"), timeout=30)
+    assert head.status == 200 and head.read() == b"" and int(head.headers["Content-Length"]) > 0
+    time.sleep(1)  # gunicorn would log a dropped body just after answering
+    assert "no-body response" not in server.output()  # the application itself sends no body for HEAD
 
 
 def test_one_scheduler_per_server_not_one_per_worker(server):
