@@ -113,7 +113,8 @@ def test_restore_into_a_fresh_sqlite_installation_gives_the_same_data(source, fr
 def test_restore_into_a_migrated_empty_installation(source, fresh):
     target = fresh()
     target.qifu("migrate", "--noinput")  # fills content types, permissions and the default channels
-    target.qifu("restore", str(source.archive))
+    result = target.qifu("restore", str(source.archive), env={"QIFU_SECRET_KEY": "another-key"})
+    assert "QIFU_SECRET_KEY is set and differs from the backup's secret key" in result.stderr
     assert_same(target, source)
 
 
