@@ -237,10 +237,9 @@ def occupied(using: str = DEFAULT_DB_ALIAS) -> dict[str, int]:
 
 
 def _drop_tables(connection) -> None:
-    """Drop the application's tables (and the migration history) so the schema can be rebuilt."""
-    existing = set(connection.introspection.table_names())
-    tables = [t for t in connection.introspection.django_table_names(only_existing=True, include_views=False)]
-    tables += [MigrationRecorder.Migration._meta.db_table] if MigrationRecorder.Migration._meta.db_table in existing else []
+    """Drop every table of the database (the installation's own: models, migration history, and tables
+    that migrations make with SQL) so the schema can be rebuilt."""
+    tables = connection.introspection.table_names(include_views=False)
     if not tables:
         return
     quoted = [connection.ops.quote_name(t) for t in tables]

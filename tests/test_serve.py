@@ -155,3 +155,21 @@ def test_serve_refuses_nonsense_options():
 
     with pytest.raises(CommandError, match="at least 1"):
         call_command("serve", "--workers", "0")
+
+
+def test_the_scheduler_survives_a_failing_pass(monkeypatch):
+    from qifu import jobs
+    from qifu.notify.management.commands import worker
+
+    passes = []
+
+    def scheduler_loop(stop, tick):
+        passes.append(tick)
+        if len(passes) == 1:
+            raise RuntimeError("the database went away")
+        stop.set()
+
+    monkeypatch.setattr(jobs, "scheduler_loop", scheduler_loop)
+    monkeypatch.setattr(worker.signal, "signal", lambda *args: None)  # leave pytest's SIGTERM alone
+    call_command("worker", "--tick", "0.01")
+    assert passes == [0.01, 0.01]

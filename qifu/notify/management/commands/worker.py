@@ -1,3 +1,4 @@
+import logging
 import os
 import signal
 import threading
@@ -5,6 +6,8 @@ import threading
 from django.core.management.base import BaseCommand
 
 from qifu import jobs
+
+logger = logging.getLogger("qifu.jobs")
 
 
 def _watch_parent(parent: int, stop: threading.Event, every: float = 1.0) -> None:
@@ -41,6 +44,11 @@ class Command(BaseCommand):
             threading.Thread(target=_watch_parent, args=(parent, stop), daemon=True,
                              name="qifu-parent-watch").start()
         try:
-            jobs.scheduler_loop(stop, tick)
+            while not stop.is_set():
+                try:
+                    jobs.scheduler_loop(stop, tick)
+                except Exception:  # never let the one scheduler of a server die: log, wait, go on
+                    logger.exception("the scheduler's pass failed")
+                    stop.wait(tick)
         except KeyboardInterrupt:
             stop.set()
