@@ -4,8 +4,9 @@ Everything a deployment changes comes from the environment:
 - DATABASE_URL     (default: SQLite file in the data directory)
 - QIFU_DATA_DIR    (default: ./data next to the source tree, else ~/.qifu)
 - QIFU_SECRET_KEY  (default: generated once and kept in the data directory)
-- QIFU_DEBUG, QIFU_ALLOWED_HOSTS, QIFU_TIME_ZONE
 - QIFU_HTTPS, QIFU_PROXY_SSL_HEADER, QIFU_PROXY_COUNT, QIFU_HSTS_*, QIFU_LOGIN_* (docs/security.md)
+- QIFU_DEBUG, QIFU_ALLOWED_HOSTS, QIFU_TIME_ZONE, QIFU_STATIC_ROOT
+- QIFU_WEB_WORKERS, QIFU_WEB_THREADS (`qifu serve`), QIFU_REPLICA_DATABASE_URL (docs/deploy.md)
 - CELERY_BROKER_URL (default: none — background work runs in-process)
 - QIFU_SMTP_*, QIFU_SMS_*, QIFU_DINGTALK_* (notification channels; README "Notifications and background work")
 """
@@ -123,10 +124,21 @@ DATABASES = {
         conn_max_age=60,
     )
 }
+# Under `qifu serve` (gunicorn, threads) each thread keeps at most one connection for CONN_MAX_AGE
+# seconds, so a server holds at most workers × threads connections; a broken one is replaced.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"].setdefault("OPTIONS", {})
-    DATABASES["default"]["OPTIONS"].update({"timeout": 20, "transaction_mode": "IMMEDIATE"})
+    # WAL: readers do not wait for the one writer (several server processes share the file).
+    DATABASES["default"]["OPTIONS"].update({"timeout": 20, "transaction_mode": "IMMEDIATE",
+                                            "init_command": "PRAGMA journal_mode=WAL"})
+
+# A PostgreSQL read replica for the statistics (qifu/replica.py; docs/deploy.md "Scaling out").
+if os.environ.get("QIFU_REPLICA_DATABASE_URL"):
+    DATABASES["replica"] = dj_database_url.parse(os.environ["QIFU_REPLICA_DATABASE_URL"], conn_max_age=60)
+    DATABASES["replica"].update(CONN_HEALTH_CHECKS=True, TEST={"MIRROR": "default"})
+DATABASE_ROUTERS = ["qifu.replica.StatisticsRouter"]
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
@@ -148,8 +160,9 @@ TIME_ZONE = os.environ.get("QIFU_TIME_ZONE", "Asia/Shanghai")
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = DATA_DIR / "static"
-STATIC_ROOT.mkdir(exist_ok=True)
+# `qifu collectstatic` copies the static files here for a reverse proxy to serve (docs/deploy.md).
+STATIC_ROOT = Path(os.environ.get("QIFU_STATIC_ROOT") or DATA_DIR / "static")
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 WHITENOISE_USE_FINDERS = True
 MEDIA_ROOT = DATA_DIR / "media"
 MEDIA_URL = "media/"

@@ -172,17 +172,6 @@ def test_worker_once_runs_one_pass(capsys):
     assert capsys.readouterr().out.strip() == "ran: nothing due"
 
 
-def test_serve_can_leave_the_scheduler_out(monkeypatch):
-    from qifu.front.management.commands import serve
-
-    started, served = [], []
-    monkeypatch.setattr(jobs, "start_embedded_scheduler", lambda: started.append(True))
-    monkeypatch.setattr(serve, "call_command", lambda *a, **k: served.append(a))
-    call_command("serve", "--port", "8765")
-    call_command("serve", "--port", "8765", "--no-scheduler")
-    assert started == [True] and served == [("runserver", "127.0.0.1:8765")] * 2
-
-
 # --- Celery on Redis -----------------------------------------------------------------------------
 
 REDIS_URL = os.environ.get("QIFU_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from qifu import replica
 from qifu.enterprises.models import Enterprise
 from qifu.lib import industry
 
@@ -109,6 +110,7 @@ def _size_label(code: str) -> str:
     return str(Enterprise.Size(code).label) if code in Enterprise.Size.values else _("unknown")
 
 
+@replica.statistics()  # read from the PostgreSQL replica when there is one
 def figures(policy: Policy) -> Figures:
     matches = Match.objects.filter(clause__policy=policy)
     payouts = Payout.objects.filter(clause__policy=policy)
