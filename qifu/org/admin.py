@@ -85,3 +85,17 @@ class PostChangeAdmin(admin.ModelAdmin):
     def reject(self, request, queryset):
         for change in queryset.filter(status=models.PostChange.Status.PENDING):
             change.decide(request.user, approve=False)
+
+
+class BodyMembershipInline(admin.TabularInline):
+    model = models.BodyMembership
+    extra = 1
+    autocomplete_fields = ["user"]
+
+
+@admin.register(models.Body)
+class BodyAdmin(admin.ModelAdmin):
+    list_display = ["name", "code", "kind", "function", "escalation_level", "parent", "region"]
+    list_filter = ["region", "kind"]
+    search_fields = ["name", "code"]
+    inlines = [BodyMembershipInline]

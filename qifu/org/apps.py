@@ -13,6 +13,7 @@ class OrgConfig(AppConfig):
 
         for model in (
             models.Region, models.Jurisdiction, models.Department, models.ServiceNode, models.Section,
-            models.Zone, models.Window, models.Post, models.RosterShift, models.PostChange,
+            models.Zone, models.Window, models.Post, models.RosterShift, models.PostChange, models.Body,
+            models.BodyMembership,
         ):
             track(model)

@@ -81,6 +81,9 @@ class Jurisdiction(models.Model):
 class Department(models.Model):
     class Kind(models.TextChoices):
         GOVERNMENT = "government", _("government unit")
+        # Streets and platforms coordinate and may lead a whistle case (seed 003 line 1303).
+        STREET = "street", _("street / township")
+        PLATFORM = "platform", _("platform")
         THIRD_PARTY = "third_party", _("third-party provider")
 
     region = models.ForeignKey(Region, on_delete=models.CASCADE, related_name="departments")
@@ -396,3 +399,82 @@ class PostChange(models.Model):
                 post.save()
                 count += 1
         return count
+
+
+class Body(models.Model):
+    """A governance body (专班, its groups, 兜底专班, the weekly coordination meeting, the principal leaders,
+    Huzhou's 协调小组). Members are users. A body with an `escalation_level` decides escalations to that
+    level of the ladder (2 task force, 3 weekly coordination meeting, 4 principal leaders); `function`
+    names what a body does so code can find it (e.g. "inspection" for the 督查考评组)."""
+
+    class Kind(models.TextChoices):
+        TASK_FORCE = "task_force", _("task force")
+        GROUP = "group", _("working group")
+        FALLBACK_TASK_FORCE = "fallback_task_force", _("fallback task force")
+        COORDINATION_MEETING = "coordination_meeting", _("coordination meeting")
+        PRINCIPAL_LEADERS = "principal_leaders", _("principal leaders")
+        COORDINATION_GROUP = "coordination_group", _("coordination group")
+
+    region = models.ForeignKey(Region, on_delete=models.CASCADE, related_name="bodies")
+    code = models.SlugField(_("code"), max_length=64, unique=True)
+    name = models.CharField(_("name"), max_length=128)
+    kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices)
+    function = models.SlugField(
+        _("function"), max_length=32, blank=True, help_text=_('what the body does, e.g. "inspection"'),
+    )
+    parent = models.ForeignKey(
+        "self", verbose_name=_("part of"), null=True, blank=True, on_delete=models.CASCADE, related_name="groups",
+    )
+    escalation_level = models.PositiveSmallIntegerField(
+        _("decides escalations to level"), null=True, blank=True,
+        help_text=_("2 task force, 3 weekly coordination meeting, 4 principal leaders"),
+    )
+    lead_department = models.ForeignKey(
+        Department, verbose_name=_("lead department"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, through="BodyMembership", related_name="bodies", blank=True,
+    )
+    description = models.TextField(_("description"), blank=True)
+
+    class Meta:
+        verbose_name = _("governance body")
+        verbose_name_plural = _("governance bodies")
+        ordering = ["region", "code"]
+
+    def __str__(self):
+        return self.name
+
+    @classmethod
+    def for_function(cls, region, function: str):
+        return cls.objects.filter(region=region, function=function)
+
+    @classmethod
+    def deciding_level(cls, region, level: int):
+        """The body that decides an escalation to `level` in `region`, or None."""
+        return cls.objects.filter(region=region, escalation_level=level).order_by("pk").first()
+
+    def has_member(self, user) -> bool:
+        return bool(user and user.is_authenticated) and self.memberships.filter(user=user).exists()
+
+    def chairs(self):
+        return [m.user for m in self.memberships.filter(role=BodyMembership.Role.CHAIR).select_related("user")]
+
+
+class BodyMembership(models.Model):
+    class Role(models.TextChoices):
+        CHAIR = "chair", _("chair")
+        MEMBER = "member", _("member")
+
+    body = models.ForeignKey(Body, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="body_memberships")
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.MEMBER)
+
+    class Meta:
+        verbose_name = _("body membership")
+        verbose_name_plural = _("body memberships")
+        constraints = [models.UniqueConstraint(fields=["body", "user"], name="org_body_member_once")]
+
+    def __str__(self):
+        return f"{self.body}: {self.user}"
