@@ -19,6 +19,26 @@ def _fresh_calendar_cache():
     workdays.invalidate_cache()
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _flush_past_the_append_only_tables():
+    """Tests on a live server or with transactional_db empty the database with `flush` (TRUNCATE on
+    PostgreSQL, DELETE on SQLite) after each test, which the append-only triggers refuse: let the owner's
+    flush through, as qifu.audit.protect.suspended does for a data migration."""
+    from django.db.backends.base.operations import BaseDatabaseOperations
+
+    from qifu.audit import protect
+
+    original = BaseDatabaseOperations.execute_sql_flush
+
+    def execute_sql_flush(self, sql_list):
+        with protect.suspended(self.connection):
+            return original(self, sql_list)
+
+    BaseDatabaseOperations.execute_sql_flush = execute_sql_flush
+    yield
+    BaseDatabaseOperations.execute_sql_flush = original
+
+
 @pytest.fixture(autouse=True)
 def _default_language():
     """Each test starts in the site's language (Chinese): a request with the English switch leaves English

@@ -1,6 +1,6 @@
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.db import models
+from django.db import connections, models, router, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -16,6 +16,39 @@ class AuditQuerySet(models.QuerySet):
     def delete(self):
         raise ImmutableError("audit entries cannot be deleted")
 
+    def bulk_create(self, objs, *args, **kwargs):
+        """Digest every entry; on SQLite also link them into the chain (PostgreSQL links them at commit)."""
+        from . import chain
+
+        objs = list(objs)
+        for entry in objs:
+            entry.digest = chain.digest_audit_entry(entry)
+        if connections[self.db].vendor == "postgresql":
+            return super().bulk_create(objs, *args, **kwargs)
+        with transaction.atomic(using=self.db):
+            chain.seal_audit(objs, self.db)
+            return super().bulk_create(objs, *args, **kwargs)
+
+
+class TransitionEventQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise ImmutableError("events cannot be changed")
+
+    def delete(self):
+        raise ImmutableError("events cannot be deleted")
+
+    def bulk_create(self, objs, *args, **kwargs):
+        from . import chain
+
+        objs = list(objs)
+        with transaction.atomic(using=self.db):
+            chain.seal_events(objs, self.db)
+            return super().bulk_create(objs, *args, **kwargs)
+
+
+def _hash_field(verbose_name):
+    return models.CharField(verbose_name, max_length=64, null=True, blank=True, editable=False)
+
 
 class AuditEntry(models.Model):
     class Action(models.TextChoices):
@@ -29,7 +62,8 @@ class AuditEntry(models.Model):
         LOGOUT = "logout", _("sign-out")
         PASSWORD = "password", _("password change")
 
-    at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
+    # Set when the entry is built (not at save), so that its digest can cover it.
+    at = models.DateTimeField(_("time"), default=timezone.now, editable=False, db_index=True)
     # No database constraint and no cascade: the trail outlives users and objects.
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -51,6 +85,14 @@ class AuditEntry(models.Model):
     before = models.JSONField(_("before"), null=True, blank=True)
     after = models.JSONField(_("after"), null=True, blank=True)
     note = models.TextField(_("note"), blank=True)
+    # The hash chain (qifu.audit.chain): the digest is computed before the INSERT; the position, the
+    # previous entry's hash and this entry's hash when the entry joins the chain (on PostgreSQL when
+    # its transaction commits, so they are empty inside that transaction).
+    digest = _hash_field(_("content hash"))
+    chain_seq = models.BigIntegerField(_("position in the chain"), null=True, blank=True, unique=True,
+                                       editable=False)
+    prev_hash = _hash_field(_("previous entry's hash"))
+    hash = _hash_field(_("hash"))
 
     objects = AuditQuerySet.as_manager()
 
@@ -58,7 +100,11 @@ class AuditEntry(models.Model):
         verbose_name = _("audit entry")
         verbose_name_plural = _("audit trail")
         ordering = ["-at", "-id"]
-        indexes = [models.Index(fields=["content_type", "object_id"])]
+        indexes = [
+            models.Index(fields=["content_type", "object_id"]),
+            # the entries still to be linked: at most those of the transaction that is committing
+            models.Index(fields=["id"], condition=models.Q(hash__isnull=True), name="audit_unchained"),
+        ]
 
     def __str__(self):
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor_username or _('system')} {self.get_action_display()} {self.object_repr}"
@@ -66,7 +112,16 @@ class AuditEntry(models.Model):
     def save(self, *args, **kwargs):
         if self.pk is not None:
             raise ImmutableError("audit entries cannot be changed")
-        super().save(*args, **kwargs)
+        from . import chain
+
+        self.digest = chain.digest_audit_entry(self)
+        using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
+        if connections[using].vendor == "postgresql":
+            super().save(*args, **kwargs)
+            return
+        with transaction.atomic(using=using):
+            chain.seal_audit([self], using)
+            super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):
         raise ImmutableError("audit entries cannot be deleted")
@@ -78,10 +133,29 @@ class AuditEntry(models.Model):
         return {k: (before.get(k), after.get(k)) for k in keys if before.get(k) != after.get(k)}
 
 
+class ChainHead(models.Model):
+    """Where a hash chain ends: the position and hash of its last entry (the audit trail's is "audit").
+    Removing the newest entries leaves the head pointing past the end, which `qifu audit verify` reports.
+    Written by the database (PostgreSQL) or inside the inserting transaction (SQLite), never by hand."""
+
+    name = models.CharField(max_length=32, primary_key=True)
+    seq = models.BigIntegerField(default=0)
+    hash = models.CharField(max_length=64)
+
+    class Meta:
+        verbose_name = _("chain head")
+        verbose_name_plural = _("chain heads")
+
+    def __str__(self):
+        return f"{self.name} #{self.seq} {self.hash[:12]}"
+
+
 class TransitionEvent(models.Model):
     """One step in the life of something with a state machine (an appeal, an application…): who did what,
-    when, from which state to which, with a note and the step's data. Written once, never changed.
-    Subclasses add the foreign key to their subject and their own Meta (ordering, unique seq)."""
+    when, from which state to which, with a note and the step's data. Written once, never changed: the
+    database refuses UPDATE, DELETE and TRUNCATE (qifu.audit.protect), and each subject's events form a
+    hash chain in seq order (qifu.audit.chain). Subclasses add exactly one foreign key to their subject
+    besides `actor`, and their own Meta (ordering, unique (subject, seq))."""
 
     seq = models.PositiveIntegerField()
     action = models.CharField(_("action"), max_length=32)
@@ -94,6 +168,11 @@ class TransitionEvent(models.Model):
     to_status = models.CharField(_("to"), max_length=16)
     note = models.TextField(_("note"), blank=True)
     data = models.JSONField(default=dict, blank=True)
+    digest = _hash_field(_("content hash"))
+    prev_hash = _hash_field(_("previous event's hash"))
+    hash = _hash_field(_("hash"))
+
+    objects = TransitionEventQuerySet.as_manager()
 
     class Meta:
         abstract = True
@@ -101,6 +180,9 @@ class TransitionEvent(models.Model):
     def save(self, *args, **kwargs):
         if self.pk is not None:
             raise ImmutableError(f"{type(self).__name__} rows are immutable")
+        from . import chain
+
+        chain.seal_events([self], kwargs.get("using") or router.db_for_write(type(self), instance=self))
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):
