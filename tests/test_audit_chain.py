@@ -198,6 +198,52 @@ def test_concurrent_writers_never_fork_the_chain(world):
     assert code == 0, out
 
 
+@pytest.mark.skipif(not PG, reason="row locks and deferred checks: PostgreSQL")
+def test_a_commit_waiting_for_a_locked_row_does_not_deadlock_on_the_chain(world):
+    """T2 holds an appeal FOR UPDATE and commits while T1, committing, waits for that row (the deferred foreign
+    key check of a rating): the chain is extended after T1's other checks, so T1 never holds it while waiting."""
+    from qifu.appeals.models import Rating
+
+    appeal = appeal_through(world, 3)
+    locked, committing = threading.Event(), threading.Event()
+    results = {}
+
+    def t2():
+        try:
+            with transaction.atomic():
+                Appeal.objects.select_for_update().get(pk=appeal.pk)
+                trail.record("transition", appeal, note="t2")
+                locked.set()
+                committing.wait(5)
+                time.sleep(0.3)  # T1 is inside its commit, waiting for the appeal
+            results["t2"] = "ok"
+        except Exception as e:  # noqa: BLE001 - reported below
+            results["t2"] = repr(e)
+        finally:
+            connection.close()
+
+    def t1():
+        try:
+            locked.wait(5)
+            with transaction.atomic():
+                trail.record("transition", world.region, note="t1")
+                Rating.objects.create(appeal_id=appeal.pk, solved=True)
+                committing.set()
+            results["t1"] = "ok"
+        except Exception as e:  # noqa: BLE001
+            results["t1"] = repr(e)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=t2), threading.Thread(target=t1)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results == {"t1": "ok", "t2": "ok"}
+    assert verify()[0] == 0
+
+
 # --- what verify finds ----------------------------------------------------------------------------------------
 
 def test_a_changed_entry_is_reported_with_its_id_and_the_exit_status_is_1(world):

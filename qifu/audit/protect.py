@@ -35,6 +35,7 @@ logger = logging.getLogger(__name__)
 ROW_TRIGGER = "qifu_append_only"
 TRUNCATE_TRIGGER = "qifu_no_truncate"
 SEAL_TRIGGER = "qifu_audit_seal"
+SEAL_QUEUE = "qifu_audit_seal_queue"  # PostgreSQL: one row per committing transaction that wrote entries
 CHAIN_COLUMNS = ("chain_seq", "prev_hash", "hash")
 
 
@@ -73,7 +74,7 @@ def _existing(connection, tables):
 
 def _pg_functions(connection) -> str:
     qn = connection.ops.quote_name
-    audit, head = qn(_audit_table()), qn(_head_table())
+    audit, head, queue = qn(_audit_table()), qn(_head_table()), qn(SEAL_QUEUE)
     from .chain import AUDIT_CHAIN, GENESIS
 
     columns = ", ".join(f"'{c}'" for c in CHAIN_COLUMNS)
@@ -94,6 +95,22 @@ BEGIN
 END
 $fn$;
 
+CREATE UNLOGGED TABLE IF NOT EXISTS {queue} (txid bigint PRIMARY KEY);
+
+-- An audit entry was inserted: ask for the chain to be extended when the transaction commits, AFTER its
+-- other deferred checks (foreign keys). The request is a row in {queue}, whose own deferred trigger is
+-- queued behind every event the transaction has queued so far: the chain's lock is taken last and held
+-- for a moment, so a transaction holding it never waits for another's rows (which would deadlock).
+CREATE OR REPLACE FUNCTION qifu_audit_seal_request() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $fn$
+BEGIN
+    IF NEW.hash IS NULL THEN  -- entries that arrive linked (a restored backup) keep their place
+        INSERT INTO {queue} (txid) VALUES (txid_current()) ON CONFLICT DO NOTHING;
+    END IF;
+    RETURN NULL;
+END
+$fn$;
+
 CREATE OR REPLACE FUNCTION qifu_audit_seal() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $fn$
 DECLARE
@@ -101,11 +118,6 @@ DECLARE
     head_hash text;
     entry record;
 BEGIN
-    -- Entries that arrive linked (a restored backup) keep their place.
-    PERFORM 1 FROM {audit} WHERE id = NEW.id AND hash IS NULL;
-    IF NOT FOUND THEN
-        RETURN NULL;
-    END IF;
     -- The head row is the lock: one committing transaction at a time extends the chain, and a
     -- waiting one reads the head as the previous one left it (READ COMMITTED re-reads a locked row).
     SELECT seq, hash INTO head_seq, head_hash FROM {head} WHERE name = '{AUDIT_CHAIN}' FOR UPDATE;
@@ -129,6 +141,7 @@ BEGIN
         RETURNING hash INTO head_hash;
     END LOOP;
     UPDATE {head} SET seq = head_seq, hash = head_hash WHERE name = '{AUDIT_CHAIN}';
+    DELETE FROM {queue} WHERE txid = NEW.txid;
     RETURN NULL;
 END
 $fn$;
@@ -174,9 +187,11 @@ def _install_postgresql(connection, tables) -> None:
                            f"FOR EACH STATEMENT EXECUTE FUNCTION qifu_append_only()")
             _pg_revoke(cursor, connection, table, "UPDATE, DELETE, TRUNCATE, TRIGGER")
         if audit in tables:
-            cursor.execute(f"DROP TRIGGER IF EXISTS {SEAL_TRIGGER} ON {qn(audit)}")
-            cursor.execute(f"CREATE CONSTRAINT TRIGGER {SEAL_TRIGGER} AFTER INSERT ON {qn(audit)} "
-                           f"DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION qifu_audit_seal()")
+            for table, function in ((audit, "qifu_audit_seal_request"), (SEAL_QUEUE, "qifu_audit_seal")):
+                cursor.execute(f"DROP TRIGGER IF EXISTS {SEAL_TRIGGER} ON {qn(table)}")
+                cursor.execute(f"CREATE CONSTRAINT TRIGGER {SEAL_TRIGGER} AFTER INSERT ON {qn(table)} "
+                               f"DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION {function}()")
+            cursor.execute(f"REVOKE ALL ON {qn(SEAL_QUEUE)} FROM PUBLIC")
         if _existing(connection, [head]):
             _pg_revoke(cursor, connection, head, "INSERT, UPDATE, DELETE, TRUNCATE, TRIGGER")
 
@@ -222,6 +237,8 @@ def install(connection, tables: list[str] | None = None) -> list[str]:
 
 def expected_triggers(connection, table: str) -> list[str]:
     if connection.vendor == "postgresql":
+        if table == SEAL_QUEUE:
+            return [SEAL_TRIGGER]
         names = [ROW_TRIGGER, TRUNCATE_TRIGGER]
         return names + [SEAL_TRIGGER] if table == _audit_table() else names
     if connection.vendor == "sqlite":
@@ -232,8 +249,11 @@ def expected_triggers(connection, table: str) -> list[str]:
 def trigger_problems(connection) -> list[tuple[str, str, str]]:
     """(table, trigger, "missing" | "disabled") for every protection that is not in force."""
     problems = []
+    tables = _existing(connection, append_only_tables())
+    if connection.vendor == "postgresql" and _audit_table() in tables:
+        tables.append(SEAL_QUEUE)
     with connection.cursor() as cursor:
-        for table in _existing(connection, append_only_tables()):
+        for table in tables:
             if connection.vendor == "postgresql":
                 cursor.execute("SELECT tgname, tgenabled FROM pg_trigger WHERE tgrelid = to_regclass(%s) "
                                "AND NOT tgisinternal", [table])

@@ -120,3 +120,6 @@ class ApplicationAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # its events are append-only (qifu.audit.protect): the database refuses to delete them

@@ -26,6 +26,7 @@ def unprotect(apps, schema_editor):
     if connection.vendor == "postgresql":
         for trigger in ("qifu_append_only", "qifu_no_truncate", "qifu_audit_seal"):
             schema_editor.execute(f"DROP TRIGGER IF EXISTS {trigger} ON {table}")
+        schema_editor.execute("DROP TABLE IF EXISTS qifu_audit_seal_queue")
     elif connection.vendor == "sqlite":
         for action in ("update", "delete"):
             schema_editor.execute(f'DROP TRIGGER IF EXISTS "qifu_append_only_audit_auditentry_{action}"')

@@ -14,8 +14,8 @@ def _anchor(text: str) -> tuple[int, str]:
 
 
 class Command(BaseCommand):
-    help = ("Verify the hash chains of the audit trail and of every appeal's and application's events, and that "
-            "the database still protects them; exit status 1 if anything was changed or removed.")
+    help = ("Verify the hash chains of the audit trail and of every appeal's and application's events "
+            "(`qifu audit verify`; exit status 1 if anything was changed or removed).")
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)

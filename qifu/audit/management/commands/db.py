@@ -8,9 +8,8 @@ from qifu.audit import protect
 
 
 class Command(BaseCommand):
-    help = ("Database roles (PostgreSQL): `qifu db grant-app-role ROLE` gives the application's role SELECT, INSERT, "
-            "UPDATE and DELETE on the ordinary tables and only SELECT and INSERT on the audit trail and the event "
-            "tables. Run it as the owner (the role that runs `qifu migrate`), after every upgrade.")
+    help = ("PostgreSQL roles: `qifu db grant-app-role ROLE` lets the web and worker processes' role read and write, "
+            "but only read and add on the audit trail and event tables (run as the owner, after every migrate).")
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)
