@@ -244,6 +244,32 @@ def test_a_commit_waiting_for_a_locked_row_does_not_deadlock_on_the_chain(world)
     assert verify()[0] == 0
 
 
+@pytest.mark.skipif(not PG, reason="the chain is linked by the database: PostgreSQL")
+def test_entries_are_linked_once_per_transaction_even_when_checked_early(db):
+    """Django checks deferred constraints early (SET CONSTRAINTS ALL IMMEDIATE: loaddata, tests): the entries
+    are linked then, by one request, not one per entry (which made linking quadratic)."""
+    from qifu.org.models import Region
+
+    region = Region.objects.create(code="x", name="x")
+
+    def links_requested():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT coalesce(sum(n_tup_ins), 0) FROM pg_stat_xact_user_tables "
+                           "WHERE relname = %s", [protect.SEAL_QUEUE])
+            return cursor.fetchone()[0]
+
+    AuditEntry.objects.bulk_create([trail.build("transition", region, note=str(i)) for i in range(300)])
+    assert AuditEntry.objects.filter(hash__isnull=True).count() == 301  # the region's creation too
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    assert not AuditEntry.objects.filter(hash__isnull=True).exists() and links_requested() == 1
+    trail.record("transition", region, note="later")
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    assert not AuditEntry.objects.filter(hash__isnull=True).exists() and links_requested() == 2
+    assert list(AuditEntry.objects.order_by("chain_seq").values_list("chain_seq", flat=True)) == list(range(1, 303))
+
+
 # --- what verify finds ----------------------------------------------------------------------------------------
 
 def test_a_changed_entry_is_reported_with_its_id_and_the_exit_status_is_1(world):

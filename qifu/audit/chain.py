@@ -51,9 +51,13 @@ def _has_float(value) -> bool:
     if kind is float:
         return True
     if kind is dict:
-        return any(_has_float(v) for v in value.values())
-    if kind is list or kind is tuple:
-        return any(_has_float(v) for v in value)
+        value = value.values()
+    elif kind is not list and kind is not tuple:
+        return False
+    for item in value:
+        kind = type(item)
+        if kind is float or ((kind is dict or kind is list or kind is tuple) and _has_float(item)):
+            return True
     return False
 
 
@@ -174,17 +178,18 @@ def seal_audit(entries: list, using: str) -> None:
     the head and inserting after it cannot interleave with another writer."""
     from .models import AuditEntry, ChainHead
 
-    head = ChainHead.objects.using(using).filter(name=AUDIT_CHAIN).first()
+    heads = ChainHead.objects.using(using).filter(name=AUDIT_CHAIN)
+    head = heads.values_list("seq", "hash").first()
     if head is None:  # first entry, or a database emptied by `flush`: continue from the last entry
-        last = (AuditEntry.objects.using(using).filter(chain_seq__isnull=False).order_by("-chain_seq")
-                .values_list("chain_seq", "hash").first())
-        head = ChainHead(name=AUDIT_CHAIN, seq=last[0] if last else 0, hash=last[1] if last else GENESIS)
-    seq, prev = head.seq, head.hash
+        head = (AuditEntry.objects.using(using).filter(chain_seq__isnull=False).order_by("-chain_seq")
+                .values_list("chain_seq", "hash").first()) or (0, GENESIS)
+        ChainHead.objects.using(using).create(name=AUDIT_CHAIN, seq=head[0], hash=head[1])
+    seq, prev = head
     for entry in entries:
         seq += 1
         entry.chain_seq, entry.prev_hash = seq, prev
         entry.hash = prev = link(prev, entry.digest)
-    ChainHead.objects.using(using).update_or_create(name=AUDIT_CHAIN, defaults={"seq": seq, "hash": prev})
+    heads.update(seq=seq, hash=prev)
 
 
 def seal_events(events: Iterable, using: str) -> None:

@@ -8,8 +8,10 @@ PostgreSQL
     raise an error — whoever runs the statement, the owner included;
   * ``qifu_audit_seal``, a deferred constraint trigger on the audit trail, links the entries of a
     transaction into the hash chain when it commits (SECURITY DEFINER: the application role needs no
-    UPDATE right for it). Its UPDATE of the new rows' chain columns is the one change the row trigger
-    lets through: from inside a trigger, chain columns only, and only while they are still empty;
+    UPDATE right for it; see the functions below for why it goes through a queue table). Its UPDATE of
+    the new rows is the one change the row trigger lets through: from inside a trigger, filling the
+    still empty chain columns and keeping the digest (which covers everything else: verify would see a
+    change);
   * UPDATE, DELETE, TRUNCATE and TRIGGER on these tables (and any write on audit_chainhead) are
     revoked from every role but the owner. The web and worker processes connect as an application
     role that owns nothing (``qifu db grant-app-role``, docs/security.md): it cannot drop, disable
@@ -36,7 +38,6 @@ ROW_TRIGGER = "qifu_append_only"
 TRUNCATE_TRIGGER = "qifu_no_truncate"
 SEAL_TRIGGER = "qifu_audit_seal"
 SEAL_QUEUE = "qifu_audit_seal_queue"  # PostgreSQL: one row per committing transaction that wrote entries
-CHAIN_COLUMNS = ("chain_seq", "prev_hash", "hash")
 
 
 def append_only_models() -> list:
@@ -77,15 +78,14 @@ def _pg_functions(connection) -> str:
     audit, head, queue = qn(_audit_table()), qn(_head_table()), qn(SEAL_QUEUE)
     from .chain import AUDIT_CHAIN, GENESIS
 
-    columns = ", ".join(f"'{c}'" for c in CHAIN_COLUMNS)
     return f"""
 CREATE OR REPLACE FUNCTION qifu_append_only() RETURNS trigger LANGUAGE plpgsql AS $fn$
 BEGIN
     -- The audit trail's entries are linked into the hash chain when their transaction commits
-    -- (qifu_audit_seal): that UPDATE, of the empty chain columns only, is the one allowed.
+    -- (qifu_audit_seal, from inside a trigger): that UPDATE, filling the empty chain columns of an entry
+    -- and keeping its digest, is the one allowed. (Only the owner may UPDATE at all.)
     IF TG_OP = 'UPDATE' AND TG_NARGS > 0 AND TG_ARGV[0] = 'sealable' AND pg_trigger_depth() > 1 THEN
-        IF OLD.hash IS NULL AND NEW.hash IS NOT NULL
-           AND (to_jsonb(OLD) - ARRAY[{columns}]) = (to_jsonb(NEW) - ARRAY[{columns}]) THEN
+        IF OLD.hash IS NULL AND NEW.hash IS NOT NULL AND NEW.digest IS NOT DISTINCT FROM OLD.digest THEN
             RETURN NEW;
         END IF;
     END IF;
@@ -104,7 +104,11 @@ CREATE UNLOGGED TABLE IF NOT EXISTS {queue} (txid bigint PRIMARY KEY);
 CREATE OR REPLACE FUNCTION qifu_audit_seal_request() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $fn$
 BEGIN
-    IF NEW.hash IS NULL THEN  -- entries that arrive linked (a restored backup) keep their place
+    -- The entry as it is now, not as inserted: entries that arrive linked (a restored backup) keep their
+    -- place, and once the transaction's entries are linked (SET CONSTRAINTS ALL IMMEDIATE links them
+    -- before commit) the remaining requests have nothing to ask for.
+    PERFORM 1 FROM {audit} WHERE id = NEW.id AND hash IS NULL;
+    IF FOUND THEN
         INSERT INTO {queue} (txid) VALUES (txid_current()) ON CONFLICT DO NOTHING;
     END IF;
     RETURN NULL;
