@@ -78,8 +78,10 @@ def _time(value: datetime.datetime | None) -> int | None:
     """Microseconds since 1970-01-01 UTC (what both databases store, whatever the time zone)."""
     if value is None:
         return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=datetime.timezone.utc)
+    if value.tzinfo is None:  # stored as Django stores a naive time: in the default time zone
+        from django.utils import timezone
+
+        value = timezone.make_aware(value, timezone.get_default_timezone())
     return (value - _EPOCH) // _MICROSECOND
 
 

@@ -222,9 +222,20 @@ def _install_sqlite(connection, tables) -> None:
 
 # --- the interface ----------------------------------------------------------------------------------
 
+def _chained(connection, tables) -> list[str]:
+    """The tables that have their chain columns (not those of a database migrated back before them)."""
+    ready = []
+    with connection.cursor() as cursor:
+        for table in tables:
+            columns = {c.name for c in connection.introspection.get_table_description(cursor, table)}
+            if "hash" in columns:
+                ready.append(table)
+    return ready
+
+
 def install(connection, tables: list[str] | None = None) -> list[str]:
     """Make the append-only tables so (idempotent); returns the tables it protected."""
-    tables = _existing(connection, tables or append_only_tables())
+    tables = _chained(connection, _existing(connection, tables or append_only_tables()))
     if not tables:
         return []
     if connection.vendor == "postgresql":
