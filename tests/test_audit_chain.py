@@ -372,23 +372,27 @@ def test_a_changed_application_event_is_reported(world):
     assert f"Application event {event.pk} (application #{application.pk}, step 1) was changed" in out
 
 
-def test_a_switched_off_protection_is_reported_and_migrate_restores_it(world):
+def test_a_switched_off_protection_and_what_was_changed_meanwhile_are_reported(world):
+    """The owner disables the trigger (SQLite: drops it) and changes an event: both are reported; `migrate`
+    puts the protection back, the changed event stays reported."""
+    appeal = appeal_through(world, 3)
+    event = appeal.events.get(seq=2)
     table = "appeals_appealevent"
-    if PG:
-        with connection.cursor() as cursor:
+    with connection.cursor() as cursor:
+        if PG:
             cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER qifu_append_only")
-        # the owner may now change history
-        with connection.cursor() as cursor:
-            cursor.execute(f"UPDATE {table} SET note = 'x' WHERE false")
-        expected = f"The protection qifu_append_only of table {table} is disabled."
-    else:
-        with connection.cursor() as cursor:
+            protection = f"The protection qifu_append_only of table {table} is disabled."
+        else:
             cursor.execute(f'DROP TRIGGER "qifu_append_only_{table}_update"')
-        expected = f"The protection qifu_append_only_{table}_update of table {table} is missing."
+            protection = f"The protection qifu_append_only_{table}_update of table {table} is missing."
+        cursor.execute(f"UPDATE {table} SET note = '没改过' WHERE id = %s", [event.pk])
+    changed = (f"Appeal event {event.pk} (appeal {appeal.number}, step 2) was changed: its content no longer matches "
+               "its hash.")
     code, out = verify()
-    assert code == 1 and expected in out
+    assert code == 1 and protection in out and changed in out
     call_command("migrate", verbosity=0)
-    assert verify()[0] == 0
+    code, out = verify()
+    assert code == 1 and protection not in out and changed in out and "1 problem(s)" in out
 
 
 # --- existing rows, restores -----------------------------------------------------------------------------------

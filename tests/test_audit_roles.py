@@ -89,6 +89,12 @@ def test_the_application_role_adds_rows_but_cannot_change_remove_empty_or_unprot
     verified = qifu_as(app_role, "audit", "verify")
     assert verified.returncode == 0, verified.stdout + verified.stderr
     assert protect.trigger_problems(connection) == []
+    # a hand-made grant does not survive the owner's next migrate
+    with connection.cursor() as cursor:
+        cursor.execute(f'GRANT UPDATE, DELETE, TRUNCATE ON audit_auditentry TO "{app_role}"')
+    call_command("migrate", verbosity=0)
+    with connect_as(app_role) as db, pytest.raises(psycopg.errors.InsufficientPrivilege, match="permission denied"):
+        db.execute("TRUNCATE audit_auditentry")  # refused for want of the right, before the trigger is reached
     # `migrate` with nothing to do, as the application's role (`qifu demo` runs it), leaves the triggers to the owner
     migrated = qifu_as(app_role, "migrate")
     assert migrated.returncode == 0, migrated.stderr
