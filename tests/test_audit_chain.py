@@ -402,7 +402,7 @@ def test_the_migration_links_the_rows_written_before_it(world):
     some_activity(world)
     count, events = AuditEntry.objects.count(), AppealEvent.objects.count()
     executor = MigrationExecutor(connection)
-    executor.migrate([("audit", "0002_immutable_on_postgresql"), ("appeals", "0002_channels"),
+    executor.migrate([("audit", "0003_sign_in_actions"), ("appeals", "0003_appeal_idempotency_hash"),
                       ("policies", "0001_initial")])
     with connection.cursor() as cursor:  # rows written by the old code, without a chain
         cursor.execute("SELECT count(*) FROM audit_auditentry")

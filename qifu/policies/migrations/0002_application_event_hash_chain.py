@@ -27,7 +27,7 @@ def unprotect(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('audit', '0003_audit_hash_chain'),
+        ('audit', '0004_audit_hash_chain'),
         ('policies', '0001_initial'),
     ]
 

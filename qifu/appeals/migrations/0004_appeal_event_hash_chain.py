@@ -27,8 +27,8 @@ def unprotect(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('audit', '0003_audit_hash_chain'),
-        ('appeals', '0002_channels'),
+        ('audit', '0004_audit_hash_chain'),
+        ('appeals', '0003_appeal_idempotency_hash'),
     ]
 
     operations = [

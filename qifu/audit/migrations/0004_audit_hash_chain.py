@@ -35,7 +35,7 @@ def unprotect(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('audit', '0002_immutable_on_postgresql'),
+        ('audit', '0003_sign_in_actions'),
         ('contenttypes', '0002_remove_content_type_name'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
