@@ -137,6 +137,15 @@ def test_every_entry_and_event_joins_its_chain_and_verify_says_all_is_well(world
     assert f"审计日志：已验证 {len(rows)} 条记录" in out.getvalue() and "全部完好" in out.getvalue()
 
 
+def test_a_note_given_as_a_lazy_translation_is_hashed_as_stored(world):
+    from django.utils.translation import gettext_lazy
+
+    with translation.override("zh-hans"):
+        entry = trail.record("transition", world.region, note=gettext_lazy("changed by the user"))
+    assert AuditEntry.objects.get(pk=entry.pk).note == "用户本人修改"
+    assert verify()[0] == 0
+
+
 def test_bulk_writers_join_the_chain_in_one_piece(world, tmp_path):
     rows = [f"{uscc.make('91', '350100', f'MA{i:06d}')},企业{i},地址{i},w-east,C2710,small,2020-01-01,标签{i % 3}"
             for i in range(40)]
@@ -252,11 +261,16 @@ def test_entries_are_linked_once_per_transaction_even_when_checked_early(db):
 
     region = Region.objects.create(code="x", name="x")
 
-    def links_requested():
+    def requests():  # rows inserted into the queue (the view may also count earlier transactions' not yet flushed)
         with connection.cursor() as cursor:
             cursor.execute("SELECT coalesce(sum(n_tup_ins), 0) FROM pg_stat_xact_user_tables "
                            "WHERE relname = %s", [protect.SEAL_QUEUE])
             return cursor.fetchone()[0]
+
+    before = requests()
+
+    def links_requested():
+        return requests() - before
 
     AuditEntry.objects.bulk_create([trail.build("transition", region, note=str(i)) for i in range(300)])
     assert AuditEntry.objects.filter(hash__isnull=True).count() == 301  # the region's creation too

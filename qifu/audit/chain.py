@@ -31,6 +31,8 @@ import hashlib
 import json
 from collections.abc import Iterable
 
+from django.utils.functional import Promise
+
 GENESIS = "0" * 64
 AUDIT_CHAIN = "audit"  # the name of the audit trail's row in audit_chainhead
 
@@ -162,13 +164,18 @@ def event_row_digest(model, row: dict, subject_id) -> str:
                         to_status=row["to_status"], note=row["note"], data=row["data"])
 
 
+def _as_stored(value):
+    """A lazy translation is stored as the text it has now (the field's get_prep_value does str())."""
+    return str(value) if isinstance(value, Promise) else value
+
+
 def digest_audit_entry(entry) -> str:
-    row = {name: getattr(entry, name) for name in AUDIT_FIELDS}
+    row = {name: _as_stored(getattr(entry, name)) for name in AUDIT_FIELDS}
     return audit_row_digest(row, {entry.content_type_id: content_type_label(entry.content_type_id)})
 
 
 def digest_event(event) -> str:
-    row = {name: getattr(event, name) for name in EVENT_FIELDS}
+    row = {name: _as_stored(getattr(event, name)) for name in EVENT_FIELDS}
     return event_row_digest(type(event), row, getattr(event, subject_field(type(event)) + "_id"))
 
 
