@@ -9,7 +9,7 @@ from qifu.audit import protect
 
 class Command(BaseCommand):
     help = ("PostgreSQL roles: `qifu db grant-app-role ROLE` lets the web and worker processes' role read and write, "
-            "but only read and add on the audit trail and event tables (run as the owner, after every migrate).")
+            "but only read and add on the audit trail and event tables (run as the owner, after each upgrade).")
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)
