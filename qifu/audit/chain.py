@@ -12,7 +12,7 @@ Two kinds of chain (docs/decisions.md says why):
   (``chain_seq`` 1, 2, 3, …). On PostgreSQL the database links the entries when their transaction
   commits (the deferred trigger ``qifu_audit_seal``, see protect.py), so two transactions never fork
   the chain and nobody waits for the chain while doing their work; on SQLite, where one writer holds
-  the database at a time anyway, ``seal_audit`` below links them in Python before the INSERT.
+  the database at a time anyway, ``models._link_in_python`` links them in Python before the INSERT.
   ``audit_chainhead`` holds the position and hash of the last entry, so removing the newest entries
   is noticed as well.
 * every **subject with a state machine** (an appeal, an application — all ``TransitionEvent``
@@ -180,26 +180,6 @@ def digest_event(event) -> str:
 
 
 # --- linking new rows ---------------------------------------------------------------------------
-
-def seal_audit(entries: list, using: str) -> None:
-    """Link new audit entries in Python (SQLite). Call inside the transaction that inserts them: on
-    SQLite that transaction holds the database's write lock (transaction_mode IMMEDIATE), so reading
-    the head and inserting after it cannot interleave with another writer."""
-    from .models import AuditEntry, ChainHead
-
-    heads = ChainHead.objects.using(using).filter(name=AUDIT_CHAIN)
-    head = heads.values_list("seq", "hash").first()
-    if head is None:  # first entry, or a database emptied by `flush`: continue from the last entry
-        head = (AuditEntry.objects.using(using).filter(chain_seq__isnull=False).order_by("-chain_seq")
-                .values_list("chain_seq", "hash").first()) or (0, GENESIS)
-        ChainHead.objects.using(using).create(name=AUDIT_CHAIN, seq=head[0], hash=head[1])
-    seq, prev = head
-    for entry in entries:
-        seq += 1
-        entry.chain_seq, entry.prev_hash = seq, prev
-        entry.hash = prev = link(prev, entry.digest)
-    heads.update(seq=seq, hash=prev)
-
 
 def seal_events(events: Iterable, using: str) -> None:
     """Digest and link new events of a state machine: each to the event before it of the same subject

@@ -4,6 +4,8 @@ from django.db import connections, models, router, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from . import chain
+
 
 class ImmutableError(ValueError):
     """Audit entries are written once and never changed or removed by the application."""
@@ -18,15 +20,13 @@ class AuditQuerySet(models.QuerySet):
 
     def bulk_create(self, objs, *args, **kwargs):
         """Digest every entry; on SQLite also link them into the chain (PostgreSQL links them at commit)."""
-        from . import chain
-
         objs = list(objs)
         for entry in objs:
             entry.digest = chain.digest_audit_entry(entry)
         if connections[self.db].vendor == "postgresql":
             return super().bulk_create(objs, *args, **kwargs)
         with transaction.atomic(using=self.db):
-            chain.seal_audit(objs, self.db)
+            _link_in_python(objs, self.db)
             return super().bulk_create(objs, *args, **kwargs)
 
 
@@ -38,8 +38,6 @@ class TransitionEventQuerySet(models.QuerySet):
         raise ImmutableError("events cannot be deleted")
 
     def bulk_create(self, objs, *args, **kwargs):
-        from . import chain
-
         objs = list(objs)
         with transaction.atomic(using=self.db):
             chain.seal_events(objs, self.db)
@@ -112,15 +110,13 @@ class AuditEntry(models.Model):
     def save(self, *args, **kwargs):
         if self.pk is not None:
             raise ImmutableError("audit entries cannot be changed")
-        from . import chain
-
         self.digest = chain.digest_audit_entry(self)
         using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
         if connections[using].vendor == "postgresql":
             super().save(*args, **kwargs)
             return
         with transaction.atomic(using=using):
-            chain.seal_audit([self], using)
+            _link_in_python([self], using)
             super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):
@@ -180,10 +176,26 @@ class TransitionEvent(models.Model):
     def save(self, *args, **kwargs):
         if self.pk is not None:
             raise ImmutableError(f"{type(self).__name__} rows are immutable")
-        from . import chain
-
         chain.seal_events([self], kwargs.get("using") or router.db_for_write(type(self), instance=self))
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):
         raise ImmutableError(f"{type(self).__name__} rows are immutable")
+
+
+def _link_in_python(entries: list, using: str) -> None:
+    """Link new audit entries in Python (SQLite). Call inside the transaction that inserts them: on
+    SQLite that transaction holds the database's write lock (transaction_mode IMMEDIATE), so reading
+    the head and inserting after it cannot interleave with another writer."""
+    heads = ChainHead.objects.using(using).filter(name=chain.AUDIT_CHAIN)
+    head = heads.values_list("seq", "hash").first()
+    if head is None:  # first entry, or a database emptied by `flush`: continue from the last entry
+        head = (AuditEntry.objects.using(using).filter(chain_seq__isnull=False).order_by("-chain_seq")
+                .values_list("chain_seq", "hash").first()) or (0, chain.GENESIS)
+        ChainHead.objects.using(using).create(name=chain.AUDIT_CHAIN, seq=head[0], hash=head[1])
+    seq, prev = head
+    for entry in entries:
+        seq += 1
+        entry.chain_seq, entry.prev_hash = seq, prev
+        entry.hash = prev = chain.link(prev, entry.digest)
+    heads.update(seq=seq, hash=prev)
