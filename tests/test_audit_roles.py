@@ -37,18 +37,22 @@ def app_role(transactional_db):
         cursor.execute(f"DROP ROLE {qn(name)}")
 
 
-def connect_as(role):
+def connect_as(role, database=None):
+    """A connection as `role` (no password: the test server trusts local connections) to the test database,
+    or to `database`."""
     import psycopg
 
     s = connection.settings_dict
-    return psycopg.connect(host=s["HOST"] or "127.0.0.1", port=s["PORT"] or 5432, dbname=s["NAME"], user=role,
-                           autocommit=True)
+    return psycopg.connect(host=s["HOST"] or "127.0.0.1", port=s["PORT"] or 5432, dbname=database or s["NAME"],
+                           user=role, autocommit=True)
 
 
-def qifu_as(role, *args):
+def qifu_as(role, *args, database=None, env=None):
+    """`qifu ARGS` as a real process connected as `role` to the test database, or to `database`."""
     s = connection.settings_dict
-    env = {**os.environ, "DATABASE_URL": f"postgres://{role}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"}
-    return subprocess.run([sys.executable, "-m", "qifu", *args], env=env, capture_output=True, text=True, timeout=300)
+    url = f"postgres://{role}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{database or s['NAME']}"
+    return subprocess.run([sys.executable, "-m", "qifu", *args], env={**os.environ, **(env or {}), "DATABASE_URL": url},
+                          capture_output=True, text=True, timeout=300)
 
 
 def test_the_application_role_adds_rows_but_cannot_change_remove_empty_or_unprotect_them(world, app_role):  # noqa: F811
