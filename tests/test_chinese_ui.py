@@ -56,7 +56,7 @@ def admin_words() -> frozenset[str]:
 
     words: set[str] = set()
     for model in apps.get_models():
-        for name in ("code", "station_type", "event"):
+        for name in ("code", "station_type", "event", "function"):
             if model.__module__.startswith("qifu.") and any(f.name == name for f in model._meta.fields):
                 words.update(v for v in model.objects.values_list(name, flat=True) if v)
     return frozenset(words)

@@ -34,7 +34,8 @@ def test_moving_a_jurisdiction_moves_its_subtree(world):
 
 def test_region_rules_default_to_the_seeds_and_can_be_overridden():
     r = Region.objects.create(code="r", name="R", config={"appeal_deadlines": {"whistle": 7}})
-    assert r.rule("appeal_deadlines") == {"simple": 1, "single": 3, "whistle": 7}
+    assert r.rule("appeal_deadlines") == {"simple": 1, "single": 3, "whistle": 7, "fallback_on_spot": 1,
+                                          "fallback_chief": 3, "fallback_deliberation": 5}
     assert r.rule("post_change_notice_months") == 1
     assert r.rule("deadline_end_of_day") == "24:00"
 

@@ -12,9 +12,9 @@ from django.core.management.base import CommandError
 
 from qifu.audit.models import AuditEntry
 from qifu.org import preset
-from qifu.org.models import Department, Jurisdiction, Post, Region, Section, ServiceNode, Window, Zone
+from qifu.org.models import Body, BodyMembership, Department, Jurisdiction, Post, Region, Section, ServiceNode, Window, Zone
 
-MODELS = (Region, Jurisdiction, Department, ServiceNode, Section, Zone, Window, Post)
+MODELS = (Region, Jurisdiction, Department, ServiceNode, Section, Zone, Window, Post, Body)
 PRESETS = ["huzhou", "qiantang", "taizhou", "wuxing", "xiaoshan"]
 PREFIX = {"huzhou": "hz-", "qiantang": "qt-", "taizhou": "tz-", "wuxing": "wx-", "xiaoshan": "xs-"}
 
@@ -213,8 +213,12 @@ def test_xiaoshan_is_8_sections_3_zones_and_the_two_pilot_park_stations():
     ]
     # The seed names no lead unit for any section.
     assert not Section.objects.filter(region=region, lead_department__isnull=False).exists()
-    # Lines 20–24 name 公安, 市场监管, 税务 and 司法公证; lines 15 and 34 the 总部经济专班 and the 审管办.
-    assert department_names("xiaoshan") == {"区审管办", "区总部经济专班", "区公安分局", "区市场监管局", "区税务局", "区司法局"}
+    # Lines 20–24 name 公安, 市场监管, 税务 and 司法公证; lines 15 and 34 the 总部经济专班 and the 审管办; the two
+    # pilot parks are platforms that lead the cases of their area (line 34).
+    assert department_names("xiaoshan") == {"区审管办", "区总部经济专班", "区公安分局", "区市场监管局", "区税务局", "区司法局",
+                                            "杭州湾信息港小镇", "中国（浙江）自贸创新中心"}
+    assert set(Department.objects.filter(region=region, kind="platform").values_list("name", flat=True)) == {
+        "杭州湾信息港小镇", "中国（浙江）自贸创新中心"}
     assert set(Window.objects.filter(region=region).values_list("name", flat=True)) == {
         "涉企税务综合受理窗口", "“办不成事”反映窗口", "司法公证专窗",
     }
@@ -388,8 +392,9 @@ def test_wuxing_has_the_units_that_handle_its_appeals():
     """Seed 004 line 29 (开放板块联动织里镇，协调市海关), line 28 (5家律师事务所、3家人才招聘培训机构、1家产品检测检验
     中心), line 33 (企业家协会)."""
     preset.load("wuxing")
-    government = Department.objects.filter(region__code="wuxing", kind="government")
-    assert {(d.name, d.short_name) for d in government} == {("织里镇人民政府", "织里镇"), ("湖州海关", "市海关")}
+    units = Department.objects.filter(region__code="wuxing", kind__in=["government", "street"])
+    assert {(d.name, d.short_name, d.kind) for d in units} == {("织里镇人民政府", "织里镇", "street"),
+                                                              ("湖州海关", "市海关", "government")}
     third = Department.objects.filter(region__code="wuxing", kind="third_party")
     by_category: dict[str, int] = {}
     for d in third:
@@ -560,7 +565,7 @@ def test_presets_that_include_each_other_load_together_and_each_entry_once(tmp_p
     counts = preset.load(path=tmp_path / "town.yaml")  # the child's file first: parents still come first
 
     assert counts == {"regions": 2, "jurisdictions": 3, "departments": 1, "nodes": 3, "sections": 0, "zones": 0,
-                      "windows": 0, "posts": 0}
+                      "windows": 0, "posts": 0, "bodies": 0}
     town = node("t-center")
     assert (town.parent.code, town.region.code, town.parent.region.code) == ("c-center", "town", "city")
     assert Jurisdiction.objects.get(code="t-district").path == "/c-zj/c-city/t-district/"
@@ -774,7 +779,7 @@ def test_command_lists_and_loads():
     out = StringIO()
     call_command("preset", "load", "taizhou", stdout=out)
     assert "Loaded preset taizhou: 1 regions, 12 jurisdictions, 30 departments, 11 nodes, 8 sections, 4 zones, " \
-           "9 windows." in out.getvalue()
+           "9 windows, 2 bodies." in out.getvalue()
     assert Region.objects.filter(code="taizhou").exists()
 
     with pytest.raises(CommandError):
@@ -793,3 +798,87 @@ def test_the_readme_table_gives_each_presets_counts():
 
 def test_presets_ship_inside_the_package():
     assert preset.PRESET_DIR == Path(preset.__file__).resolve().parent / "presets"
+
+
+# ---- governance bodies, streets and platforms (issue 8) -----------------------------------------------------
+
+
+def bodies(region: str) -> dict[str, tuple]:
+    return {b.name: (b.kind, b.escalation_level, b.function, b.parent.name if b.parent else None,
+                     b.lead_department.name if b.lead_department else None)
+            for b in Body.objects.filter(region__code=region).select_related("parent", "lead_department")}
+
+
+@pytest.mark.django_db
+def test_qiantang_has_the_task_force_with_its_five_groups_the_ladder_and_the_fallback_task_force():
+    """Seed 003 lines 1134, 1170, 1206 (专班, 5 groups, office at 区经信科技局), 1180–1194 and 1311–1333 (the four
+    levels), 1619/1647/1655 (“兜底办”专班)."""
+    preset.load("qiantang")
+    found = bodies("qiantang")
+    assert found == {
+        "区企业服务直通车（千名干部助千企）工作专班": ("task_force", 2, "", None, "区经信科技局"),
+        "综合组": ("group", None, "general", "区企业服务直通车（千名干部助千企）工作专班", None),
+        "问题协调组": ("group", None, "coordination", "区企业服务直通车（千名干部助千企）工作专班", None),
+        "数智攻坚组": ("group", None, "digital", "区企业服务直通车（千名干部助千企）工作专班", None),
+        "宣传推广组": ("group", None, "publicity", "区企业服务直通车（千名干部助千企）工作专班", None),
+        "督查考评组": ("group", None, "inspection", "区企业服务直通车（千名干部助千企）工作专班", None),
+        "企业服务问题协调周例会": ("coordination_meeting", 3, "", None, "区经信科技局"),
+        "区主要领导（区委常委会、区政府常务会）": ("principal_leaders", 4, "", None, None),
+        "“兜底办”专班": ("fallback_task_force", None, "", None, "区行政审批局"),
+    }
+    region = Region.objects.get(code="qiantang")
+    assert Body.for_function(region, "inspection").get().name == "督查考评组"
+    assert [Body.deciding_level(region, n).kind for n in (2, 3, 4)] == [
+        "task_force", "coordination_meeting", "principal_leaders"]
+    staffing = [int(re.search(r"(\d)人", b.description).group(1)) for b in Body.objects.filter(
+        region=region, kind="group").order_by("code")]
+    assert sorted(staffing) == sorted([4, 6, 3, 2, 3])  # line 1134
+    assert "29位领导" in Body.objects.get(code="qt-ddb").description
+    assert not BodyMembership.objects.exists()  # presets name no people
+
+
+@pytest.mark.django_db
+def test_qiantang_streets_and_platforms_are_units_that_can_lead_a_case():
+    """Seed 003 lines 1166, 1303: platforms and streets lead whistle cases; 附件2 names the seven streets."""
+    preset.load("qiantang")
+    streets = set(Department.objects.filter(region__code="qiantang", kind="street").values_list("name", flat=True))
+    assert streets == {"下沙街道", "白杨街道", "河庄街道", "义蓬街道", "新湾街道", "临江街道", "前进街道"}
+    platforms = set(Department.objects.filter(region__code="qiantang", kind="platform").values_list("name", flat=True))
+    assert platforms == {"医药港管理办公室", "大创小镇管理办公室", "综合保税区管理办公室", "钱塘芯谷管理办公室",
+                         "临江高科园管理办公室", "前进智造园管理办公室"}
+
+
+@pytest.mark.django_db
+def test_the_other_regions_have_the_bodies_their_seeds_name():
+    for name in ("huzhou", "xiaoshan", "taizhou"):
+        preset.load(name)
+    assert bodies("huzhou") == {
+        "加强湖州市企业综合服务中心建设推进协调小组": ("coordination_group", 2, "", None, "市政务办"),
+        "涉企问题解决联席会议": ("coordination_meeting", 3, "", None, "市政务办"),
+    }
+    assert {n: v[:2] for n, v in bodies("wuxing").items()} == {
+        "区“亲清直通车”": ("coordination_meeting", 2), "区委区政府主要领导（“政企面对面”）": ("principal_leaders", 3)}
+    assert {n: v[:2] for n, v in bodies("taizhou").items()} == {
+        "疑难问题集中会商": ("coordination_meeting", 2), "诉求窗口兜底服务": ("fallback_task_force", None)}
+    assert {n: v[:2] for n, v in bodies("xiaoshan").items()} == {"诉求兜底服务团队": ("fallback_task_force", None)}
+
+
+def test_bodies_in_a_preset_are_checked(tmp_path):
+    data = yaml.safe_load((preset.PRESET_DIR / "taizhou.yaml").read_text(encoding="utf-8"))
+    data["bodies"] += [
+        {"code": "tz-x1", "name": "甲", "kind": "task_force", "escalation_level": 2},
+        {"code": "tz-x2", "name": "乙", "kind": "committee"},
+        {"code": "tz-x3", "name": "丙", "kind": "group", "escalation_level": 5, "parent": "tz-none"},
+        {"code": "tz-x4", "name": "丁", "kind": "group", "function": "督查", "members": ["someone"]},
+    ]
+    path = tmp_path / "taizhou.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(ValueError) as error:
+        preset.read(path=path)
+    message = str(error.value)
+    assert "escalation_level 2 is already decided by 'tz-jzhs'" in message
+    assert "kind 'committee' is not one of" in message
+    assert "'escalation_level' must be one of 2, 3, 4, got 5" in message
+    assert "parent 'tz-none' is not a bodie defined earlier" in message or "parent 'tz-none'" in message
+    assert "function '督查' must be a lowercase word" in message
+    assert "unknown key 'members'" in message

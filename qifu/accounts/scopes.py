@@ -145,7 +145,28 @@ def appeals(user):
             visible |= Q(received_node_id=user.node_id)
     if user.has_role(Role.LIAISON) and user.jurisdiction_id:
         visible |= Q(enterprise__jurisdiction__path__startswith=user.jurisdiction.path)
+    for extra in _bodies_cases(user, region_id):
+        visible |= extra
     return qs.filter(visible)
+
+
+def _bodies_cases(user, region_id):
+    """Members of the region's governance bodies see the cases those bodies deal with: the ladder's bodies the
+    cases that were ever put up the ladder, the fallback task force the fallback lane's cases."""
+    from django.db.models import Q
+
+    from qifu.org.models import Body
+
+    kinds = set(Body.objects.filter(region_id=region_id, memberships__user=user).values_list(
+        "kind", "escalation_level").distinct())
+    if any(level is not None for _kind, level in kinds):
+        from qifu.appeals.models import AppealEvent
+
+        # escalated, awaiting a decision, or once asked for (a refusal's second assignment is followed up)
+        yield Q(escalation_level__gte=2) | Q(escalation_requested_at__isnull=False) | Q(
+            pk__in=AppealEvent.objects.filter(action="escalate").values("appeal_id"))
+    if any(kind == Body.Kind.FALLBACK_TASK_FORCE for kind, _level in kinds):
+        yield Q(category__startswith="fallback_")
 
 
 def can_see_contact_phone(user, appeal) -> bool:

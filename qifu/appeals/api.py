@@ -6,7 +6,7 @@ from django.db import IntegrityError
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
-from ninja import Field, File, Router, Schema, Status
+from ninja import Field, File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
@@ -64,21 +64,43 @@ class AppealOut(Schema):
     reply: str
     dissatisfied_count: int
     converted_to_whistle: bool
+    escalation_level: int = Field(description="1 while departments, platforms and streets handle it; 2 task force, "
+                                              "3 weekly coordination meeting, 4 principal leaders")
+    escalation_pending: bool = Field(description="a request to escalate awaits the next level's decision")
+    fallback_reasons: list[str] = Field(description="why a fallback-lane case qualifies: no_place, no_lead, "
+                                                    "no_precedent, special_group")
     version: int
 
 
 class AttachmentOut(Schema):
     id: int
     name: str
+    kind: str = Field("", description="handling_statement, meeting_minutes, sign_in_sheet, or empty")
     size: int | None
     uploaded_at: datetime.datetime
     url: str
+
+
+class TaskOut(Schema):
+    """A meeting's decision on the case: what, whose (a unit or a person), by when; done, open or overdue."""
+
+    id: int
+    text: str
+    owner: str
+    owner_department: str | None
+    owner_user: str | None
+    due_on: datetime.date
+    state: str
+    done_at: datetime.datetime | None
+    meeting: str | None
 
 
 class AppealDetailOut(AppealOut):
     events: list[EventOut]
     actions: list[str]
     attachments: list[AttachmentOut]
+    coordinating_body: str | None = Field(description="the body coordinating the case at its level (2–4)")
+    tasks: list[TaskOut]
 
 
 class ActionIn(Input):
@@ -96,6 +118,15 @@ class ActionIn(Input):
     comment: Text() | None = None
     into: Text(max_length(Appeal, "number")) | None = None
     note: Text() | None = None
+    # escalate / decide_escalation (the 提级协调审批表) and the fallback lane
+    statement: Text() | None = Field(None, description="escalate: coordination so far (前期协调情况)")
+    approve: bool | None = Field(None, description="decide_escalation: true = one level up; false = a second "
+                                                   "assignment to lead_department and assisting_departments")
+    fallback_reasons: list[Text(32)] | None = Field(None, max_length=4, description="classify into a fallback "
+                                                    "class: no_place, no_lead, no_precedent, special_group")
+    held_on: datetime.date | None = Field(None, description="deliberate: the day of the 一事一议 deliberation")
+    participants: Text(1000) | None = None
+    conclusion: Text() | None = None
 
 
 def _out(appeal: Appeal, user) -> dict:
@@ -149,8 +180,8 @@ def get_appeal(request, appeal_id: int):
 
 
 @router.post("/{int:appeal_id}/actions/{action}", response={200: AppealDetailOut, **errors(400, 403, 404, 409)},
-             summary="Move the appeal: accept, classify, assign, reassign, reply, mark_handled, confirm, … "
-                     "(`version` required)")
+             summary="Move the appeal: accept, classify, assign, reassign, reply, mark_handled, confirm, escalate, "
+                     "decide_escalation, deliberate, … (`version` required)")
 def act(request, appeal_id: int, action: str, payload: ActionIn):
     data = payload.dict(exclude_none=True)
     version = data.pop("version")
@@ -165,10 +196,12 @@ def act(request, appeal_id: int, action: str, payload: ActionIn):
 
 
 @router.post("/{int:appeal_id}/attachments", response={201: AttachmentOut, **errors(400, 403, 404)},
-             summary="Add a file (multipart `file`; PDF, images, Office/WPS, OFD, text, archives; at most 20 MB)")
-def add_attachment(request, appeal_id: int, file: UploadedFile = File(...)):
+             summary="Add a file (multipart `file`; PDF, images, Office/WPS, OFD, text, archives; at most 20 MB; "
+                     "`kind`: handling_statement, meeting_minutes, sign_in_sheet for an escalation request)")
+def add_attachment(request, appeal_id: int, file: UploadedFile = File(...),
+                   kind: Text(32) = Form("", description="what the file is for (optional)")):
     try:
-        attachment = workflow.attach(appeal_id, request.user, file)
+        attachment = workflow.attach(appeal_id, request.user, file, kind=kind or "")
     except Appeal.DoesNotExist:
         raise Http404 from None
     return Status(201, queries.attachment_dict(attachment))

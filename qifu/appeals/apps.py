@@ -14,3 +14,5 @@ class AppealsConfig(AppConfig):
         track(models.Channel)
         track(models.AppealAttachment)
         track(models.Rating)
+        for model in (models.Meeting, models.AgendaItem, models.MeetingAttachment, models.AppealTask):
+            track(model)

@@ -6,7 +6,18 @@ from django.utils.translation import gettext_lazy as _
 from qifu.accounts import scopes
 from qifu.lib.inputs import TEXT_MAX
 
-from .models import OPEN_STATUSES, Category, Channel, Resolution, Scope, Status
+from .models import (
+    FALLBACK_CATEGORIES,
+    OPEN_STATUSES,
+    REGULAR_CATEGORIES,
+    AttachmentKind,
+    Category,
+    Channel,
+    FallbackReason,
+    Resolution,
+    Scope,
+    Status,
+)
 
 
 def _styled(form: forms.BaseForm) -> None:
@@ -25,7 +36,8 @@ def _textarea(rows: int = 3) -> forms.Textarea:
     return forms.Textarea(attrs={"rows": rows})
 
 
-CATEGORY_BLANK = [("", _("not yet classified"))] + list(Category.choices)
+REGULAR_CHOICES = [(c.value, c.label) for c in REGULAR_CATEGORIES]
+CATEGORY_BLANK = [("", _("not yet classified"))] + REGULAR_CHOICES
 
 
 # --- intake ----------------------------------------------------------------------------------------
@@ -190,7 +202,7 @@ class ActionForm(forms.Form):
 
 
 class AcceptForm(ActionForm):
-    category = forms.ChoiceField(label=_("class"), choices=Category.choices)
+    category = forms.ChoiceField(label=_("class"), choices=REGULAR_CHOICES)
 
     def setup(self):
         self.fields["category"].initial = self.appeal.category or self.appeal.region.rule("appeal_default_category")
@@ -200,13 +212,27 @@ class ClassifyForm(ActionForm):
     category = forms.ChoiceField(label=_("class"), choices=Category.choices)
     scope = forms.ChoiceField(label=_("scope"), choices=Scope.choices)
     section = forms.ChoiceField(label=_("section"), required=False)
+    fallback_reasons = forms.MultipleChoiceField(
+        label=_("fallback lane: why (for a fallback class)"), choices=FallbackReason.choices, required=False,
+        widget=forms.CheckboxSelectMultiple)
 
     def setup(self):
+        from . import workflow
+
+        if not workflow.may_dispatch(self.user, self.appeal):  # the fallback task force: into the lane only
+            self.fields["category"].choices = [(c.value, c.label) for c in FALLBACK_CATEGORIES]
+        self.fields["fallback_reasons"].initial = list(self.appeal.fallback_reasons or [])
         self.fields["category"].initial = self.appeal.category or self.appeal.region.rule("appeal_default_category")
         self.fields["scope"].initial = self.appeal.scope
         self.fields["section"].choices = [("", "—")] + [
             (s.code, s.name) for s in scopes.sections(self.user).filter(region_id=self.appeal.region_id)]
         self.fields["section"].initial = self.appeal.section.code if self.appeal.section_id else ""
+
+    def payload(self) -> dict:
+        data = {k: v for k, v in self.cleaned_data.items() if v not in (None, "", [])}
+        if data.get("category") not in FALLBACK_CATEGORIES:
+            data.pop("fallback_reasons", None)
+        return data
 
 
 class AssignForm(ActionForm):
@@ -292,6 +318,77 @@ class SolveOnSpotForm(ActionForm):
     text = forms.CharField(max_length=TEXT_MAX, label=_("answer given"), widget=_textarea(3))
 
 
+class EscalateForm(ActionForm):
+    """The request (提级协调审批表): the lead unit's opinion, the coordination so far, and the three files — each
+    already on the case since it reached its level, or uploaded with this form."""
+
+    reason = forms.CharField(max_length=TEXT_MAX, label=_("opinion of the lead unit: why escalate"),
+                             widget=_textarea(2))
+    statement = forms.CharField(
+        max_length=TEXT_MAX, label=_("coordination so far"), widget=_textarea(4),
+        help_text=_("contacts with the enterprise, whether the unit's leaders held a coordination meeting, the "
+                    "opinions of the lead and assisting units, how the case was handled"))
+    handling_statement = forms.FileField(label=AttachmentKind.HANDLING_STATEMENT.label, required=False)
+    meeting_minutes = forms.FileField(label=AttachmentKind.MEETING_MINUTES.label, required=False)
+    sign_in_sheet = forms.FileField(label=AttachmentKind.SIGN_IN_SHEET.label, required=False)
+
+    def setup(self):
+        from . import escalation
+
+        self.on_file = escalation.escalation_files(self.appeal)
+        for kind, attachment in self.on_file.items():
+            if attachment is not None:
+                self.fields[kind].help_text = _("on file: %(name)s (upload again to replace)") % {
+                    "name": attachment.name}
+
+    def clean(self):
+        data = super().clean()
+        for kind, attachment in getattr(self, "on_file", {}).items():
+            if attachment is None and not data.get(kind) and kind not in self.errors:
+                self.add_error(kind, _("Upload this file (required for an escalation)."))
+        return data
+
+    def payload(self) -> dict:
+        return {"reason": self.cleaned_data["reason"], "statement": self.cleaned_data["statement"]}
+
+    def files_to_attach(self) -> list:
+        return [(kind, self.cleaned_data[kind]) for kind in ("handling_statement", "meeting_minutes", "sign_in_sheet")
+                if self.cleaned_data.get(kind)]
+
+
+class DecideEscalationForm(AssignForm):
+    approve = forms.ChoiceField(label=_("decision"), widget=forms.RadioSelect, choices=[
+        ("yes", _("approve: the next level coordinates the case")),
+        ("no", _("refuse: assign the case again (second assignment) to the units below"))])
+    note = forms.CharField(max_length=TEXT_MAX, label=_("opinion of the body"), required=False, widget=_textarea(2))
+
+    field_order = ["approve", "note", "lead_department", "assisting_departments"]
+
+    def setup(self):
+        super().setup()
+        self.fields["lead_department"].required = False
+        self.fields["lead_department"].label = _("lead unit (on refusal; or to change it)")
+        self.fields["lead_department"].initial = self.appeal.lead_department.code if self.appeal.lead_department_id \
+            else ""
+        self.fields["assisting_departments"].initial = [d.code for d in self.appeal.assisting_departments.all()]
+
+    def payload(self) -> dict:
+        data = self.cleaned_data
+        approve = data["approve"] == "yes"
+        payload = {"approve": approve, "note": data.get("note") or ""}
+        if not approve or (data.get("lead_department") and data["lead_department"] != (
+                self.appeal.lead_department.code if self.appeal.lead_department_id else None)):
+            payload.update({"lead_department": data.get("lead_department") or "",
+                            "assisting_departments": data.get("assisting_departments") or []})
+        return payload
+
+
+class DeliberateForm(ActionForm):
+    held_on = forms.DateField(label=_("date of the deliberation"), widget=forms.DateInput(attrs={"type": "date"}))
+    participants = forms.CharField(max_length=1000, label=_("participants"), widget=_textarea(2))
+    conclusion = forms.CharField(max_length=TEXT_MAX, label=_("conclusion"), widget=_textarea(3))
+
+
 ACTION_FORMS: dict[str, type[ActionForm]] = {
     "accept": AcceptForm,
     "classify": ClassifyForm,
@@ -306,4 +403,7 @@ ACTION_FORMS: dict[str, type[ActionForm]] = {
     "withdraw": ReasonForm,
     "merge": MergeForm,
     "solve_on_spot": SolveOnSpotForm,
+    "escalate": EscalateForm,
+    "decide_escalation": DecideEscalationForm,
+    "deliberate": DeliberateForm,
 }

@@ -35,6 +35,33 @@ class Category(models.TextChoices):
     SIMPLE = "simple", _("simple (1 working day)")
     SINGLE = "single", _("single department (3 working days)")
     WHISTLE = "whistle", _("whistle, several departments (5 working days)")
+    # The fallback lane (兜底办, seed 003 lines 1621–1682): "3135" — 现场办 1, 局长办 3, 研讨办 5 working days.
+    FALLBACK_ON_SPOT = "fallback_on_spot", _("fallback: on the spot (1 working day)")
+    FALLBACK_CHIEF = "fallback_chief", _("fallback: led by the bureau chief (3 working days)")
+    FALLBACK_DELIBERATION = "fallback_deliberation", _("fallback: deliberation, case by case (5 working days)")
+
+
+# The classes of the "135" limits; the fallback classes are given by `classify` with their reasons.
+REGULAR_CATEGORIES = (Category.SIMPLE, Category.SINGLE, Category.WHISTLE)
+FALLBACK_CATEGORIES = (Category.FALLBACK_ON_SPOT, Category.FALLBACK_CHIEF, Category.FALLBACK_DELIBERATION)
+
+
+class FallbackReason(models.TextChoices):
+    """Why a case belongs in the fallback lane (seed 003 line 1625: 无处受理、多部门无牵头、无先例、老幼孕残外)."""
+
+    NO_PLACE = "no_place", _("no place accepts it")
+    NO_LEAD = "no_lead", _("no department leads it")
+    NO_PRECEDENT = "no_precedent", _("no precedent")
+    SPECIAL_GROUP = "special_group", _("special group (elderly, young, pregnant, disabled, foreign)")
+
+
+class Level(models.IntegerChoices):
+    """The escalation ladder (提级协调, seed 003 lines 1106, 1138): who coordinates a case."""
+
+    UNITS = 1, _("level 1: departments, platforms and streets")
+    TASK_FORCE = 2, _("level 2: the task force")
+    MEETING = 3, _("level 3: the weekly coordination meeting of the leader in charge")
+    PRINCIPAL = 4, _("level 4: the principal leaders")
 
 
 class Scope(models.TextChoices):
@@ -105,7 +132,7 @@ class Appeal(models.Model):
     idempotency_key = models.CharField(max_length=128, blank=True)
     # sha256 of the request that used the key: the same key with another request is refused (422).
     idempotency_hash = models.CharField(max_length=64, blank=True, default="")
-    category = models.CharField(_("class"), max_length=16, choices=Category.choices, blank=True)
+    category = models.CharField(_("class"), max_length=32, choices=Category.choices, blank=True)
     scope = models.CharField(_("scope"), max_length=16, choices=Scope.choices, default=Scope.POINT)
     section = models.ForeignKey(
         "org.Section", verbose_name=_("section"), null=True, blank=True, on_delete=models.PROTECT, related_name="appeals"
@@ -134,6 +161,12 @@ class Appeal(models.Model):
     dissatisfied_count = models.PositiveSmallIntegerField(_("times not satisfied"), default=0)
     converted_to_whistle = models.BooleanField(_("became a whistle case"), default=False)
     solved_on_spot = models.BooleanField(_("solved on the spot"), default=False)
+    escalation_level = models.PositiveSmallIntegerField(_("escalation level"), choices=Level.choices,
+                                                        default=Level.UNITS)
+    # Set while a request to escalate awaits the decision of the next level's body.
+    escalation_requested_at = models.DateTimeField(_("escalation requested at"), null=True, blank=True,
+                                                   db_index=True)
+    fallback_reasons = models.JSONField(_("fallback reasons"), default=list, blank=True)
 
     objects = AppealQuerySet.as_manager()
 
@@ -194,6 +227,18 @@ class Appeal(models.Model):
     def handled_late(self) -> bool:
         return bool(self.handled_at and self.due_at and self.handled_at > self.due_at)
 
+    # --- the ladder and the fallback lane --------------------------------------------------------
+    @property
+    def escalation_pending(self) -> bool:
+        return self.escalation_requested_at is not None
+
+    @property
+    def is_fallback(self) -> bool:
+        return self.category in FALLBACK_CATEGORIES
+
+    def fallback_reason_labels(self) -> list[str]:
+        return [FallbackReason(r).label for r in self.fallback_reasons or [] if r in FallbackReason.values]
+
 
 class AppealNumber(models.Model):
     """Per-region, per-day counter for human-readable numbers (e.g. QT-20261121-0007)."""
@@ -239,10 +284,25 @@ def attachment_path(instance, filename):
     return f"appeals/{instance.appeal.number}/{filename}"
 
 
+class AttachmentKind(models.TextChoices):
+    """What a file is for. The three an escalation request needs (seed 003 line 1299): the handling statement
+    (问题办理情况说明) and the minutes and sign-in sheet of the lead unit's coordination meeting."""
+
+    OTHER = "", _("other document")
+    HANDLING_STATEMENT = "handling_statement", _("handling statement")
+    MEETING_MINUTES = "meeting_minutes", _("minutes of the coordination meeting")
+    SIGN_IN_SHEET = "sign_in_sheet", _("sign-in sheet of the coordination meeting")
+
+
+ESCALATION_ATTACHMENTS = (AttachmentKind.HANDLING_STATEMENT, AttachmentKind.MEETING_MINUTES,
+                          AttachmentKind.SIGN_IN_SHEET)
+
+
 class AppealAttachment(models.Model):
     appeal = models.ForeignKey(Appeal, on_delete=models.CASCADE, related_name="attachments")
     file = models.FileField(_("file"), upload_to=attachment_path)
     name = models.CharField(_("name"), max_length=255)
+    kind = models.CharField(_("kind"), max_length=32, choices=AttachmentKind.choices, blank=True, default="")
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
     uploaded_at = models.DateTimeField(_("uploaded"), auto_now_add=True)
 
@@ -272,3 +332,112 @@ class Rating(models.Model):
 
     def __str__(self):
         return f"{self.appeal.number} {self.stars or '-'}★"
+
+
+# --- meetings of the ladder ---------------------------------------------------------------------------
+
+class Meeting(models.Model):
+    """A sitting of a body of the ladder — above all the weekly coordination meeting of the leader in charge
+    (企业服务问题协调周例会, seed 003 line 1194): its agenda is the cases escalated to the body's level and not
+    yet settled, its minutes a text and files, its decisions tasks on the cases (`AppealTask`)."""
+
+    body = models.ForeignKey("org.Body", verbose_name=_("body"), on_delete=models.PROTECT, related_name="meetings")
+    held_on = models.DateField(_("date"))
+    title = models.CharField(_("title"), max_length=200)
+    minutes = models.TextField(_("minutes"), blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("created by"), null=True,
+                                   on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("meeting")
+        verbose_name_plural = _("meetings")
+        ordering = ["-held_on", "-id"]
+
+    def __str__(self):
+        return self.title
+
+
+class AgendaItem(models.Model):
+    """One case on a meeting's agenda and what the meeting concluded on it."""
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="agenda")
+    appeal = models.ForeignKey(Appeal, verbose_name=_("appeal"), on_delete=models.CASCADE,
+                               related_name="agenda_items")
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+    conclusion = models.TextField(_("conclusion"), blank=True)
+
+    class Meta:
+        verbose_name = _("agenda item")
+        verbose_name_plural = _("agenda items")
+        ordering = ["meeting", "order", "id"]
+        constraints = [models.UniqueConstraint(fields=["meeting", "appeal"], name="appeals_agenda_case_once")]
+
+    def __str__(self):
+        return f"{self.meeting}: {self.appeal.number}"
+
+
+def meeting_file_path(instance, filename):
+    return f"meetings/{instance.meeting_id}/{filename}"
+
+
+class MeetingAttachment(models.Model):
+    """Minutes, sign-in sheet and other files of a meeting (through the one upload check)."""
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(_("file"), upload_to=meeting_file_path)
+    name = models.CharField(_("name"), max_length=255)
+    kind = models.CharField(_("kind"), max_length=32, choices=AttachmentKind.choices, blank=True, default="")
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(_("uploaded"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("meeting file")
+        verbose_name_plural = _("meeting files")
+
+    def __str__(self):
+        return self.name
+
+
+class AppealTask(models.Model):
+    """A decision of a meeting on a case: what to do, who (a unit or a person) and by when — tracked on the
+    case until its owner marks it done; past its day and not done it is overdue."""
+
+    appeal = models.ForeignKey(Appeal, verbose_name=_("appeal"), on_delete=models.CASCADE, related_name="tasks")
+    meeting = models.ForeignKey(Meeting, verbose_name=_("meeting"), null=True, blank=True, on_delete=models.PROTECT,
+                                related_name="tasks")
+    text = models.TextField(_("task"))
+    owner_department = models.ForeignKey("org.Department", verbose_name=_("owner (unit)"), null=True, blank=True,
+                                         on_delete=models.PROTECT, related_name="appeal_tasks")
+    owner_user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("owner (person)"), null=True,
+                                   blank=True, on_delete=models.PROTECT, related_name="appeal_tasks")
+    due_on = models.DateField(_("deadline"))
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    done_at = models.DateTimeField(_("done at"), null=True, blank=True)
+    done_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                related_name="+")
+    done_note = models.TextField(_("how it was done"), blank=True)
+
+    class Meta:
+        verbose_name = _("task")
+        verbose_name_plural = _("tasks")
+        ordering = ["due_on", "id"]
+        constraints = [models.CheckConstraint(
+            condition=models.Q(owner_department__isnull=False) | models.Q(owner_user__isnull=False),
+            name="appeals_task_has_an_owner")]
+
+    def __str__(self):
+        return f"{self.appeal.number}: {self.text[:40]}"
+
+    @property
+    def owner_name(self) -> str:
+        if self.owner_user_id:
+            return self.owner_user.display_name or self.owner_user.username
+        return self.owner_department.name if self.owner_department_id else ""
+
+    def state(self, today: datetime.date | None = None) -> str:
+        """done, overdue (past its day, not done) or open."""
+        if self.done_at:
+            return "done"
+        return "overdue" if (today or timezone.localdate()) > self.due_on else "open"

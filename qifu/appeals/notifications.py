@@ -39,6 +39,21 @@ def recipients_and_message(appeal, event: AppealEvent):
     if event.action == "mark_handled":
         return (_enterprise_users(appeal), _("Appeal %(n)s handled: please confirm") % {"n": n},
                 appeal.reply)
+    if event.action == "escalate":
+        from . import escalation
+
+        body = escalation.body_for_level(appeal.region, event.data["to_level"])
+        return (escalation.deciders(body) if body else User.objects.none(),
+                _("Appeal %(n)s: escalation to %(body)s requested") % {"n": n, "body": body.name if body else "—"},
+                event.data.get("reason", ""))
+    if event.action == "decide_escalation":
+        requested = appeal.events.filter(action="escalate").order_by("-seq").first()
+        users = _department_handlers([appeal.lead_department_id])
+        if requested and requested.actor_id:
+            users = users | User.objects.filter(pk=requested.actor_id)
+        subject = (_("Appeal %(n)s escalated to level %(level)s") % {"n": n, "level": event.data.get("level")}
+                   if event.data.get("approve") else _("Appeal %(n)s: escalation refused, assigned again") % {"n": n})
+        return users, subject, event.note
     if event.action == "reject_result":
         return (_department_handlers([appeal.lead_department_id]),
                 _("Enterprise not satisfied with appeal %(n)s") % {"n": n}, event.data.get("comment", ""))

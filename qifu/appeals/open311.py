@@ -32,7 +32,7 @@ from qifu.lib import uscc as uscc_lib
 from qifu.org.models import Section
 
 from . import queries, workflow
-from .models import Appeal, AppealEvent, Category, Channel, Status
+from .models import REGULAR_CATEGORIES, Appeal, AppealEvent, Channel, Status
 
 GENERAL = "general"
 CHANNEL = "open311"
@@ -163,7 +163,7 @@ def service_definition(request: HttpRequest, code: str):
     user = _caller(request, required=False)
     if code != GENERAL and not _sections(user, request).filter(code=code).exists():
         raise Open311Error(404, _("There is no service %(code)s.") % {"code": code})
-    categories = [{"key": c.value, "name": str(c.label)} for c in Category]
+    categories = [{"key": c.value, "name": str(c.label)} for c in REGULAR_CATEGORIES]  # the fallback lane: by classify
     return {"service_code": code, "attributes": [
         _attribute(1, "uscc", _("Unified social credit code"), required=True),
         _attribute(2, "category", _("Class"), values=categories),

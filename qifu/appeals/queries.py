@@ -90,7 +90,9 @@ def as_dict(appeal: Appeal, user) -> dict:
         "lead_department_name": appeal.lead_department.name if appeal.lead_department else None,
         "assisting_departments": [d.code for d in appeal.assisting_departments.all()],
         "resolution": appeal.resolution, "reply": appeal.reply, "dissatisfied_count": appeal.dissatisfied_count,
-        "converted_to_whistle": appeal.converted_to_whistle, "version": appeal.version,
+        "converted_to_whistle": appeal.converted_to_whistle, "escalation_level": appeal.escalation_level,
+        "escalation_pending": appeal.escalation_pending, "fallback_reasons": list(appeal.fallback_reasons or []),
+        "version": appeal.version,
     }
 
 
@@ -103,7 +105,23 @@ def as_detail(appeal: Appeal, user) -> dict:
     ]
     data["actions"] = [a.name for a in workflow.available_actions(user, appeal)]
     data["attachments"] = [attachment_dict(a) for a in appeal.attachments.order_by("uploaded_at", "id")]
+    from . import escalation
+
+    body = escalation.coordinating_body(appeal)
+    data["coordinating_body"] = body.name if body else None
+    data["tasks"] = [task_dict(t) for t in tasks_of(appeal)]
     return data
+
+
+def tasks_of(appeal: Appeal):
+    return appeal.tasks.select_related("owner_department", "owner_user", "meeting").order_by("due_on", "id")
+
+
+def task_dict(task) -> dict:
+    return {"id": task.id, "text": task.text, "owner": task.owner_name,
+            "owner_department": task.owner_department.code if task.owner_department_id else None,
+            "owner_user": task.owner_user.username if task.owner_user_id else None, "due_on": task.due_on,
+            "state": task.state(), "done_at": task.done_at, "meeting": task.meeting.title if task.meeting_id else None}
 
 
 def attachment_dict(attachment) -> dict:
@@ -113,5 +131,6 @@ def attachment_dict(attachment) -> dict:
         size = attachment.file.size
     except (OSError, ValueError):
         size = None
-    return {"id": attachment.id, "name": attachment.name, "size": size, "uploaded_at": attachment.uploaded_at,
+    return {"id": attachment.id, "name": attachment.name, "kind": attachment.kind, "size": size,
+            "uploaded_at": attachment.uploaded_at,
             "url": reverse("appeal_attachment", args=[attachment.appeal_id, attachment.id])}

@@ -1,6 +1,6 @@
 from django.urls import include, path, re_path
 
-from . import open311, views
+from . import ladder_views, open311, views
 
 # /open311/v2/ — GeoReport v2 resources; the extension (.json, .xml) picks the format, none means JSON.
 FMT = r"(?:\.(?P<fmt>json|xml))?$"
@@ -23,4 +23,14 @@ urlpatterns = [
     path("appeals/<int:pk>/actions/<slug:action>/", views.appeal_act, name="appeal_act"),
     path("appeals/<int:pk>/attachments/", views.appeal_attach, name="appeal_attach"),
     path("appeals/<int:pk>/attachments/<int:attachment_id>/", views.appeal_attachment, name="appeal_attachment"),
+    # The escalation ladder, its meetings and the fallback lane.
+    path("appeals/<int:pk>/escalation-form.docx", ladder_views.escalation_form_view, name="appeal_escalation_form"),
+    path("appeals/<int:pk>/tasks/<int:task_id>/done/", ladder_views.task_done, name="appeal_task_done"),
+    path("appeals/escalated/", ladder_views.escalated_list, name="escalated_list"),
+    path("appeals/fallback/", ladder_views.fallback_list, name="fallback_list"),
+    path("meetings/", ladder_views.meetings, name="ladder_meetings"),
+    path("meetings/<int:pk>/", ladder_views.meeting_detail, name="ladder_meeting"),
+    path("meetings/<int:pk>/minutes/", ladder_views.meeting_minutes, name="ladder_meeting_minutes"),
+    path("meetings/<int:pk>/files/", ladder_views.meeting_attach, name="ladder_meeting_attach"),
+    path("meetings/<int:pk>/files/<int:attachment_id>/", ladder_views.meeting_file, name="ladder_meeting_file"),
 ]

@@ -17,6 +17,7 @@ from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
@@ -25,8 +26,8 @@ from qifu.accounts import scopes
 from qifu.accounts.models import Role
 from qifu.lib import inputs
 
-from . import documents, forms, queries, workflow
-from .models import Appeal, Category, Channel, Resolution, Status
+from . import documents, escalation, forms, queries, workflow
+from .models import Appeal, AttachmentKind, Category, Channel, FallbackReason, Level, Resolution, Status
 
 ONLINE_CHANNEL = "online"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -48,6 +49,9 @@ ACTION_LABELS = {
     "withdraw": gettext_lazy("Withdraw"),
     "merge": gettext_lazy("Merge as duplicate"),
     "solve_on_spot": gettext_lazy("Solved on the spot"),
+    "escalate": gettext_lazy("Request escalation"),
+    "decide_escalation": gettext_lazy("Decide on the escalation"),
+    "deliberate": gettext_lazy("Record a deliberation"),
 }
 
 
@@ -184,7 +188,8 @@ def _auto_id(action: str) -> str:
     return f"id_{action}_%s"
 
 
-INTERNAL_ACTIONS = ("request_input", "give_input")  # what departments tell each other
+# What departments and bodies tell each other: an enterprise sees that it happened, not what was said.
+INTERNAL_ACTIONS = ("request_input", "give_input", "escalate", "decide_escalation", "deliberate")
 
 
 def _timeline(appeal, user) -> list[dict]:
@@ -203,16 +208,59 @@ def _timeline(appeal, user) -> list[dict]:
                     "depts": "、".join(departments.get(pk, "?") for pk in d["assisting_departments"])})
         if d.get("resolution") in Resolution.values:
             details.append(Resolution(d["resolution"]).label)
+        details += _ladder_details(event, d)
         rows.append({
             "event": event, "label": ACTION_LABELS.get(event.action, event.action),
             "actor": (event.actor.display_name or event.actor.username) if event.actor else _("system"),
             "from": Status(event.from_status).label if event.from_status in Status.values else "",
             "to": Status(event.to_status).label if event.to_status in Status.values else event.to_status,
             "details": details,
-            "text": "" if internal_hidden and event.action in INTERNAL_ACTIONS else d.get("text") or "", "comment": d.get("comment") or "",
+            "text": "" if internal_hidden and event.action in INTERNAL_ACTIONS else d.get("text") or d.get("statement")
+            or d.get("conclusion") or "", "comment": d.get("comment") or "",
+            "note": "" if internal_hidden and event.action in INTERNAL_ACTIONS else event.note,
             "stars": d.get("rating") or 0,
         })
     return rows
+
+
+def _ladder_details(event, d) -> list[str]:
+    """What a ladder or fallback event adds to the timeline line."""
+    details = []
+    if event.action == "escalate":
+        details.append(_("to %(level)s") % {"level": escalation.level_label(d.get("to_level", 0))})
+    elif event.action == "decide_escalation":
+        details.append(_("approved: %(level)s") % {"level": escalation.level_label(d.get("level", 0))}
+                       if d.get("approve") else _("refused: the case is assigned again"))
+    elif event.action == "reassign" and d.get("second_assignment"):
+        details.append(_("second assignment"))
+    elif event.action == "deliberate":
+        details.append(_("deliberation on %(day)s; participants: %(who)s") % {
+            "day": d.get("held_on", ""), "who": d.get("participants", "")})
+    if d.get("fallback_reasons"):
+        details.append(_("fallback lane: %(reasons)s") % {"reasons": "、".join(
+            str(FallbackReason(r).label) for r in d["fallback_reasons"] if r in FallbackReason.values)})
+    return details
+
+
+def _ladder(appeal, user, actions) -> dict | None:
+    """The escalation card: where the case stands on the ladder, what a request needs, what was decided."""
+    if enterprise_mode(user):
+        return None
+    history = escalation.escalation_history(appeal)
+    if appeal.escalation_level == 1 and not history and "escalate" not in actions:
+        return None
+    files = escalation.escalation_files(appeal) if "escalate" in actions or appeal.escalation_pending else {}
+    return {
+        "levels": [(value, label, value < appeal.escalation_level, value == appeal.escalation_level)
+                   for value, label in Level.choices],
+        "body": escalation.coordinating_body(appeal),
+        "deciding": escalation.deciding_body(appeal) if appeal.escalation_pending else None,
+        "files": [(AttachmentKind(kind).label, attachment) for kind, attachment in files.items()],
+        "history": [{"event": e, "label": ACTION_LABELS[e.action],
+                     "actor": (e.actor.display_name or e.actor.username) if e.actor else _("system"),
+                     "details": _ladder_details(e, e.data or {})} for e in history],
+        "has_form": any(e.action == "escalate" for e in history),
+    }
 
 
 def _detail(request, appeal, failed: tuple[str, forms.ActionForm] | None = None, error: str = "", status=200):
@@ -231,7 +279,14 @@ def _detail(request, appeal, failed: tuple[str, forms.ActionForm] | None = None,
     if not scopes.can_see_contact_phone(user, appeal):
         phone = scopes.mask_phone(phone)
     _with_clock([appeal])
+    names = [item["name"] for item in action_forms]
+    tasks = list(queries.tasks_of(appeal))
+    for task in tasks:
+        task.may_complete = escalation.may_complete_task(user, task)
     return render(request, "appeals/detail.html", {
+        "ladder": _ladder(appeal, user, names), "tasks": tasks, "today": timezone.localdate(),
+        "deliberations": appeal.events.filter(action="deliberate").order_by("seq") if appeal.is_fallback else [],
+        "attachment_kinds": AttachmentKind.choices,
         "appeal": appeal, "contact_phone": phone, "timeline": _timeline(appeal, user),
         "action_forms": action_forms, "action_error": error, "ratings": appeal.ratings.all(),
         "show_slip": appeal.status in SLIP_STATUSES, "enterprise_mode": enterprise_mode(user),
@@ -258,24 +313,36 @@ def appeal_act(request, pk: int, action: str):
     form_class = forms.ACTION_FORMS.get(action)
     if form_class is None:
         raise Http404
-    form = form_class(request.POST, appeal=appeal, user=user, auto_id=_auto_id(action))
+    form = form_class(request.POST, request.FILES, appeal=appeal, user=user, auto_id=_auto_id(action))
     version = request.POST.get("version", "")
     version = int(version) if version.isdigit() else -1  # no version: treat the page as stale
     if not form.is_valid():
         return _detail(request, appeal, failed=(action, form), status=400)
+    saved = []
     try:
-        workflow.perform(appeal.pk, action, user, version, **form.payload())
+        with transaction.atomic():  # files sent with the action (an escalation's) are kept only if it succeeds
+            for kind, upload in getattr(form, "files_to_attach", list)():
+                saved.append(workflow.attach(appeal.pk, user, upload, kind=kind))
+            workflow.perform(appeal.pk, action, user, version, **form.payload())
     except Appeal.DoesNotExist:
         raise Http404 from None
     except workflow.StaleVersion:
+        _discard(saved)
         messages.warning(request, _("This appeal changed meanwhile — reloaded. Check it and try again."))
         return redirect("appeal_detail", pk=appeal.pk)
     except (workflow.WorkflowError, workflow.NotAllowed) as error:
+        _discard(saved)
         form.add_error(None, str(error))
         return _detail(request, _visible(user, pk), failed=(action, form), error=str(error),
                        status=getattr(error, "status_code", 400))
     messages.success(request, _("Done: %(action)s.") % {"action": ACTION_LABELS.get(action, action)})
     return redirect("appeal_detail", pk=appeal.pk)
+
+
+def _discard(attachments) -> None:
+    """Files stored for an action that was then refused (their rows were rolled back)."""
+    for attachment in attachments:
+        attachment.file.delete(save=False)
 
 
 @login_required
@@ -286,7 +353,7 @@ def appeal_attach(request, pk: int):
         messages.error(request, _("Choose a file."))
         return redirect("appeal_detail", pk=pk)
     try:
-        attachment = workflow.attach(pk, request.user, upload)
+        attachment = workflow.attach(pk, request.user, upload, kind=request.POST.get("kind") or "")
     except Appeal.DoesNotExist:
         raise Http404 from None
     except (workflow.WorkflowError, workflow.NotAllowed) as error:

@@ -12,7 +12,6 @@ import datetime
 from dataclasses import dataclass, field
 from typing import Callable
 
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import capfirst
@@ -25,29 +24,20 @@ from qifu.lib import inputs, uploads
 from qifu.org.models import Department, Section
 from qifu.workcal import workdays
 
-from .models import Appeal, AppealEvent, Category, Rating, Resolution, Scope, Status
-
-
-class WorkflowError(Exception):
-    status_code = 400
-
-
-class TransitionError(WorkflowError):
-    """The action is not possible in the appeal's current state, or its input is wrong."""
-
-
-class StaleVersion(WorkflowError):
-    status_code = 409
-
-
-class IdempotencyConflict(WorkflowError):
-    """The Idempotency-Key was already used for a different request (as payment APIs answer: 422)."""
-
-    status_code = 422
-
-
-class NotAllowed(PermissionDenied):
-    status_code = 403
+from . import escalation
+from .errors import IdempotencyConflict, NotAllowed, StaleVersion, TransitionError, WorkflowError  # noqa: F401
+from .models import (
+    FALLBACK_CATEGORIES,
+    REGULAR_CATEGORIES,
+    Appeal,
+    AppealEvent,
+    AttachmentKind,
+    Category,
+    Rating,
+    Resolution,
+    Scope,
+    Status,
+)
 
 
 # --- deadlines -------------------------------------------------------------------------------------
@@ -81,8 +71,17 @@ def may_dispatch(user, appeal) -> bool:
     return user.has_role(*DISPATCH)
 
 
+def may_classify(user, appeal) -> bool:
+    """Dispatchers; and the fallback task force, into the fallback lane (escalation.check_classify)."""
+    return may_dispatch(user, appeal) or escalation.is_fallback_member(user, appeal.region_id)
+
+
+def may_assign(user, appeal) -> bool:
+    return may_dispatch(user, appeal) or escalation.handles_fallback(user, appeal)
+
+
 def may_handle(user, appeal) -> bool:
-    return scopes.is_admin(user) or _is_lead_handler(user, appeal)
+    return scopes.is_admin(user) or _is_lead_handler(user, appeal) or escalation.handles_fallback(user, appeal)
 
 
 def may_give_input(user, appeal) -> bool:
@@ -110,15 +109,16 @@ class Action:
     allowed: Callable
     label: str = ""
     fields: tuple[str, ...] = field(default_factory=tuple)
+    ready: Callable | None = None  # offered only when the appeal is ready for it (the action checks it again)
 
 
 ACTIONS: dict[str, Action] = {a.name: a for a in [
     Action("accept", (Status.SUBMITTED,), Status.ACCEPTED, may_dispatch, "Accept", ("category",)),
-    Action("classify", (Status.SUBMITTED, Status.ACCEPTED, Status.ASSIGNED), None, may_dispatch, "Classify",
-           ("category", "scope", "section")),
-    Action("assign", (Status.ACCEPTED,), Status.ASSIGNED, may_dispatch, "Assign",
+    Action("classify", (Status.SUBMITTED, Status.ACCEPTED, Status.ASSIGNED), None, may_classify, "Classify",
+           ("category", "scope", "section", "fallback_reasons")),
+    Action("assign", (Status.ACCEPTED,), Status.ASSIGNED, may_assign, "Assign",
            ("lead_department", "assisting_departments")),
-    Action("reassign", (Status.ASSIGNED,), Status.ASSIGNED, may_dispatch, "Reassign",
+    Action("reassign", (Status.ASSIGNED,), Status.ASSIGNED, may_assign, "Reassign",
            ("lead_department", "assisting_departments", "reason")),
     Action("request_input", (Status.ASSIGNED,), None, may_handle, "Ask assisting departments", ("text",)),
     Action("give_input", (Status.ASSIGNED,), None, may_give_input, "Give input", ("text",)),
@@ -133,11 +133,21 @@ ACTIONS: dict[str, Action] = {a.name: a for a in [
            "Merge as duplicate", ("into", "reason")),
     Action("solve_on_spot", (Status.ACCEPTED,), Status.CLOSED, may_solve_on_spot, "Solved on the spot",
            ("resolution", "text", "rating", "comment")),
+    # The escalation ladder and the fallback lane's deliberations (qifu/appeals/escalation.py).
+    Action("escalate", (Status.ASSIGNED,), None, escalation.may_escalate, "Request escalation",
+           ("reason", "statement"), ready=escalation.can_escalate_now),
+    Action("decide_escalation", (Status.ASSIGNED,), None, escalation.may_decide, "Decide on the escalation",
+           ("approve", "note", "lead_department", "assisting_departments"),
+           ready=lambda appeal: appeal.escalation_pending),
+    Action("deliberate", (Status.ASSIGNED,), None, escalation.may_deliberate, "Record a deliberation",
+           ("held_on", "participants", "conclusion"),
+           ready=lambda appeal: appeal.category == Category.FALLBACK_DELIBERATION),
 ]}
 
 
 def available_actions(user, appeal) -> list[Action]:
-    return [a for a in ACTIONS.values() if appeal.status in a.sources and a.allowed(user, appeal)]
+    return [a for a in ACTIONS.values() if appeal.status in a.sources and (a.ready is None or a.ready(appeal))
+            and a.allowed(user, appeal)]
 
 
 # --- payload checks --------------------------------------------------------------------------------
@@ -155,9 +165,11 @@ def _departments(appeal, codes) -> list[Department]:
     return [_department(appeal, c) for c in dict.fromkeys(codes or [])]
 
 
-def _category(value) -> str:
+def _category(value, regular_only: bool = False) -> str:
     if value not in Category.values:
         raise TransitionError(_("The class must be one of: %(values)s.") % {"values": ", ".join(Category.values)})
+    if regular_only and value not in REGULAR_CATEGORIES:
+        raise TransitionError(_("A case enters the fallback lane by classify, with the reasons it qualifies."))
     return value
 
 
@@ -217,17 +229,25 @@ def check_intake(*, region, title, description, contact_name="", contact_phone="
     return data
 
 
-def build_data(appeal: Appeal, action: str, payload: dict, now: datetime.datetime) -> tuple[dict, str]:
-    """Validate the payload of `action` and return the event's data and note."""
+def build_data(appeal: Appeal, action: str, payload: dict, now: datetime.datetime, actor=None) -> tuple[dict, str]:
+    """Validate the payload of `action` and return the event's data and note (with "_then": an event that
+    follows it, for a refused escalation's second assignment)."""
     data: dict = {}
     note = (payload.get("note") or "").strip()
     if action == "accept":
-        category = _category(payload.get("category") or appeal.category or appeal.region.rule("appeal_default_category"))
+        category = _category(payload.get("category") or appeal.category or appeal.region.rule("appeal_default_category"),
+                             regular_only=True)
         data = {"category": category, "accepted_at": now.isoformat(),
                 "due_at": deadline_for(appeal, category, now).isoformat()}
     elif action == "classify":
         category = _category(payload.get("category") or appeal.category or appeal.region.rule("appeal_default_category"))
+        if actor is not None and not may_dispatch(actor, appeal) and category not in FALLBACK_CATEGORIES:
+            raise NotAllowed(_("The fallback task force classifies cases into the fallback lane only."))
         data["category"] = category
+        if category in FALLBACK_CATEGORIES:
+            data["fallback_reasons"] = escalation.fallback_reasons(appeal, payload.get("fallback_reasons"))
+        elif appeal.fallback_reasons:
+            data["fallback_reasons"] = []
         if payload.get("scope"):
             if payload["scope"] not in Scope.values:
                 raise TransitionError(_("The scope must be point, chain or block."))
@@ -291,7 +311,47 @@ def build_data(appeal: Appeal, action: str, payload: dict, now: datetime.datetim
             raise TransitionError(_("Say which other appeal (its number) this one duplicates."))
         data = {"into": into.pk}
         note = note or (payload.get("reason") or "").strip()
+    elif action == "escalate":
+        data, note = escalation.escalate_data(appeal, payload)
+    elif action == "decide_escalation":
+        data, note = escalation.decision_data(appeal, payload)
+        if data["approve"] and payload.get("lead_department"):  # the body may also change the lead unit
+            data.update(_units(appeal, payload, keep_assisting=True))
+        elif not data["approve"]:  # a second assignment (二次交办) follows the refusal as its own event
+            data["_then"] = {"action": "reassign", "data": _second_assignment(appeal, payload, now), "note": note}
+    elif action == "deliberate":
+        data = escalation.deliberation_data(appeal, payload)
     return data, note
+
+
+def _units(appeal: Appeal, payload: dict, keep_assisting: bool = False) -> dict:
+    lead = _department(appeal, payload.get("lead_department"))
+    assisting = payload.get("assisting_departments")
+    if assisting is None and keep_assisting:
+        ids = [d.pk for d in appeal.assisting_departments.all()]
+    else:
+        ids = [d.pk for d in _departments(appeal, assisting)]
+    return {"lead_department": lead.pk, "assisting_departments": [i for i in ids if i != lead.pk]}
+
+
+def _second_assignment(appeal: Appeal, payload: dict, now: datetime.datetime) -> dict:
+    """A refused escalation assigns the case again to the lead and assisting units the body names (both required),
+    with a fresh time limit of its class when the region's `second_assignment_resets_deadline` is on."""
+    if not payload.get("lead_department"):
+        raise TransitionError(_("A refused escalation is a second assignment: name the lead unit (lead_department)."))
+    data = _units(appeal, payload)
+    if not data["assisting_departments"]:
+        raise TransitionError(_("A refused escalation is a second assignment: name the assisting units "
+                                "(assisting_departments)."))
+    data["second_assignment"] = True
+    category = appeal.category or appeal.region.rule("appeal_default_category")
+    leads = appeal.lead_count + (1 if data["lead_department"] != appeal.lead_department_id else 0)
+    if category == Category.SINGLE and leads >= appeal.region.rule("whistle_after_leads"):
+        category = Category.WHISTLE
+        data.update({"category": category, "converted_to_whistle": True})
+    if appeal.region.rule("second_assignment_resets_deadline"):
+        data["due_at"] = deadline_for(appeal, category, now).isoformat()
+    return data
 
 
 # --- applying events -------------------------------------------------------------------------------
@@ -336,18 +396,30 @@ def apply(appeal: Appeal, event: AppealEvent) -> list[int] | None:
         appeal.handled_at = None
     if event.action == "merge":
         appeal.merged_into_id = d["into"]
+    if "fallback_reasons" in d:
+        appeal.fallback_reasons = d["fallback_reasons"]
+    if event.action == "escalate":
+        appeal.escalation_requested_at = event.at
+    if event.action == "decide_escalation":
+        appeal.escalation_requested_at = None
+        if d.get("approve"):
+            appeal.escalation_level = d["level"]
+    if event.to_status != Status.ASSIGNED:  # handled or closed meanwhile: the request lapses
+        appeal.escalation_requested_at = None
     appeal.version = event.seq
     return assisting
 
 
 DERIVED = ("status", "category", "scope", "section_id", "accepted_at", "due_at", "converted_to_whistle",
            "lead_department_id", "lead_count", "resolution", "reply", "handled_at", "closed_at",
-           "dissatisfied_count", "merged_into_id", "solved_on_spot", "version")
+           "dissatisfied_count", "merged_into_id", "solved_on_spot", "escalation_level", "escalation_requested_at",
+           "fallback_reasons", "version")
 
 
 def replay(appeal: Appeal) -> dict:
     """The derived columns as the events say they are (for checks and repairs)."""
-    blank = Appeal(region=appeal.region, category="", scope=Scope.POINT, lead_count=0, dissatisfied_count=0)
+    blank = Appeal(region=appeal.region, category="", scope=Scope.POINT, lead_count=0, dissatisfied_count=0,
+                   escalation_level=1, fallback_reasons=[])
     assisting: list[int] = []
     for event in appeal.events.order_by("seq"):
         changed = apply(blank, event)
@@ -403,13 +475,19 @@ def perform(appeal: Appeal | int, action: str, actor, version: int | None = None
     if not spec.allowed(actor, appeal):
         raise NotAllowed(_("Your role cannot %(action)s this appeal.") % {"action": action})
     now = payload.pop("at", None) or timezone.now()
-    data, note = build_data(appeal, action, payload, now)
+    data, note = build_data(appeal, action, payload, now, actor=actor)
+    follow = data.pop("_then", None)
     event = _append(appeal, action, actor, appeal.status, spec.target or appeal.status, data, note, now)
+    events = [event]
+    if follow:  # e.g. a refused escalation is a second assignment: its own event, right after the decision
+        events.append(_append(appeal, follow["action"], actor, appeal.status, appeal.status, follow["data"],
+                              follow["note"], now))
     if action in ("confirm", "reject_result", "solve_on_spot"):
         record_rating(appeal, event, actor)
     from . import notifications
 
-    notifications.after(appeal, event)
+    for each in events:
+        notifications.after(appeal, each)
     return appeal
 
 
@@ -430,8 +508,8 @@ def register(*, actor, enterprise, channel, title: str, description: str, contac
             return earlier, False
     fields = check_intake(region=enterprise.region, title=title, description=description, contact_name=contact_name,
                           contact_phone=contact_phone, received_at=received_at)
-    if category not in (None, "") and category not in Category.values:
-        _category(category)
+    if category not in (None, ""):
+        _category(category, regular_only=True)
     now = timezone.now()
     received_at = received_at or now
     if by_enterprise is None:
@@ -474,14 +552,17 @@ def earlier_for_key(actor, key: str, request_hash: str = "") -> Appeal | None:
 
 
 def may_attach(user, appeal) -> bool:
-    """Those who take part in the case add documents: the enterprise, intake staff, dispatchers, handlers."""
+    """Those who take part in the case add documents: the enterprise, intake staff, dispatchers, handlers, and
+    the members of the bodies that coordinate it (ladder, fallback task force)."""
     return (_is_own_enterprise(user, appeal) or user.has_role(*INTAKE) or user.has_role(Role.DISPATCHER)
-            or _is_lead_handler(user, appeal) or _is_assisting_handler(user, appeal) or scopes.is_admin(user))
+            or _is_lead_handler(user, appeal) or _is_assisting_handler(user, appeal) or scopes.is_admin(user)
+            or escalation.may_escalate(user, appeal) or escalation.handles_fallback(user, appeal))
 
 
 @transaction.atomic
-def attach(appeal: Appeal | int, actor, upload):
-    """Add a file to an appeal the actor may see and work on; refused files change nothing."""
+def attach(appeal: Appeal | int, actor, upload, kind: str = ""):
+    """Add a file to an appeal the actor may see and work on; refused files change nothing. `kind` says what it
+    is for (e.g. the files an escalation request needs)."""
     from .models import AppealAttachment
 
     pk = appeal.pk if isinstance(appeal, Appeal) else appeal
@@ -490,6 +571,9 @@ def attach(appeal: Appeal | int, actor, upload):
         raise Appeal.DoesNotExist
     if not may_attach(actor, appeal):
         raise NotAllowed(_("Your role cannot add files to this appeal."))
+    if (kind or "") not in AttachmentKind.values:
+        raise TransitionError(_("The kind of file must be one of: %(values)s.") % {
+            "values": ", ".join(v for v in AttachmentKind.values if v)})
     if appeal.status in (Status.WITHDRAWN, Status.MERGED):
         raise TransitionError(_("Cannot add files to an appeal that is %(status)s.") % {
             "status": appeal.get_status_display()})
@@ -497,7 +581,8 @@ def attach(appeal: Appeal | int, actor, upload):
         name = uploads.check(upload, uploads.DOCUMENT)
     except uploads.UploadError as error:
         raise TransitionError(str(error)) from None
-    attachment = AppealAttachment(appeal=appeal, name=name, uploaded_by=actor if getattr(actor, "pk", None) else None)
+    attachment = AppealAttachment(appeal=appeal, name=name, kind=kind or "",
+                                  uploaded_by=actor if getattr(actor, "pk", None) else None)
     attachment.file.save(name, upload, save=False)
     attachment.save()
     return attachment

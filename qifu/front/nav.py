@@ -19,6 +19,9 @@ NAV = [
                                           Role.CHIEF_SPECIALIST}),
     (_("Policies"), "policy_list", None),
     (_("My policies"), "my_policies", {Role.ENTERPRISE}),
+    (_("Coordination meetings"), "ladder_meetings", {Role.LEADER, Role.SUPERVISOR}),
+    (_("Fallback cases"), "fallback_list", {Role.FRONT_DESK, Role.DISPATCHER, Role.HANDLER, Role.SUPERVISOR,
+                                            Role.LEADER}),
     (_("Tag library"), "tag_list", set(scopes.STAFF_ROLES)),
     (_("Organization"), "org_directory", None),
     (_("Inbox"), "inbox", None),
@@ -35,6 +38,12 @@ def nav_items(user) -> list[dict]:
             if any(item["url"] == reverse(name) for item in items):  # one entry per page (e.g. My appeals)
                 continue
             items.append({"label": label, "url": reverse(name)})
+    meetings = reverse("ladder_meetings")
+    if not any(item["url"] == meetings for item in items) and user.roles & scopes.STAFF_ROLES:
+        from qifu.org.models import BodyMembership  # members of a ladder body in another role (e.g. a handler)
+
+        if BodyMembership.objects.filter(user=user, body__escalation_level__isnull=False).exists():
+            items.insert(len(items) - 2, {"label": _("Coordination meetings"), "url": meetings})
     if scopes.is_admin(user):
         items.append({"label": _("Audit trail"), "url": reverse("admin:audit_auditentry_changelist")})
         items.append({"label": _("Administration"), "url": reverse("admin:index")})

@@ -11,8 +11,10 @@ DEFAULTS: dict = {
     "post_change_notice_months": 1,
     # A stint at a post lasts at least this many months (seed 000).
     "post_min_stint_months": 12,
-    # The "135" limits in working days (seed 003 诉求办理).
-    "appeal_deadlines": {"simple": 1, "single": 3, "whistle": 5},
+    # The "135" limits in working days (seed 003 诉求办理), and the fallback lane's "3135" (seed 003 line 1647:
+    # 现场办 1, 局长办 3, 研讨办 5 working days).
+    "appeal_deadlines": {"simple": 1, "single": 3, "whistle": 5,
+                         "fallback_on_spot": 1, "fallback_chief": 3, "fallback_deliberation": 5},
     # A case whose handling department is not yet clear is handled as a whistle case
     # (seed 003 问题录入注意事项: 不明确办理部门的按吹哨问题办理) until a dispatcher classifies it.
     "appeal_default_category": "whistle",
@@ -20,6 +22,9 @@ DEFAULTS: dict = {
     "whistle_after_leads": 2,
     # When the enterprise is not satisfied the case goes back to handling with a fresh time limit.
     "reopen_resets_deadline": True,
+    # A refused escalation is a second assignment (二次交办, seed 003 line 1301: 重新交办，指定主办部门及协办部门):
+    # the units named get a fresh time limit of the case's class from the decision (False: the old deadline stays).
+    "second_assignment_resets_deadline": True,
     # No time of receipt (an appeal's received_at) is earlier than this date: older is a typing error.
     "received_at_earliest": "2000-01-01",
     # Prefix of appeal numbers (QT-20261121-0001); empty: the region code's first letters.

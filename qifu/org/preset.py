@@ -8,6 +8,10 @@ A preset may `include` others (file names next to it): they load together, and a
 entry of an included preset by its code. Every entry is defined once, in the preset of the region that owns
 it — Huzhou's city center in `huzhou`, Wuxing's district center and stations in `wuxing` — so a city and a
 district that include each other load the same objects in either order, each once.
+
+`bodies` are the region's governance bodies (专班 and its groups, 兜底专班, coordination meetings, principal leaders,
+协调小组); `escalation_level` names the ladder level a body decides (one body per level and region). Like posts,
+bodies are places: their members are people, added in the admin (or by the demo), never by a preset.
 """
 
 import re
@@ -19,7 +23,7 @@ import yaml
 from django.db import models, transaction
 
 from . import config as region_config
-from .models import Department, Jurisdiction, Post, Region, Section, ServiceNode, Window, Zone
+from .models import Body, Department, Jurisdiction, Post, Region, Section, ServiceNode, Window, Zone
 
 PRESET_DIR = Path(__file__).resolve().parent / "presets"
 
@@ -49,8 +53,13 @@ SPEC: dict[str, tuple[type[models.Model], set[str], set[str]]] = {
     # Posts are places to be staffed (e.g. a zone's 首席接待专员); who holds them is entered in the admin and
     # changed by approved post changes — a preset never names people and never touches the holders.
     "posts": (Post, {"code", "node", "title"}, {"section", "zone", "window"}),
+    # Governance bodies (专班 and its groups, 兜底专班, the coordination meeting, the principal leaders, 协调小组).
+    # Like posts they are places: members are users, added in the admin (the demo adds its own) — never here.
+    "bodies": (Body, {"code", "name", "kind"},
+               {"function", "parent", "escalation_level", "lead_department", "description"}),
 }
-SELF_PARENTED = ("jurisdictions", "nodes")  # lists whose `parent` points into the same list
+SELF_PARENTED = ("jurisdictions", "nodes", "bodies")  # lists whose `parent` points into the same list
+ESCALATION_LEVELS = (2, 3, 4)  # the ladder's levels above the units (1) that a body decides
 REGION_REQUIRED = {"code", "name"}
 REGION_OPTIONAL = {"model_name", "description", "config"}
 SECTION_KINDS = {
@@ -62,6 +71,7 @@ CHOICES = {
     ("departments", "kind"): {c for c, _ in Department.Kind.choices},
     ("nodes", "kind"): {c for c, _ in ServiceNode.Kind.choices},
     ("sections", "kind"): SECTION_KINDS,
+    ("bodies", "kind"): {c for c, _ in Body.Kind.choices},
 }
 # (list, key) -> the list the key points into; targets must be defined earlier in the file.
 REFERENCES = {
@@ -78,6 +88,8 @@ REFERENCES = {
     ("posts", "section"): "sections",
     ("posts", "zone"): "zones",
     ("posts", "window"): "windows",
+    ("bodies", "parent"): "bodies",
+    ("bodies", "lead_department"): "departments",
 }
 # (list, key) whose target must sit at the same node as the entry.
 SAME_NODE = {("windows", "zone"), ("posts", "zone"), ("posts", "window")}
@@ -266,6 +278,11 @@ def read(name: str | None = None, path: str | Path | None = None) -> dict:
                         check.fail(where, f"'sort_order' must be a whole number ≥ 0, got {value!r}")
                         value = 0
                     item[key] = value
+                elif key == "escalation_level":
+                    if value is not None and (isinstance(value, bool) or value not in ESCALATION_LEVELS):
+                        check.fail(where, f"'escalation_level' must be one of 2, 3, 4, got {value!r}")
+                        value = None
+                    item[key] = value
                 elif key in ("latitude", "longitude"):
                     item[key] = _coordinate(check, where, key, value)
                 else:
@@ -298,6 +315,15 @@ def read(name: str | None = None, path: str | Path | None = None) -> dict:
                 defined[kind][code] = item
             out.append(item)
         data[kind] = out
+    deciders: dict[int, str] = {}
+    for index, item in enumerate(data.get("bodies", [])):
+        if item.get("function") and not re.match(r"^[a-z0-9_]+$", item["function"]):
+            check.fail(f"bodies[{index}] (code {item['code']!r})",
+                       f"function {item['function']!r} must be a lowercase word (e.g. inspection)")
+        level = item.get("escalation_level")
+        if level is not None and deciders.setdefault(level, item["code"]) != item["code"]:
+            check.fail(f"bodies[{index}] (code {item['code']!r})",
+                       f"escalation_level {level} is already decided by {deciders[level]!r}: one body per level")
 
     if check.errors:
         raise ValueError(f"{source}: invalid preset:\n  " + "\n  ".join(check.errors))
@@ -406,6 +432,11 @@ def _values(kind: str, item: dict, ref) -> dict[str, Any]:
         return {"title": item["title"], "node_id": ref("nodes", item["node"]),
                 "section_id": ref("sections", item.get("section")), "zone_id": ref("zones", item.get("zone")),
                 "window_id": ref("windows", item.get("window"))}
+    if kind == "bodies":
+        return {"name": item["name"], "kind": item["kind"], "function": item.get("function", ""),
+                "parent_id": ref("bodies", item.get("parent")), "escalation_level": item.get("escalation_level"),
+                "lead_department_id": ref("departments", item.get("lead_department")),
+                "description": item.get("description", "")}
     raise KeyError(kind)
 
 
