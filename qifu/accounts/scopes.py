@@ -147,6 +147,10 @@ def appeals(user):
         visible |= Q(enterprise__jurisdiction__path__startswith=user.jurisdiction.path)
     for extra in _bodies_cases(user, region_id):
         visible |= extra
+    from qifu.appeals.models import AppealTask
+
+    owned = Q(owner_user=user) | (Q(owner_department_id=user.department_id) if user.department_id else Q(pk__in=[]))
+    visible |= Q(pk__in=AppealTask.objects.filter(owned).values("appeal_id"))  # a meeting's task: its owner sees it
     return qs.filter(visible)
 
 

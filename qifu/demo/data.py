@@ -149,6 +149,9 @@ def load() -> dict:
         from . import appeals
 
         appeal_count = appeals.load(region)
+        from . import ladder
+
+        ladder.load(region)
     return {
         "region": region.name, "enterprises": count, "sections": region.sections.count(),
         "nodes": region.nodes.count(), "appeals": appeal_count,
@@ -156,6 +159,8 @@ def load() -> dict:
 
 
 def logins() -> list[tuple[str, str, str]]:
-    return [(username, Role(role).label, PASSWORD) for username, role, _ in USERS]
+    from . import ladder
+
+    return [(username, Role(role).label, PASSWORD) for username, role, _ in USERS] + ladder.logins()
 
 
