@@ -127,3 +127,25 @@ def test_the_crawl_fails_when_a_string_is_left_untranslated(client, db, demo, mo
     visits = chinese.crawl(client, _start(client), data_words=demo[0])
     pages = [v for v in visits if v.status == 200]
     assert len(pages) >= 5 and all({"Home", "page"} <= {w for w, _t in v.english} for v in pages)
+
+
+def test_the_demo_has_the_escalation_ladder_meetings_and_the_fallback_lane(db, demo):
+    """Escalated cases at levels 2 and 3, requests awaiting the task force and the leader, a refusal that became a
+    second assignment, last week's meeting with decisions (tasks done, open, overdue), fallback cases of each
+    class with a deliberation — a handful among the demo's appeals, not most of them."""
+    from qifu.appeals import escalation
+    from qifu.appeals.models import Appeal, AppealEvent, AppealTask, Meeting
+
+    levels = sorted(Appeal.objects.filter(escalation_level__gte=2).values_list("escalation_level", flat=True))
+    assert levels == [2, 2, 2, 3, 3]
+    assert [a.title for a in escalation.pending_escalations(User.objects.get(username="supervisor"))] == ["污水纳管跨区域协调"]
+    assert [a.title for a in escalation.pending_escalations(User.objects.get(username="leader"))] == ["夜班员工公交线路开通"]
+    assert AppealEvent.objects.filter(action="reassign", data__second_assignment=True).count() == 1
+    meeting = Meeting.objects.get()
+    assert meeting.agenda.count() == 2 and meeting.minutes and meeting.attachments.count() == 2
+    assert sorted(t.state() for t in AppealTask.objects.all()) == ["done", "open", "overdue"]
+    fallback = Appeal.objects.filter(category__startswith="fallback_")
+    assert {a.category for a in fallback} == {"fallback_on_spot", "fallback_chief", "fallback_deliberation"}
+    assert AppealEvent.objects.filter(action="deliberate").count() == 1 and all(a.fallback_reasons for a in fallback)
+    assert Appeal.objects.filter(escalation_level__gte=2).count() + fallback.count() < Appeal.objects.count() / 5
+

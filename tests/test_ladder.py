@@ -15,6 +15,7 @@ from qifu.appeals import escalation, workflow
 from qifu.appeals.channels import ensure_default_channels
 from qifu.appeals.models import Appeal, AppealTask, Meeting
 from qifu.audit.models import AuditEntry
+from qifu.notify.models import Notification
 from qifu.org.models import Body, BodyMembership, Department
 from qifu.workcal import workdays
 
@@ -132,7 +133,9 @@ def test_a_case_climbs_the_ladder_from_the_units_to_the_principal_leaders(api, w
     assert data["events"][-1]["data"]["to_level"] == 2 and len(data["events"][-1]["data"]["attachments"]) == 3
     assert api.escalate(aid, w.handler).status_code == 400  # one request at a time
 
-    # the task force decides (its members; nobody else)
+    # the task force decides (its members; nobody else) and hears of the request
+    assert Notification.objects.filter(recipient=w.supervisor, event="appeal.escalate").exists()
+    assert not Notification.objects.filter(recipient=w.leader, event="appeal.escalate").exists()
     assert list(escalation.pending_escalations(w.supervisor)) == [Appeal.objects.get(pk=aid)]
     assert list(escalation.pending_escalations(w.leader)) == []
     assert "decide_escalation" in api.get(aid, w.supervisor)["actions"]

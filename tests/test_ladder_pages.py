@@ -71,6 +71,10 @@ def test_the_lead_unit_requests_escalation_from_the_case_page_with_the_files(cli
     assert appeal.lead_department.code == "w-street" and not appeal.escalation_pending
     page = client.get(f"/appeals/{aid}/").content.decode()
     assert "二次交办" in page
+    # the enterprise sees that its case moved, not what the units and bodies told each other
+    client.force_login(w.users[Role.ENTERPRISE])
+    page = client.get(f"/appeals/{aid}/").content.decode()
+    assert "不符合提级条件" not in page and "已协调" not in page and 'data-testid="ladder"' not in page
 
 
 def test_the_leaders_page_shows_what_awaits_the_meetings_they_chair_and_a_meeting_makes_tasks(client, api, w):  # noqa: F811

@@ -217,7 +217,8 @@ def _timeline(appeal, user) -> list[dict]:
             "details": details,
             "text": "" if internal_hidden and event.action in INTERNAL_ACTIONS else d.get("text") or d.get("statement")
             or d.get("conclusion") or "", "comment": d.get("comment") or "",
-            "note": "" if internal_hidden and event.action in INTERNAL_ACTIONS else event.note,
+            "note": "" if internal_hidden and (event.action in INTERNAL_ACTIONS or d.get("second_assignment"))
+            else event.note,
             "stars": d.get("rating") or 0,
         })
     return rows
