@@ -384,9 +384,14 @@ class DecideEscalationForm(AssignForm):
 
 
 class DeliberateForm(ActionForm):
-    held_on = forms.DateField(label=_("date of the deliberation"), widget=forms.DateInput(attrs={"type": "date"}))
+    held_on = forms.DateField(label=_("date of the deliberation"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     participants = forms.CharField(max_length=1000, label=_("participants"), widget=_textarea(2))
     conclusion = forms.CharField(max_length=TEXT_MAX, label=_("conclusion"), widget=_textarea(3))
+
+    def setup(self):
+        from django.utils import timezone
+
+        self.fields["held_on"].initial = timezone.localdate()
 
 
 ACTION_FORMS: dict[str, type[ActionForm]] = {

@@ -240,7 +240,7 @@ def task_done(request, pk: int, task_id: int):
 
 class ScheduleForm(djforms.Form):
     body = djforms.ChoiceField(label=gettext_lazy("body"))
-    held_on = djforms.DateField(label=gettext_lazy("date"), widget=djforms.DateInput(attrs={"type": "date"}))
+    held_on = djforms.DateField(label=gettext_lazy("date"), widget=djforms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     title = djforms.CharField(label=gettext_lazy("title"), required=False, max_length=200)
 
     def __init__(self, *args, bodies=(), **kwargs):
@@ -305,17 +305,23 @@ class DecisionForm(djforms.Form):
     owner_department = djforms.ChoiceField(label=gettext_lazy("owner (unit)"), required=False)
     owner_user = djforms.ChoiceField(label=gettext_lazy("owner (person)"), required=False)
     due_on = djforms.DateField(label=gettext_lazy("deadline"), required=False,
-                               widget=djforms.DateInput(attrs={"type": "date"}))
+                               widget=djforms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
 
-    def __init__(self, *args, region=None, **kwargs):
+    def __init__(self, *args, owners=((), ()), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["owner_department"].choices = [("", "—")] + [
-            (d.code, d.name) for d in region.departments.order_by("kind", "code")]
-        staff = User.objects.filter(is_active=True, enterprise__isnull=True).filter(
-            Q(region=region) | Q(department__region=region) | Q(node__region=region)).distinct()
-        self.fields["owner_user"].choices = [("", "—")] + [
-            (u.username, u.display_name or u.username) for u in staff.order_by("display_name", "username")[:500]]
+        units, people = owners
+        self.fields["owner_department"].choices = [("", "—"), *units]
+        self.fields["owner_user"].choices = [("", "—"), *people]
         _styled(self)
+
+
+def _owners(region) -> tuple[list, list]:
+    """Who may own a meeting's task: the region's units and its active staff (once per page, not per case)."""
+    units = [(d.code, d.name) for d in region.departments.order_by("kind", "code")]
+    staff = User.objects.filter(is_active=True, enterprise__isnull=True).filter(
+        Q(region=region) | Q(department__region=region) | Q(node__region=region)).distinct()
+    people = [(u.username, u.display_name or u.username) for u in staff.order_by("display_name", "username")[:500]]
+    return units, people
 
 
 @login_required
@@ -336,9 +342,10 @@ def meeting_detail(request, pk: int):
         return _download(data, XLSX, f"meeting-{meeting.pk}.xlsx", f"{meeting.title}.xlsx")
     status = 200
     failed_item, failed_form = None, None
+    owners = _owners(meeting.body.region)
     if request.method == "POST":
         item = get_object_or_404(AgendaItem, pk=request.POST.get("item") or 0, meeting=meeting)
-        form = DecisionForm(request.POST, region=meeting.body.region, prefix=f"item{item.pk}")
+        form = DecisionForm(request.POST, owners=owners, prefix=f"item{item.pk}")
         if form.is_valid():
             data = form.cleaned_data
             try:
@@ -356,7 +363,7 @@ def meeting_detail(request, pk: int):
     rows = []
     for item in items:
         form = failed_form if item.pk == failed_item else DecisionForm(
-            region=meeting.body.region, prefix=f"item{item.pk}", initial={"conclusion": item.conclusion})
+            owners=owners, prefix=f"item{item.pk}", initial={"conclusion": item.conclusion})
         tasks = [t for t in item.appeal.tasks.all() if t.meeting_id == meeting.pk]
         rows.append({"item": item, "form": form, "tasks": tasks})
     return render(request, "appeals/meeting.html", {
