@@ -13,7 +13,7 @@ from django.utils import timezone
 from qifu.accounts.models import Role, User
 from qifu.appeals import escalation, workflow
 from qifu.appeals.channels import ensure_default_channels
-from qifu.appeals.models import Appeal, AppealTask, Meeting
+from qifu.appeals.models import Appeal, AppealTask, Channel, Meeting
 from qifu.audit.models import AuditEntry
 from qifu.notify.models import Notification
 from qifu.org.models import Body, BodyMembership, Department
@@ -97,7 +97,7 @@ class Api:
     def case(self, category="whistle", lead=None):
         appeal, _new = workflow.register(
             actor=self.w.users[Role.FRONT_DESK], enterprise=self.w.ent_east,
-            channel=__import__("qifu.appeals.models", fromlist=["Channel"]).Channel.objects.get(code="walk_in"),
+            channel=Channel.objects.get(code="walk_in"),
             title="园区道路积水", description="雨天积水严重，涉及多个部门。", category=category,
             received_at=datetime.datetime.fromisoformat(RECEIVED))
         appeal = workflow.perform(appeal.pk, "assign", self.w.users[Role.DISPATCHER], appeal.version,
