@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "qifu.workcal",
     "qifu.notify",
     "qifu.appeals",
+    "qifu.supervision",
     "qifu.policies",
     "qifu.front",
     "qifu.demo",

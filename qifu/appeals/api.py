@@ -1,6 +1,7 @@
 """/api/v1/appeals — file, follow and move appeals; scoped exactly like the pages."""
 
 import datetime
+from typing import Literal
 
 from django.db import IntegrityError
 from django.http import Http404
@@ -95,12 +96,52 @@ class TaskOut(Schema):
     meeting: str | None
 
 
+class SupervisionOut(Schema):
+    """One thing supervision did to the case: a timer that fired (warning, chase, inspection) or a slip."""
+
+    kind: str = Field(description="warning, chase, inspection or slip")
+    at: datetime.datetime = Field(description="when the timer was due (a slip: when it was issued)")
+    fired_at: datetime.datetime = Field(description="when it was recorded (a sweep after downtime: later than at)")
+    deadline: datetime.datetime | None = Field(description="the deadline it supervised")
+    lead_department: str | None
+    told: list[str] = Field(description="who was told")
+    slip: str | None = Field(description="the slip's number (督办编号)")
+    followed_up_at: datetime.datetime | None = Field(description="chase or inspection: when the task force "
+                                                                 "recorded its follow-up")
+    follow_up: str
+
+
+class SlipOut(Schema):
+    """督办单: number, date, task, units, requirements, the answer due and given."""
+
+    id: int
+    number: str
+    issued_on: datetime.date
+    task: str
+    lead_department: str | None
+    assisting_departments: list[str]
+    requirements: str
+    reply_due: datetime.date
+    state: str = Field(description="awaiting, overdue or answered")
+    answer: str
+    answered_at: datetime.datetime | None
+
+
+class InstructionOut(Schema):
+    text: str
+    leader: str
+    at: datetime.datetime
+
+
 class AppealDetailOut(AppealOut):
     events: list[EventOut]
     actions: list[str]
     attachments: list[AttachmentOut]
     coordinating_body: str | None = Field(description="the body coordinating the case at its level (2–4)")
     tasks: list[TaskOut]
+    supervision: list[SupervisionOut]
+    slips: list[SlipOut]
+    leader_instructions: list[InstructionOut] = Field(description="领导批示 on the case")
 
 
 class ActionIn(Input):
@@ -166,10 +207,12 @@ def create_appeal(request, payload: AppealIn):
 @paginate(Paginated)
 def list_appeals(request, status: str | None = None, category: str | None = None, lead_department: str | None = None,
                  section: str | None = None, node: str | None = None, overdue: bool | None = None,
-                 enterprise_uscc: str | None = None, channel: str | None = None, q: str | None = None):
+                 enterprise_uscc: str | None = None, channel: str | None = None, q: str | None = None,
+                 abnormal: Literal["warning", "dissatisfied", "closed_overdue", "reassigned", "leader_instructed"]
+                 | None = None):
     qs = queries.filtered(scopes.appeals(request.user), status=status, category=category,
                           lead_department=lead_department, section=section, node=node, overdue=overdue,
-                          enterprise_uscc=enterprise_uscc, channel=channel, q=q)
+                          enterprise_uscc=enterprise_uscc, channel=channel, q=q, abnormal=abnormal)
     return Rows(queries.with_related(qs), lambda appeal: _out(appeal, request.user))
 
 

@@ -20,7 +20,7 @@ def with_related(qs):
 
 
 def filtered(qs, *, status=None, category=None, lead_department=None, section=None, node=None, overdue=None,
-             enterprise_uscc=None, channel=None, q=None):
+             enterprise_uscc=None, channel=None, q=None, abnormal=None):
     if status:
         qs = qs.filter(status__in=status.split(","))
     if category:
@@ -41,6 +41,10 @@ def filtered(qs, *, status=None, category=None, lead_department=None, section=No
         qs = qs.filter(status__in=CLOCK_STATUSES, due_at__lt=timezone.now())
     elif overdue is False:
         qs = qs.exclude(status__in=CLOCK_STATUSES, due_at__lt=timezone.now())
+    if abnormal:
+        from qifu.supervision import records
+
+        qs = records.abnormal(qs, abnormal)
     return qs
 
 
@@ -110,6 +114,13 @@ def as_detail(appeal: Appeal, user) -> dict:
     body = escalation.coordinating_body(appeal)
     data["coordinating_body"] = body.name if body else None
     data["tasks"] = [task_dict(t) for t in tasks_of(appeal)]
+    from qifu.supervision import records
+
+    data["supervision"] = records.of_appeal(appeal)
+    data["slips"] = [records.slip_dict(s) for s in appeal.slips.select_related("lead_department")
+                     .prefetch_related("assisting_departments").order_by("issued_at", "id")]
+    data["leader_instructions"] = [records.instruction_dict(i) for i in
+                                   appeal.leader_instructions.select_related("leader").order_by("at", "id")]
     return data
 
 

@@ -25,6 +25,28 @@ DEFAULTS: dict = {
     # A refused escalation is a second assignment (二次交办, seed 003 line 1301: 重新交办，指定主办部门及协办部门):
     # the units named get a fresh time limit of the case's class from the decision (False: the old deadline stays).
     "second_assignment_resets_deadline": True,
+    # Supervision timers (督查督办, seed 003 lines 1341–1353), per class of case: when each fires, as a working day
+    # counted from the deadline's own working day (0 = that day, 1 = the next working day, -1 = the one before) and a
+    # local time; null = no such timer. A chase (催办: phone + online, to the lead unit) and an inspection (督查: a
+    # task for the inspection group) fire only while the case is not handled; a warning (预警) comes before the
+    # deadline. Qiantang: simple — chase before 09:00 of the next working day; single — chase 12:00 of the 3rd working
+    # day, inspection on the 4th; whistle — chase 12:00 of the 5th, inspection on the 6th. The fallback lane's
+    # "3135" classes follow the regular class of the same length.
+    "supervision_timers": {
+        "simple": {"warning": {"day": 0, "time": "09:00"}, "chase": {"day": 1, "time": "09:00"}, "inspection": None},
+        "single": {"warning": {"day": -1, "time": "09:00"}, "chase": {"day": 0, "time": "12:00"},
+                   "inspection": {"day": 1, "time": "09:00"}},
+        "whistle": {"warning": {"day": -1, "time": "09:00"}, "chase": {"day": 0, "time": "12:00"},
+                    "inspection": {"day": 1, "time": "09:00"}},
+        "fallback_on_spot": {"warning": {"day": 0, "time": "09:00"}, "chase": {"day": 1, "time": "09:00"},
+                             "inspection": None},
+        "fallback_chief": {"warning": {"day": -1, "time": "09:00"}, "chase": {"day": 0, "time": "12:00"},
+                           "inspection": {"day": 1, "time": "09:00"}},
+        "fallback_deliberation": {"warning": {"day": -1, "time": "09:00"}, "chase": {"day": 0, "time": "12:00"},
+                                  "inspection": {"day": 1, "time": "09:00"}},
+    },
+    # A supervision slip (督办单) asks the lead unit to answer within this many working days.
+    "slip_reply_workdays": 2,
     # No time of receipt (an appeal's received_at) is earlier than this date: older is a typing error.
     "received_at_earliest": "2000-01-01",
     # Prefix of appeal numbers (QT-20261121-0001); empty: the region code's first letters.

@@ -144,6 +144,16 @@ def add_workdays(day: datetime.date, n: int) -> datetime.date:
     return day
 
 
+def shift_workdays(day: datetime.date, n: int) -> datetime.date:
+    """The working day `n` working days after `day` (n < 0: before it; 0: `day` itself)."""
+    step = datetime.timedelta(days=1 if n >= 0 else -1)
+    for _ in range(abs(n)):
+        day += step
+        while not is_workday(day):
+            day += step
+    return day
+
+
 def _end_of_day(value: str | datetime.time) -> datetime.time:
     if isinstance(value, datetime.time):
         return value

@@ -1,0 +1,119 @@
+"""The one timer engine for every time limit.
+
+A *source* knows one kind of subject with a deadline (appeals here; bookings, listing reviews and the policy
+window's 24 h / 48 h register their own source the same way). The engine asks each source to `plan` the timers of
+its subjects' current deadlines (rows in `Timer`, unique per subject, kind and deadline, so planning twice — or by
+two machines at once — creates each once), then `sweep(now)` takes every timer due by `now` and, holding the
+subject's row lock, asks the source to `judge` it:
+
+- FIRE: the timer is claimed with a conditional UPDATE (`fired_at IS NULL`), and only the claimant calls
+  `source.fire` — in the same transaction, so the record and its notifications exist exactly once even when two
+  sweeps run at the same moment on several machines (SQLite serialises writers; PostgreSQL re-checks the
+  condition after the row lock is released);
+- WAIT: not now (e.g. the case is handled and awaits the enterprise's confirmation; were it sent back with the same
+  deadline, the timer still applies);
+- CANCEL: the deadline it belongs to is gone (a new time limit, the case closed or withdrawn).
+
+A sweep after downtime fires what was missed, once, with the time each timer was due.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.utils import timezone
+
+from qifu import jobs
+
+from .models import Timer
+
+logger = logging.getLogger("qifu.supervision")
+
+FIRE, WAIT, CANCEL = "fire", "wait", "cancel"
+BATCH = 500
+
+_sources: dict[str, object] = {}
+
+
+def register(source) -> object:
+    """Register a source: an object with `subject` (a model label), `plan(now) -> list[Timer]` (unsaved timers
+    of subjects whose current deadline has none yet), `lock(ids) -> {id: subject}` (select_for_update),
+    `judge(timer, subject) -> FIRE|WAIT|CANCEL` and `fire(timer, subject, now) -> str` (a line for the report)."""
+    _sources[source.subject] = source
+    return source
+
+
+def sources() -> dict[str, object]:
+    """The registered sources (each app's source module registers itself when the app is ready)."""
+    return dict(_sources)
+
+
+@dataclass
+class Report:
+    planned: int = 0
+    fired: list[str] = field(default_factory=list)
+    cancelled: int = 0
+    waiting: int = 0
+
+
+def plan(now: datetime.datetime | None = None) -> int:
+    """Create the timers of every subject's current deadline that has none yet. Returns how many were created."""
+    now = now or timezone.now()
+    created = 0
+    for source in sources().values():
+        timers = source.plan(now)
+        if timers:
+            with jobs.sqlite_serialized(), transaction.atomic():
+                created += len(Timer.objects.bulk_create(timers, ignore_conflicts=True))
+    return created
+
+
+def _due(now: datetime.datetime, after_id: int):
+    return list(Timer.objects.filter(fired_at__isnull=True, cancelled_at__isnull=True, fire_at__lte=now,
+                                     pk__gt=after_id).order_by("pk")[:BATCH])
+
+
+def sweep(now: datetime.datetime | None = None) -> Report:
+    """Fire every timer due as of `now` (default: now). Safe to run anywhere, any number of times at once."""
+    now = now or timezone.now()
+    with jobs.sqlite_serialized():  # SQLite has one writer: this process's threads take turns (a no-op elsewhere)
+        return _sweep(now)
+
+
+def _sweep(now: datetime.datetime) -> Report:
+    report = Report(planned=plan(now))
+    registered = sources()
+    last = 0
+    while batch := _due(now, last):
+        last = batch[-1].pk
+        for timer in sorted(batch, key=lambda t: (t.fire_at, t.pk)):
+            source = registered.get(timer.subject)
+            if source is None:
+                continue
+            try:
+                _settle(source, timer, now, report)
+            except Exception:  # one broken subject must not stop the others
+                logger.exception("timer %s could not be settled", timer.pk)
+    return report
+
+
+def _settle(source, timer: Timer, now: datetime.datetime, report: Report) -> None:
+    with jobs.sqlite_serialized(), transaction.atomic():
+        subject = source.lock([timer.subject_id]).get(timer.subject_id)
+        verdict = CANCEL if subject is None else source.judge(timer, subject)
+        if verdict == WAIT:
+            report.waiting += 1
+            return
+        pending = Timer.objects.filter(pk=timer.pk, fired_at__isnull=True, cancelled_at__isnull=True)
+        if verdict == CANCEL:
+            report.cancelled += pending.update(cancelled_at=now)
+            return
+        if pending.update(fired_at=now) != 1:
+            return  # another sweep fired it first
+        timer.fired_at = now
+        line = source.fire(timer, subject, now)
+        if line:
+            report.fired.append(line)
