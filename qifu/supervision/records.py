@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy
 from qifu.accounts import scopes
 from qifu.accounts.models import Role, User
 from qifu.appeals.errors import NotAllowed, TransitionError
-from qifu.appeals.models import CLOCK_STATUSES, OPEN_STATUSES, Appeal, AppealEvent, Rating, Status
+from qifu.appeals.models import CLOCK_STATUSES, Appeal, AppealEvent, Rating, Status
 from qifu.audit import trail
 from qifu.lib import inputs
 from qifu.org.models import Body, Department
