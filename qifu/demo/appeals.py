@@ -1,5 +1,7 @@
-"""Fictional appeals for the demo region, in every status, some overdue. Built through the same
-workflow as real ones (events with back-dated times), so every figure on the pages is derived."""
+"""Fictional appeals for the demo region, in every status. Built through the same workflow as real ones
+(events with back-dated times), so every figure on the pages is derived. As in a center that works: most cases are
+handled within their limit (about one in eight late), older cases have moved on, and the supervision timers of each
+case fire as its history passes them (a warning or a chase before a late answer)."""
 
 import datetime
 import random
@@ -11,6 +13,7 @@ from qifu.appeals import workflow
 from qifu.appeals.channels import ensure_default_channels
 from qifu.appeals.models import Appeal, Channel, Resolution
 from qifu.enterprises.models import Enterprise
+from qifu.supervision import appeal_timers, timers
 
 COUNT = 240
 
@@ -46,6 +49,28 @@ def _at(base: datetime.datetime, hours: float) -> datetime.datetime:
     return max(base, min(base + datetime.timedelta(hours=hours), latest))
 
 
+LATE = 0.12  # the share of cases answered after their deadline
+
+
+def _handle(appeal, actor, t: datetime.datetime, *, late: bool, rng: random.Random) -> datetime.datetime | None:
+    """Reply and mark handled within the deadline (or, when `late`, up to two and a half days after it), running
+    the case's supervision timers up to that moment first. None (nothing done) when that moment is still to come."""
+    appeal.refresh_from_db()
+    if late:
+        when = appeal.due_at + datetime.timedelta(hours=rng.uniform(2, 60))
+    else:
+        when = t + (appeal.due_at - t) * rng.uniform(0.1, 0.9)
+    if when >= timezone.now() - datetime.timedelta(minutes=1):
+        return None
+    when = max(when, t)
+    timers.sweep(when - datetime.timedelta(minutes=1), only=(appeal_timers.SUBJECT, [appeal.pk]))
+    resolution = rng.choice([Resolution.SOLVED] * 6 + [Resolution.POLICY_STUDY, Resolution.EXPLAINED,
+                                                       Resolution.PERSUADED])
+    workflow.perform(appeal, "reply", actor, resolution=resolution, text=REPLIES[resolution], at=when)
+    workflow.perform(appeal, "mark_handled", actor, at=when)
+    return when
+
+
 def load(region) -> int:
     if Appeal.objects.filter(region=region).exists():
         return Appeal.objects.filter(region=region).count()
@@ -76,7 +101,8 @@ def load(region) -> int:
         )
         earlier, previous = previous, appeal
         stage = rng.random()
-        if (now - received).days > 7 and stage < 0.35 and rng.random() < 0.85:
+        old = (now - received).days > 7
+        if old and stage < 0.35 and rng.random() < 0.95:
             stage = 0.56 + rng.random() * 0.44  # older cases have mostly moved on
         t = received
         if i % 40 == 5 and earlier is not None and appeal.status != "submitted":
@@ -106,20 +132,24 @@ def load(region) -> int:
             workflow.perform(appeal, "reassign", dispatcher, lead_department=other.code,
                              reason="经核实不属于本部门职责", at=t)
         if stage < 0.35:
-            continue  # being handled (some of them overdue by now)
-        appeal.refresh_from_db()
-        hours = rng.uniform(2, 24 * (6 if stage < 0.45 else 3))
-        t = _at(t, hours)
-        resolution = rng.choice([Resolution.SOLVED] * 6 + [Resolution.POLICY_STUDY, Resolution.EXPLAINED,
-                                                           Resolution.PERSUADED])
-        workflow.perform(appeal, "reply", admin, resolution=resolution, text=REPLIES[resolution], at=t)
-        workflow.perform(appeal, "mark_handled", admin, at=t)
+            appeal.refresh_from_db()
+            if appeal.due_at > now or rng.random() < 0.2:
+                continue  # being handled: within its limit, or (a few) overdue by now
+            stage = 0.35 + rng.random() * 0.65  # most cases past their limit were answered
+        t = _handle(appeal, admin, t, late=rng.random() < LATE, rng=rng)
+        if t is None:
+            continue  # still being handled: its answer would lie in the future
         if stage < 0.55:
             continue  # handled, waiting for the enterprise
         t = _at(t, rng.uniform(1, 48))
         if stage < 0.62:
             workflow.perform(appeal, "reject_result", admin, rating=2, comment="问题没有真正解决", at=t)
-            continue
+            if not old:
+                continue  # back with the department
+            t = _handle(appeal, admin, t, late=False, rng=rng)  # handled again, in time
+            if t is None:
+                continue
+            t = _at(t, rng.uniform(1, 24))
         workflow.perform(appeal, "confirm", admin, solved=True, rating=rng.choice([3, 4, 5, 5, 5]),
                          comment=rng.choice(["办理及时", "很满意", "", "辛苦了"]), at=t)
     return Appeal.objects.filter(region=region).count()

@@ -115,6 +115,17 @@ def _users(region: Region) -> None:
                 user.is_staff = user.is_superuser = True
             user.save()
         user.grant(role)
+    # Every other unit has its own (fictional) handler, so chases and slips reach somebody; they sign in through
+    # 浙政钉 in real life, so in the demo they have no password.
+    handler_dept = place["handler"]["department"]
+    for dept in region.departments.exclude(pk=getattr(handler_dept, "pk", None)).order_by("code"):
+        user, created = User.objects.get_or_create(
+            username=f"handler-{dept.code}",
+            defaults={"display_name": f"{dept.name}经办人（演示）", "region": region, "department": dept})
+        if created:
+            user.set_unusable_password()
+            user.save(update_fields=["password"])
+        user.grant(Role.HANDLER)
     chief, specialist = User.objects.get(username="chief"), User.objects.get(username="specialist")
     for section in sections[:3]:
         if section.chief_specialist_id is None:
@@ -152,6 +163,9 @@ def load() -> dict:
         from . import ladder
 
         ladder.load(region)
+        from . import supervision
+
+        supervision.load(region)
     return {
         "region": region.name, "enterprises": count, "sections": region.sections.count(),
         "nodes": region.nodes.count(), "appeals": appeal_count,

@@ -53,10 +53,12 @@ def timers_for(appeal: Appeal) -> list[Timer]:
 class AppealTimers:
     subject = SUBJECT
 
-    def plan(self, now):
+    def plan(self, now, ids=None):
         planned = Timer.objects.filter(subject=SUBJECT, subject_id=OuterRef("pk"), deadline=OuterRef("due_at"))
         running = (Appeal.objects.filter(status__in=CLOCK_STATUSES, due_at__isnull=False).exclude(category="")
                    .filter(~Exists(planned)).select_related("region"))
+        if ids is not None:
+            running = running.filter(pk__in=ids)
         return [t for appeal in running.iterator(chunk_size=500) for t in timers_for(appeal)]
 
     def lock(self, ids):

@@ -39,8 +39,8 @@ _sources: dict[str, object] = {}
 
 
 def register(source) -> object:
-    """Register a source: an object with `subject` (a model label), `plan(now) -> list[Timer]` (unsaved timers
-    of subjects whose current deadline has none yet), `lock(ids) -> {id: subject}` (select_for_update),
+    """Register a source: an object with `subject` (a model label), `plan(now, ids) -> list[Timer]` (unsaved
+    timers of subjects — all, or those of `ids` — whose current deadline has none yet), `lock(ids) -> {id: subject}` (select_for_update),
     `judge(timer, subject) -> FIRE|WAIT|CANCEL` and `fire(timer, subject, now) -> str` (a line for the report)."""
     _sources[source.subject] = source
     return source
@@ -59,35 +59,40 @@ class Report:
     waiting: int = 0
 
 
-def plan(now: datetime.datetime | None = None) -> int:
+def plan(now: datetime.datetime | None = None, only: tuple[str, list[int]] | None = None) -> int:
     """Create the timers of every subject's current deadline that has none yet. Returns how many were created."""
     now = now or timezone.now()
     created = 0
-    for source in sources().values():
-        timers = source.plan(now)
+    for name, source in sources().items():
+        if only and only[0] != name:
+            continue
+        timers = source.plan(now, only[1] if only else None)
         if timers:
             with jobs.sqlite_serialized(), transaction.atomic():
                 created += len(Timer.objects.bulk_create(timers, ignore_conflicts=True))
     return created
 
 
-def _due(now: datetime.datetime, after_id: int):
-    return list(Timer.objects.filter(fired_at__isnull=True, cancelled_at__isnull=True, fire_at__lte=now,
-                                     pk__gt=after_id).order_by("pk")[:BATCH])
+def _due(now: datetime.datetime, after_id: int, only):
+    due = Timer.objects.filter(fired_at__isnull=True, cancelled_at__isnull=True, fire_at__lte=now, pk__gt=after_id)
+    if only:
+        due = due.filter(subject=only[0], subject_id__in=only[1])
+    return list(due.order_by("pk")[:BATCH])
 
 
-def sweep(now: datetime.datetime | None = None) -> Report:
-    """Fire every timer due as of `now` (default: now). Safe to run anywhere, any number of times at once."""
+def sweep(now: datetime.datetime | None = None, only: tuple[str, list[int]] | None = None) -> Report:
+    """Fire every timer due as of `now` (default: now). Safe to run anywhere, any number of times at once.
+    `only=(subject, ids)` limits the sweep to those subjects (e.g. the demo building a case's past)."""
     now = now or timezone.now()
     with jobs.sqlite_serialized():  # SQLite has one writer: this process's threads take turns (a no-op elsewhere)
-        return _sweep(now)
+        return _sweep(now, only)
 
 
-def _sweep(now: datetime.datetime) -> Report:
-    report = Report(planned=plan(now))
+def _sweep(now: datetime.datetime, only) -> Report:
+    report = Report(planned=plan(now, only))
     registered = sources()
     last = 0
-    while batch := _due(now, last):
+    while batch := _due(now, last, only):
         last = batch[-1].pk
         for timer in sorted(batch, key=lambda t: (t.fire_at, t.pk)):
             source = registered.get(timer.subject)
