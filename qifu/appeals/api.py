@@ -1,13 +1,12 @@
 """/api/v1/appeals — file, follow and move appeals; scoped exactly like the pages."""
 
 import datetime
-from typing import Literal
 
 from django.db import IntegrityError
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
-from ninja import Field, File, Form, Router, Schema, Status
+from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
@@ -208,11 +207,15 @@ def create_appeal(request, payload: AppealIn):
 def list_appeals(request, status: str | None = None, category: str | None = None, lead_department: str | None = None,
                  section: str | None = None, node: str | None = None, overdue: bool | None = None,
                  enterprise_uscc: str | None = None, channel: str | None = None, q: str | None = None,
-                 abnormal: Literal["warning", "dissatisfied", "closed_overdue", "reassigned", "leader_instructed"]
-                 | None = None):
+                 abnormal: str | None = Query(None, max_length=32, description=(
+                     "an abnormal list: warning (预警件), dissatisfied (不满意件), closed_overdue (超期办结件), "
+                     "reassigned (二次交办件), leader_instructed (领导批示件)")),
+                 escalation_level: int | None = Query(None, ge=1, le=4, description="1 units … 4 principal leaders"),
+                 fallback: bool | None = Query(None, description="true: the fallback lane's cases only")):
     qs = queries.filtered(scopes.appeals(request.user), status=status, category=category,
                           lead_department=lead_department, section=section, node=node, overdue=overdue,
-                          enterprise_uscc=enterprise_uscc, channel=channel, q=q, abnormal=abnormal)
+                          enterprise_uscc=enterprise_uscc, channel=channel, q=q, abnormal=abnormal,
+                          escalation_level=escalation_level, fallback=fallback)
     return Rows(queries.with_related(qs), lambda appeal: _out(appeal, request.user))
 
 

@@ -11,7 +11,7 @@ from qifu.accounts import scopes
 from qifu.lib import uscc as uscc_lib
 
 from . import workflow
-from .models import CLOCK_STATUSES, Appeal
+from .models import CLOCK_STATUSES, FALLBACK_CATEGORIES, Appeal
 
 
 def with_related(qs):
@@ -20,7 +20,7 @@ def with_related(qs):
 
 
 def filtered(qs, *, status=None, category=None, lead_department=None, section=None, node=None, overdue=None,
-             enterprise_uscc=None, channel=None, q=None, abnormal=None):
+             enterprise_uscc=None, channel=None, q=None, abnormal=None, escalation_level=None, fallback=None):
     if status:
         qs = qs.filter(status__in=status.split(","))
     if category:
@@ -41,6 +41,12 @@ def filtered(qs, *, status=None, category=None, lead_department=None, section=No
         qs = qs.filter(status__in=CLOCK_STATUSES, due_at__lt=timezone.now())
     elif overdue is False:
         qs = qs.exclude(status__in=CLOCK_STATUSES, due_at__lt=timezone.now())
+    if escalation_level:
+        qs = qs.filter(escalation_level=escalation_level)
+    if fallback is True:
+        qs = qs.filter(category__in=FALLBACK_CATEGORIES)
+    elif fallback is False:
+        qs = qs.exclude(category__in=FALLBACK_CATEGORIES)
     if abnormal:
         from qifu.supervision import records
 
@@ -116,6 +122,9 @@ def as_detail(appeal: Appeal, user) -> dict:
     data["tasks"] = [task_dict(t) for t in tasks_of(appeal)]
     from qifu.supervision import records
 
+    if user.is_enterprise_user and not (user.roles & scopes.STAFF_ROLES):  # the back office's supervision is its own business
+        data["supervision"], data["slips"], data["leader_instructions"] = [], [], []
+        return data
     data["supervision"] = records.of_appeal(appeal)
     data["slips"] = [records.slip_dict(s) for s in appeal.slips.select_related("lead_department")
                      .prefetch_related("assisting_departments").order_by("issued_at", "id")]
