@@ -61,6 +61,9 @@ class AppealTimers:
             running = running.filter(pk__in=ids)
         return [t for appeal in running.iterator(chunk_size=500) for t in timers_for(appeal)]
 
+    def load(self, ids):
+        return {a.pk: a for a in Appeal.objects.select_related("region").filter(pk__in=ids)}
+
     def lock(self, ids):
         return {a.pk: a for a in Appeal.objects.select_for_update().select_related("region").filter(pk__in=ids)}
 

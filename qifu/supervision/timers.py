@@ -40,8 +40,8 @@ _sources: dict[str, object] = {}
 
 def register(source) -> object:
     """Register a source: an object with `subject` (a model label), `plan(now, ids) -> list[Timer]` (unsaved
-    timers of subjects — all, or those of `ids` — whose current deadline has none yet), `lock(ids) -> {id: subject}` (select_for_update),
-    `judge(timer, subject) -> FIRE|WAIT|CANCEL` and `fire(timer, subject, now) -> str` (a line for the report)."""
+    timers of subjects — all, or those of `ids` — whose current deadline has none yet), `load(ids)` and
+    `lock(ids)` -> {id: subject} (the second with select_for_update), `judge(timer, subject) -> FIRE|WAIT|CANCEL` and `fire(timer, subject, now) -> str` (a line for the report)."""
     _sources[source.subject] = source
     return source
 
@@ -94,14 +94,24 @@ def _sweep(now: datetime.datetime, only) -> Report:
     last = 0
     while batch := _due(now, last, only):
         last = batch[-1].pk
-        for timer in sorted(batch, key=lambda t: (t.fire_at, t.pk)):
-            source = registered.get(timer.subject)
+        by_source: dict[str, list[Timer]] = {}
+        for timer in batch:
+            by_source.setdefault(timer.subject, []).append(timer)
+        for name, group in by_source.items():
+            source = registered.get(name)
             if source is None:
                 continue
-            try:
-                _settle(source, timer, now, report)
-            except Exception:  # one broken subject must not stop the others
-                logger.exception("timer %s could not be settled", timer.pk)
+            # A first look without locks (one query a batch): a waiting timer costs no transaction.
+            subjects = source.load([t.subject_id for t in group])
+            for timer in sorted(group, key=lambda t: (t.fire_at, t.pk)):
+                subject = subjects.get(timer.subject_id)
+                if subject is not None and source.judge(timer, subject) == WAIT:
+                    report.waiting += 1
+                    continue
+                try:
+                    _settle(source, timer, now, report)
+                except Exception:  # one broken subject must not stop the others
+                    logger.exception("timer %s could not be settled", timer.pk)
     return report
 
 
