@@ -271,3 +271,13 @@ def test_two_machines_sweeping_at_once_fire_each_timer_once(w, tmp_path):
         assert check.execute("select count(*) from supervision_record").fetchone() == (8,)
     else:
         assert Record.objects.count() == 8
+
+
+def test_the_sweep_benchmark_runs_on_the_database(db):
+    from io import StringIO
+
+    out = StringIO()
+    call_command("bench", "sla-sweep", "--cases", "40", stdout=out)
+    text = out.getvalue()
+    assert "FAIL" not in text and text.count("PASS") == 4, text
+    assert "first sweep:" in text and "second sweep: 0 fired" in text

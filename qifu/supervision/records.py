@@ -111,9 +111,7 @@ def fire(appeal: Appeal, timer: Timer) -> Record:
         subject = _("Inspection: appeal %(n)s (%(unit)s) is not handled") % values
         body = _("Find out from %(unit)s, by phone or on site, why “%(title)s” is not handled (due %(due)s).") % values
     _notify(users, f"supervision.{timer.kind}", subject, body, appeal)
-    trail.record("supervision", appeal, None, {"kind": timer.kind, "at": timer.fire_at.isoformat()},
-                 note=str(record.get_kind_display()))
-    return record
+    return record  # audited as it was saved (the model is tracked)
 
 
 @transaction.atomic

@@ -2,11 +2,12 @@ import sys
 
 from django.core.management.base import BaseCommand, CommandError
 
-BENCHMARKS = {"policy-match": "match synthetic enterprises against synthetic clauses (batch vs one at a time)"}
+BENCHMARKS = {"policy-match": "match synthetic enterprises against synthetic clauses (batch vs one at a time)",
+              "sla-sweep": "the SLA sweep on the configured database (a scratch region of --cases running cases)"}
 
 
 class Command(BaseCommand):
-    help = "Benchmarks (no database needed): " + "; ".join(f"{k}: {v}" for k, v in BENCHMARKS.items())
+    help = "Benchmarks: " + "; ".join(f"{k}: {v}" for k, v in BENCHMARKS.items())
     requires_system_checks: list[str] = []
 
     def add_arguments(self, parser):
@@ -16,11 +17,14 @@ class Command(BaseCommand):
         parser.add_argument("--sample", type=int, default=200,
                             help="enterprises evaluated one at a time (against all clauses) for the ratio")
         parser.add_argument("--seed", type=int, default=1)
+        parser.add_argument("--cases", type=int, default=10_000, help="sla-sweep: running cases")
         parser.add_argument("--no-missing", action="store_true", help="skip the missing-fields column")
 
     def handle(self, *args, benchmark, **opts):
         if benchmark == "policy-match":
             return self.policy_match(**opts)
+        if benchmark == "sla-sweep":
+            return self.sla_sweep(**opts)
         raise CommandError(f"unknown benchmark {benchmark}")  # pragma: no cover (argparse refuses it)
 
     def policy_match(self, enterprises, clauses, sample, seed, no_missing, **_):
@@ -43,6 +47,28 @@ class Command(BaseCommand):
         start = f"{f.rss_before_mib:,.0f} MiB" if f.rss_before_mib else "n/a"
         out.write(f"memory: {start} resident before the match, peak {peak}; process peak (ru_maxrss) "
                   f"{f.peak_process_mib:,.0f} MiB")
+        failed = 0
+        for name, ok in f.checks.items():
+            out.write(f"{'PASS' if ok else 'FAIL'} {name}")
+            failed += not ok
+        if failed:
+            sys.exit(1)
+
+    def sla_sweep(self, cases, seed, **_):
+        import os
+        import platform
+
+        import django
+        from django.db import connection
+
+        from qifu.supervision import bench
+
+        if cases < 1:
+            raise CommandError("--cases must be positive")
+        out = self.stdout
+        out.write(f"qifu bench sla-sweep: {cases:,} running cases, seed {seed}; {os.cpu_count()} CPUs, "
+                  f"Python {platform.python_version()}, Django {django.get_version()}, {connection.vendor}")
+        f = bench.run(cases, seed, log=lambda line: out.write(line))
         failed = 0
         for name, ok in f.checks.items():
             out.write(f"{'PASS' if ok else 'FAIL'} {name}")
