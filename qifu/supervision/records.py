@@ -22,7 +22,6 @@ from qifu.accounts import scopes
 from qifu.accounts.models import Role, User
 from qifu.appeals.errors import NotAllowed, TransitionError
 from qifu.appeals.models import CLOCK_STATUSES, Appeal, AppealEvent, Rating, Status
-from qifu.audit import trail
 from qifu.lib import inputs
 from qifu.org.models import Body, Department
 from qifu.workcal import workdays
@@ -128,9 +127,7 @@ def follow_up(record_id: int, actor, note: str) -> Record:
     if problem:
         raise TransitionError(_("%(field)s: %(problem)s") % {"field": _("follow-up"), "problem": problem})
     record.done_at, record.done_by, record.done_note = timezone.now(), actor, note.strip()
-    record.save(update_fields=["done_at", "done_by", "done_note"])
-    trail.record("follow_up", record.appeal, None, {"record": record.pk, "kind": record.kind}, note=record.done_note,
-                 actor=actor)
+    record.save(update_fields=["done_at", "done_by", "done_note"])  # audited (the model is tracked)
     return record
 
 
