@@ -116,6 +116,9 @@ def as_detail(appeal: Appeal, user) -> dict:
     data["tasks"] = [task_dict(t) for t in tasks_of(appeal)]
     from qifu.supervision import records
 
+    if user.is_enterprise_user and not (user.roles & scopes.STAFF_ROLES):  # an enterprise never sees supervision
+        data.update(supervision=[], slips=[], leader_instructions=[])
+        return data
     data["supervision"] = records.of_appeal(appeal)
     data["slips"] = [records.slip_dict(s) for s in appeal.slips.select_related("lead_department")
                      .prefetch_related("assisting_departments").order_by("issued_at", "id")]

@@ -313,7 +313,7 @@ def counts_by_unit(qs) -> list[dict]:
 # --- what a case shows ---------------------------------------------------------------------------------
 
 def record_dict(record: Record, zone) -> dict:
-    return {"kind": record.kind, "at": record.at.astimezone(zone), "fired_at": record.fired_at.astimezone(zone),
+    return {"id": record.pk, "kind": record.kind, "at": record.at.astimezone(zone), "fired_at": record.fired_at.astimezone(zone),
             "deadline": record.deadline.astimezone(zone) if record.deadline else None,
             "lead_department": record.lead_department.code if record.lead_department_id else None,
             "told": [t.get("name", "") for t in record.told or []],
