@@ -73,7 +73,7 @@ def _visible(user, appeal_id) -> Appeal:
     appeal = scopes.appeals(user).filter(pk=appeal_id).first()
     if appeal is None:
         raise Appeal.DoesNotExist
-    return Appeal.objects.select_for_update().select_related("region", "lead_department").get(pk=appeal.pk)
+    return Appeal.objects.select_for_update(of=("self",)).select_related("region", "lead_department").get(pk=appeal.pk)
 
 
 def _notify(users, event: str, subject: str, body: str, appeal: Appeal) -> None:
