@@ -11,6 +11,7 @@ urlpatterns = [
     path("", include("qifu.accounts.urls")),
     path("", include("qifu.notify.urls")),
     path("", include("qifu.appeals.urls")),
+    path("", include("qifu.supervision.urls")),
     path("", include("qifu.profiles.urls")),
     path("", include("qifu.policies.urls")),
     path("", include("qifu.front.urls")),

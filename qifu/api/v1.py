@@ -117,6 +117,7 @@ def _routers():
     from qifu.org.api import router as org
     from qifu.policies.api import router as policies
     from qifu.profiles.api import router as profiles
+    from qifu.supervision.api import router as supervision
 
     api.add_router("", accounts)
     api.add_router("", org)
@@ -124,6 +125,7 @@ def _routers():
     api.add_router("", profiles)
     api.add_router("/notifications", "qifu.notify.api.router")
     api.add_router("/appeals", appeals)
+    api.add_router("", supervision)
     api.add_router("", policies)
 
 

@@ -98,6 +98,8 @@ class TaskOut(Schema):
 class SupervisionOut(Schema):
     """One thing supervision did to the case: a timer that fired (warning, chase, inspection) or a slip."""
 
+    id: int = Field(description="POST /api/v1/supervision/records/{id}/follow-up records a chase's or an "
+                                "inspection's follow-up")
     kind: str = Field(description="warning, chase, inspection or slip")
     at: datetime.datetime = Field(description="when the timer was due (a slip: when it was issued)")
     fired_at: datetime.datetime = Field(description="when it was recorded (a sweep after downtime: later than at)")

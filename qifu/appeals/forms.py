@@ -150,10 +150,17 @@ class FilterForm(forms.Form):
     section = forms.ChoiceField(label=_("section"), required=False)
     node = forms.ChoiceField(label=_("received at (node)"), required=False)
     overdue = forms.ChoiceField(label=_("overdue"), required=False, choices=YES_NO)
+    abnormal = forms.ChoiceField(label=_("abnormal list"), required=False)
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
         any_ = [("", _("any"))]
+        if user is not None and user.is_enterprise_user and not (user.roles & scopes.STAFF_ROLES):
+            del self.fields["abnormal"]  # an enterprise never sees supervision
+        else:
+            from qifu.supervision.records import ABNORMAL
+
+            self.fields["abnormal"].choices = any_ + list(ABNORMAL.items())
         self.fields["lead_department"].choices = any_ + [(d.code, d.name) for d in scopes.departments(user)]
         self.fields["section"].choices = any_ + [(s.code, s.name) for s in scopes.sections(user)]
         self.fields["node"].choices = any_ + [(n.code, n.name) for n in scopes.nodes(user).order_by("kind", "code")]
@@ -174,6 +181,7 @@ class FilterForm(forms.Form):
             "section": data.get("section") or None,
             "node": data.get("node") or None,
             "overdue": {"yes": True, "no": False}.get(data.get("overdue") or ""),
+            "abnormal": data.get("abnormal") or None,
         }
 
 

@@ -122,8 +122,8 @@ def as_detail(appeal: Appeal, user) -> dict:
     data["tasks"] = [task_dict(t) for t in tasks_of(appeal)]
     from qifu.supervision import records
 
-    if user.is_enterprise_user and not (user.roles & scopes.STAFF_ROLES):  # the back office's supervision is its own business
-        data["supervision"], data["slips"], data["leader_instructions"] = [], [], []
+    if user.is_enterprise_user and not (user.roles & scopes.STAFF_ROLES):  # an enterprise never sees supervision
+        data.update(supervision=[], slips=[], leader_instructions=[])
         return data
     data["supervision"] = records.of_appeal(appeal)
     data["slips"] = [records.slip_dict(s) for s in appeal.slips.select_related("lead_department")

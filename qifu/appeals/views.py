@@ -264,7 +264,10 @@ def _ladder(appeal, user, actions) -> dict | None:
     }
 
 
-def _detail(request, appeal, failed: tuple[str, forms.ActionForm] | None = None, error: str = "", status=200):
+def _detail(request, appeal, failed: tuple[str, forms.ActionForm] | None = None, error: str = "", status=200,
+            supervision_failed=None):
+    from qifu.supervision import panel
+
     user = request.user
     action_forms = []
     for action in workflow.available_actions(user, appeal):
@@ -286,6 +289,7 @@ def _detail(request, appeal, failed: tuple[str, forms.ActionForm] | None = None,
         task.may_complete = escalation.may_complete_task(user, task)
     return render(request, "appeals/detail.html", {
         "ladder": _ladder(appeal, user, names), "tasks": tasks, "today": timezone.localdate(),
+        "supervision": panel.case_panel(appeal, user, supervision_failed),
         "deliberations": appeal.events.filter(action="deliberate").order_by("seq") if appeal.is_fallback else [],
         "attachment_kinds": AttachmentKind.choices,
         "appeal": appeal, "contact_phone": phone, "timeline": _timeline(appeal, user),

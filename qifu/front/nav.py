@@ -19,6 +19,7 @@ NAV = [
                                           Role.CHIEF_SPECIALIST}),
     (_("Policies"), "policy_list", None),
     (_("My policies"), "my_policies", {Role.ENTERPRISE}),
+    (_("Supervision desk"), "supervision_desk", {Role.SUPERVISOR}),
     (_("Coordination meetings"), "ladder_meetings", {Role.LEADER, Role.SUPERVISOR}),
     (_("Fallback cases"), "fallback_list", {Role.FRONT_DESK, Role.DISPATCHER, Role.HANDLER, Role.SUPERVISOR,
                                             Role.LEADER}),
@@ -44,6 +45,12 @@ def nav_items(user) -> list[dict]:
 
         if BodyMembership.objects.filter(user=user, body__escalation_level__isnull=False).exists():
             items.insert(len(items) - 2, {"label": _("Coordination meetings"), "url": meetings})
+    desk = reverse("supervision_desk")
+    if not any(item["url"] == desk for item in items) and user.roles & scopes.STAFF_ROLES:
+        from qifu.supervision.views import may_use_desk  # task-force members in another role (e.g. a handler)
+
+        if may_use_desk(user):
+            items.insert(len(items) - 2, {"label": _("Supervision desk"), "url": desk})
     if scopes.is_admin(user):
         items.append({"label": _("Audit trail"), "url": reverse("admin:audit_auditentry_changelist")})
         items.append({"label": _("Administration"), "url": reverse("admin:index")})

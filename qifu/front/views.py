@@ -52,7 +52,10 @@ def _dispatcher_home(user):
 
 def _handler_home(user):
     dept = user.department
+    from qifu.supervision import views as supervision
+
     return {
+        "slips": supervision.open_slips(user).filter(lead_department=dept)[:20] if dept else [],
         "department": dept,
         "led_sections": dept.led_sections.all() if dept else [],
         "colleagues": dept.staff.exclude(pk=user.pk) if dept else [],
@@ -93,6 +96,29 @@ def _jurisdiction_overview(user):
     }
 
 
+def _supervisor_home(user):
+    from qifu.supervision import views as supervision
+
+    context = _jurisdiction_overview(user)
+    if supervision.may_use_desk(user):
+        context["desk"] = {"followups": supervision.open_followups(user).count(),
+                           "slips": supervision.open_slips(user).count(),
+                           "abnormal": supervision.abnormal_counts(user)}
+    return context
+
+
+def _leader_home(user):
+    """The leader's queue: what is escalated to the meetings they chair, the cases with leader instructions."""
+    from qifu.appeals import escalation
+    from qifu.supervision import views as supervision
+
+    context = _jurisdiction_overview(user)
+    context["to_decide"] = list(escalation.pending_escalations(user).select_related("lead_department")[:20])
+    context["instructed"] = supervision.instructed_cases(user)[:10]
+    context["abnormal"] = supervision.abnormal_counts(user)
+    return context
+
+
 def _enterprise_home(user):
     return {"enterprise": user.enterprise}
 
@@ -107,8 +133,8 @@ HOME_DATA = {
     Role.CHIEF_SPECIALIST: _section_staff_home,
     Role.SPECIALIST: _section_staff_home,
     Role.LIAISON: _liaison_home,
-    Role.SUPERVISOR: _jurisdiction_overview,
-    Role.LEADER: _jurisdiction_overview,
+    Role.SUPERVISOR: _supervisor_home,
+    Role.LEADER: _leader_home,
     Role.ENTERPRISE: _enterprise_home,
 }
 

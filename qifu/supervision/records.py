@@ -72,7 +72,7 @@ def _visible(user, appeal_id) -> Appeal:
     appeal = scopes.appeals(user).filter(pk=appeal_id).first()
     if appeal is None:
         raise Appeal.DoesNotExist
-    return Appeal.objects.select_for_update().select_related("region", "lead_department").get(pk=appeal.pk)
+    return Appeal.objects.select_for_update(of=("self",)).select_related("region", "lead_department").get(pk=appeal.pk)
 
 
 def _notify(users, event: str, subject: str, body: str, appeal: Appeal) -> None:
@@ -308,7 +308,7 @@ def counts_by_unit(qs) -> list[dict]:
 # --- what a case shows ---------------------------------------------------------------------------------
 
 def record_dict(record: Record, zone) -> dict:
-    return {"kind": record.kind, "at": record.at.astimezone(zone), "fired_at": record.fired_at.astimezone(zone),
+    return {"id": record.pk, "kind": record.kind, "at": record.at.astimezone(zone), "fired_at": record.fired_at.astimezone(zone),
             "deadline": record.deadline.astimezone(zone) if record.deadline else None,
             "lead_department": record.lead_department.code if record.lead_department_id else None,
             "told": [t.get("name", "") for t in record.told or []],
