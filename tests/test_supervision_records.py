@@ -135,3 +135,19 @@ def test_the_task_force_follows_up_a_chase_once(w):
     assert done.done_by == w.member and done.done_at is not None
     with pytest.raises(TransitionError):
         records.follow_up(chase.pk, w.supervisor, "再记一次")
+
+
+def test_the_task_force_and_its_groups_see_every_case_of_their_region(w):
+    from qifu.accounts import scopes
+
+    street = User.objects.create_user("w-street-officer", password="pw-12345", region=w.region)
+    street.grant(Role.HANDLER)  # a unit's officer seconded to the inspection group: no case of its own
+    assert not scopes.appeals(street).filter(pk=w.appeal.pk).exists()
+    BodyMembership.objects.create(body=w.group, user=street)
+    assert scopes.appeals(street).filter(pk=w.appeal.pk).exists()
+    elsewhere = World("x")
+    other, _ = workflow.register(actor=elsewhere.users[Role.FRONT_DESK], enterprise=elsewhere.ent_east,
+                                 channel=Channel.objects.get(code="window"), title="他区诉求", description="描述")
+    assert not scopes.appeals(street).filter(pk=other.pk).exists()
+    slip = records.issue_slip(w.appeal.pk, street, task="督查发现进展缓慢", requirements="书面答复")
+    assert slip.issued_by == street

@@ -156,7 +156,8 @@ def appeals(user):
 
 def _bodies_cases(user, region_id):
     """Members of the region's governance bodies see the cases those bodies deal with: the ladder's bodies the
-    cases that were ever put up the ladder, the fallback task force the fallback lane's cases."""
+    cases that were ever put up the ladder, the fallback task force the fallback lane's cases, the task force and its
+    groups (which supervise every case) all the region's."""
     from django.db.models import Q
 
     from qifu.org.models import Body
@@ -171,6 +172,10 @@ def _bodies_cases(user, region_id):
             pk__in=AppealEvent.objects.filter(action="escalate").values("appeal_id"))
     if any(kind == Body.Kind.FALLBACK_TASK_FORCE for kind, _level in kinds):
         yield Q(category__startswith="fallback_")
+    # The task force (专班) and its groups chase, inspect and issue slips on every case of the region (seed 003 三(一)).
+    if Body.objects.filter(Q(kind=Body.Kind.TASK_FORCE) | Q(parent__kind=Body.Kind.TASK_FORCE), region_id=region_id,
+                           memberships__user=user).exists():
+        yield Q(region_id=region_id)
 
 
 def can_see_contact_phone(user, appeal) -> bool:
