@@ -76,22 +76,22 @@ def slip_fields(appeal: Appeal, user) -> dict[str, str]:
     }
 
 
-def assignment_slip(appeal: Appeal, user) -> bytes:
-    """The slip for `appeal`, issued by `user` (the dispatcher: contact person and phone)."""
-    fields = slip_fields(appeal, user)
+def form_document(title: str, layout, fields: dict[str, str], tall_row: int = -1) -> bytes:
+    """A one-page official form: the title centred, then a 4-column table of label/value pairs laid out as
+    `layout` (a row of one label spans the three value columns); row `tall_row` is left room to write or sign."""
     doc = Document()
     normal = doc.styles["Normal"]
     normal.font.name = FONT
     normal.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), FONT)
 
-    title = doc.add_paragraph()
-    title.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    _font(title.add_run(f"{appeal.region.name}企业服务工作专班交办单"), size=18, bold=True)
+    heading = doc.add_paragraph()
+    heading.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    _font(heading.add_run(title), size=18, bold=True)
 
-    table = doc.add_table(rows=len(LAYOUT), cols=4)
+    table = doc.add_table(rows=len(layout), cols=4)
     table.style = "Table Grid"
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
-    for row, labels in zip(table.rows, LAYOUT):
+    for row, labels in zip(table.rows, layout):
         cells = row.cells
         if len(labels) == 1:
             value_cell = cells[1].merge(cells[3])
@@ -101,10 +101,16 @@ def assignment_slip(appeal: Appeal, user) -> bytes:
             for i, label in enumerate(labels):
                 _write(cells[2 * i], label, bold=True)
                 _write(cells[2 * i + 1], fields[label])
-    table.rows[-1].height = Cm(3)  # room for the leaders' signatures
+    table.rows[tall_row].height = Cm(3)
     out = io.BytesIO()
     doc.save(out)
     return out.getvalue()
+
+
+def assignment_slip(appeal: Appeal, user) -> bytes:
+    """The slip for `appeal`, issued by `user` (the dispatcher: contact person and phone); the last row is left for
+    the leaders' signatures."""
+    return form_document(f"{appeal.region.name}企业服务工作专班交办单", LAYOUT, slip_fields(appeal, user))
 
 
 # --- the escalation approval form (企业问题提级协调审批表) ------------------------------------------------------

@@ -7,15 +7,7 @@ Like the assignment slip, an official Chinese document: its labels are Chinese w
 
 from __future__ import annotations
 
-import io
-
-from docx import Document
-from docx.enum.table import WD_TABLE_ALIGNMENT
-from docx.enum.text import WD_ALIGN_PARAGRAPH
-from docx.oxml.ns import qn
-from docx.shared import Cm
-
-from qifu.appeals.documents import FONT, _cn_date, _font, _write
+from qifu.appeals.documents import _cn_date, form_document
 from qifu.org.models import Body
 
 from .models import Slip
@@ -47,29 +39,5 @@ def slip_fields(slip: Slip) -> dict[str, str]:
 
 
 def slip_document(slip: Slip) -> bytes:
-    fields = slip_fields(slip)
-    doc = Document()
-    normal = doc.styles["Normal"]
-    normal.font.name = FONT
-    normal.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), FONT)
-    title = doc.add_paragraph()
-    title.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    _font(title.add_run(f"{task_force_name(slip.appeal.region)}督办单"), size=18, bold=True)
-
-    table = doc.add_table(rows=len(LAYOUT), cols=4)
-    table.style = "Table Grid"
-    table.alignment = WD_TABLE_ALIGNMENT.CENTER
-    for row, labels in zip(table.rows, LAYOUT):
-        cells = row.cells
-        if len(labels) == 1:
-            value_cell = cells[1].merge(cells[3])
-            _write(cells[0], labels[0], bold=True)
-            _write(value_cell, fields[labels[0]])
-        else:
-            for i, label in enumerate(labels):
-                _write(cells[2 * i], label, bold=True)
-                _write(cells[2 * i + 1], fields[label])
-    table.rows[3].height = Cm(3)  # 办理要求: room to write
-    out = io.BytesIO()
-    doc.save(out)
-    return out.getvalue()
+    return form_document(f"{task_force_name(slip.appeal.region)}督办单", LAYOUT, slip_fields(slip),
+                         tall_row=LAYOUT.index(("办理要求",)))  # room to write the requirements
