@@ -281,3 +281,20 @@ def test_the_sweep_benchmark_runs_on_the_database(db):
     text = out.getvalue()
     assert "FAIL" not in text and text.count("PASS") == 4, text
     assert "first sweep:" in text and "second sweep: 0 fired" in text
+
+
+@pytest.mark.parametrize("category, moments", [
+    ("fallback_chief", [("warning", "2026-10-09T09:00"), ("chase", "2026-10-10T12:00"), ("inspection", "2026-10-12T09:00")]),
+    ("fallback_deliberation", [("warning", "2026-10-12T09:00"), ("chase", "2026-10-13T12:00"),
+                               ("inspection", "2026-10-14T09:00")]),
+])
+def test_the_fallback_lanes_3_and_5_across_national_day(w, category, moments):
+    appeal = case(w, "single", "2026-09-30T10:00", assign=False)
+    appeal = workflow.perform(appeal, "classify", w.users[Role.DISPATCHER], appeal.version, category=category,
+                              fallback_reasons=["no_precedent"], at=at("2026-09-30T10:10"))
+    for kind, moment in moments:
+        sweep((at(moment) - datetime.timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M"))
+        assert kind not in {k for _c, k, _a in fired(appeal)}
+        sweep(moment)
+        sweep(moment)
+        assert [(k, a) for _c, k, a in fired(appeal) if k == kind] == [(kind, at(moment))]
