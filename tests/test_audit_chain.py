@@ -451,13 +451,3 @@ def test_a_restore_that_only_inserts_passes_the_triggers_and_verifies(world):
     some_activity(world, 1)
     assert AuditEntry.objects.order_by("-chain_seq").first().chain_seq == head.seq + 1
     assert verify()[0] == 0
-
-
-def test_the_demo_database_verifies_clean(transactional_db):
-    from qifu.demo import data
-
-    with acting_as(None, "cli"):
-        data.load()
-    code, out = verify()
-    assert code == 0, out
-    assert AppealEvent.objects.exists() and ApplicationEvent.objects.exists()

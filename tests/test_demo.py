@@ -3,7 +3,7 @@ escalated and in the fallback lane, slips and instructions on the slowest — ev
 and the timer engine, as a real installation would have it."""
 
 import pytest
-from django.db import transaction
+from django.core.management import call_command
 from django.db.models import F
 from django.utils import timezone
 
@@ -14,13 +14,29 @@ from qifu.supervision.models import Kind, LeaderInstruction, Record, Slip
 
 @pytest.fixture(scope="module")
 def demo(django_db_setup, django_db_blocker):
+    """The whole demo, loaded once and committed (the audit trail's chain is linked at commit on PostgreSQL), then
+    emptied as a transactional test would be."""
+    from qifu.audit.context import acting_as
     from qifu.demo import data
 
     with django_db_blocker.unblock():
-        with transaction.atomic():
-            data.load()
+        try:
+            with acting_as(None, "cli"):
+                data.load()
             yield
-            transaction.set_rollback(True)
+        finally:
+            call_command("flush", "--no-input", verbosity=0)
+
+
+def test_the_demo_database_verifies_clean(db, demo):
+    from qifu.appeals.models import AppealEvent
+    from qifu.policies.models import ApplicationEvent
+
+    from .test_audit_chain import verify
+
+    code, out = verify()
+    assert code == 0, out
+    assert AppealEvent.objects.exists() and ApplicationEvent.objects.exists()
 
 
 def test_most_cases_are_handled_in_time(db, demo):
