@@ -33,7 +33,7 @@ from qifu.accounts import scopes
 from qifu.lib.inputs import InputError
 from qifu.workcal import workdays
 
-from .models import CLOCK_STATUSES, Appeal, AppealEvent, Category, Channel, Rating, Resolution, Status
+from .models import CLOCK_STATUSES, AppealEvent, Category, Channel, Rating, Resolution, Status
 
 # 好差评's five grades: 1 非常不满意 and 2 不满意 are 差评 (the same as supervision's 不满意件,
 # qifu.supervision.records.DISSATISFIED_STARS).
@@ -281,7 +281,6 @@ def _compute(user, period: Period, by: str | None, now: datetime.datetime) -> Fi
     scoped = scopes.appeals(user)
     column = GROUPS[by] if by else None
     start, end = period.start, period.end
-    in_period = {"at__gte": start, "at__lt": end}
     closings = _ids(_events(period, to_status=Status.CLOSED))
     low_rating = Rating.objects.filter(rated_at__gte=start, rated_at__lt=end, stars__isnull=False,
                                        stars__lte=DISSATISFIED_STARS)
