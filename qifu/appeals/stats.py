@@ -64,7 +64,7 @@ LABELS = {
     "avg_workdays_to_handle": gettext_lazy("Average working days to handle"),
 }
 
-# by= → (the appeal's column grouped on, the model naming its values or None for choices)
+# by= → the appeal's column grouped on (names and codes: `_names`)
 GROUPS = {
     "department": "lead_department_id",
     "section": "section_id",
