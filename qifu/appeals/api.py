@@ -213,11 +213,18 @@ def list_appeals(request, status: str | None = None, category: str | None = None
                      "an abnormal list: warning (预警件), dissatisfied (不满意件), closed_overdue (超期办结件), "
                      "reassigned (二次交办件), leader_instructed (领导批示件)")),
                  escalation_level: int | None = Query(None, ge=1, le=4, description="1 units … 4 principal leaders"),
-                 fallback: bool | None = Query(None, description="true: the fallback lane's cases only")):
+                 fallback: bool | None = Query(None, description="true: the fallback lane's cases only"),
+                 received_after: AwareTime | None = Query(None, description=(
+                     "received at or after this moment (ISO 8601 with its time zone, e.g. "
+                     "2026-10-01T00:00:00+08:00)")),
+                 received_before: AwareTime | None = Query(None, description=(
+                     "received before this moment (ISO 8601 with its time zone); with received_after: "
+                     "a month is [the 1st 00:00, the next 1st 00:00)"))):
     qs = queries.filtered(scopes.appeals(request.user), status=status, category=category,
                           lead_department=lead_department, section=section, node=node, overdue=overdue,
                           enterprise_uscc=enterprise_uscc, channel=channel, q=q, abnormal=abnormal,
-                          escalation_level=escalation_level, fallback=fallback)
+                          escalation_level=escalation_level, fallback=fallback, received_after=received_after,
+                          received_before=received_before)
     return Rows(queries.with_related(qs), lambda appeal: _out(appeal, request.user))
 
 

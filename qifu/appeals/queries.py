@@ -20,7 +20,14 @@ def with_related(qs):
 
 
 def filtered(qs, *, status=None, category=None, lead_department=None, section=None, node=None, overdue=None,
-             enterprise_uscc=None, channel=None, q=None, abnormal=None, escalation_level=None, fallback=None):
+             enterprise_uscc=None, channel=None, q=None, abnormal=None, escalation_level=None, fallback=None,
+             received_after=None, received_before=None):
+    """The appeals of `qs` that pass every filter given. `received_after` (inclusive) and `received_before`
+    (exclusive) are aware datetimes (a naive one or one out of range: InputError, 400)."""
+    if received_after is not None:
+        qs = qs.filter(received_at__gte=_aware(received_after, "received_after"))
+    if received_before is not None:
+        qs = qs.filter(received_at__lt=_aware(received_before, "received_before"))
     if status:
         qs = qs.filter(status__in=status.split(","))
     if category:
@@ -52,6 +59,24 @@ def filtered(qs, *, status=None, category=None, lead_department=None, section=No
 
         qs = records.abnormal(qs, abnormal)
     return qs
+
+
+def _aware(value, name: str):
+    """An aware datetime the database can hold, in UTC."""
+    import datetime
+
+    from qifu.lib.inputs import InputError
+
+    if not isinstance(value, datetime.datetime) or value.tzinfo is None or value.utcoffset() is None:
+        raise InputError(_("%(field)s: give a date and time with its time zone (ISO 8601, e.g. "
+                           "2026-10-01T00:00:00+08:00).") % {"field": name})
+    try:
+        moment = value.astimezone(datetime.timezone.utc)
+    except (OverflowError, ValueError):
+        moment = None
+    if moment is None or not 1900 <= moment.year <= 9998:
+        raise InputError(_("%(field)s: the time is out of range.") % {"field": name})
+    return moment
 
 
 def enterprise_for_intake(user, code: str | None):

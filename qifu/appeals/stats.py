@@ -1,0 +1,382 @@
+"""Appeal statistics: one definition for the API, the Excel export and the pages (docs/appeals.md,
+"Statistics: definitions").
+
+    period = stats.month_period("2026-10")            # or stats.range_period(date_from, date_to)
+    figures = stats.compute(user, period, by="department")
+    figures.total["on_time_rate"], figures.rows[0]["key"], …
+
+Every figure is computed in the database from the event history (`AppealEvent`, and the `Rating` each
+closing or sending back writes with the event's time), over the appeals the caller may see
+(`scopes.appeals(user)`), current at request time; the reads go to the statistics replica when there is one.
+Only `avg_workdays_to_handle` finishes in Python, over the handled cases' two timestamps (the working-day
+calendar lives in `qifu.workcal`), with an O(1) clock per case.
+"""
+
+from __future__ import annotations
+
+import datetime
+import io
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, DateTimeField, Exists, F, OuterRef, Q, Subquery
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from qifu import replica
+from qifu.accounts import scopes
+from qifu.lib.inputs import InputError
+from qifu.workcal import workdays
+
+from .models import CLOCK_STATUSES, AppealEvent, Category, Channel, Rating, Resolution, Status
+
+# 好差评's five grades: 1 非常不满意 and 2 不满意 are 差评 (the same as supervision's 不满意件,
+# qifu.supervision.records.DISSATISFIED_STARS).
+DISSATISFIED_STARS = 2
+HANDLING = ("mark_handled", "solve_on_spot")  # 办结: by the lead unit, or on the spot at intake
+MAX_DAYS = 366  # the longest period one request may ask for
+EARLIEST, LATEST = datetime.date(2000, 1, 1), datetime.date(2100, 12, 31)
+
+METRICS = ("received", "accepted", "handled", "handled_on_time", "on_time_rate", "closed", "solved_rate",
+           "satisfied", "satisfaction_rate", "overdue_open", "escalated", "reassigned", "dissatisfied",
+           "avg_workdays_to_handle")
+
+# The Excel headings (and the page's), in the user's language.
+LABELS = {
+    "received": gettext_lazy("Appeals received"),
+    "accepted": gettext_lazy("Appeals accepted"),
+    "handled": gettext_lazy("Appeals handled"),
+    "handled_on_time": gettext_lazy("Handled on time"),
+    "on_time_rate": gettext_lazy("On-time rate"),
+    "closed": gettext_lazy("Appeals closed"),
+    "solved_rate": gettext_lazy("Solved rate"),
+    "satisfied": gettext_lazy("Closed satisfied"),
+    "satisfaction_rate": gettext_lazy("Satisfaction rate"),
+    "overdue_open": gettext_lazy("Open and overdue now"),
+    "escalated": gettext_lazy("Escalated a level"),
+    "reassigned": gettext_lazy("Second assignments"),
+    "dissatisfied": gettext_lazy("Dissatisfied cases"),
+    "avg_workdays_to_handle": gettext_lazy("Average working days to handle"),
+}
+
+# by= → the appeal's column grouped on (names and codes: `_names`)
+GROUPS = {
+    "department": "lead_department_id",
+    "section": "section_id",
+    "node": "received_node_id",
+    "jurisdiction": "enterprise__jurisdiction_id",
+    "channel": "channel_id",
+    "category": "category",
+}
+GROUP_LABELS = {
+    "department": gettext_lazy("lead department"),
+    "section": gettext_lazy("section"),
+    "node": gettext_lazy("received at (node)"),
+    "jurisdiction": gettext_lazy("jurisdiction"),
+    "channel": gettext_lazy("channel"),
+    "category": gettext_lazy("class"),
+}
+
+
+# --- the period ------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Period:
+    """Local days `first` … `last` (inclusive) in `zone`; as instants [start, end)."""
+
+    first: datetime.date
+    last: datetime.date
+    zone: str = settings.TIME_ZONE
+
+    @property
+    def start(self) -> datetime.datetime:
+        return datetime.datetime.combine(self.first, datetime.time(0), tzinfo=ZoneInfo(self.zone))
+
+    @property
+    def end(self) -> datetime.datetime:
+        return datetime.datetime.combine(self.last + datetime.timedelta(days=1), datetime.time(0),
+                                         tzinfo=ZoneInfo(self.zone))
+
+    @property
+    def label(self) -> str:
+        if self.first.day == 1 and (self.last + datetime.timedelta(days=1)).day == 1 and (
+                self.first.year, self.first.month) == (self.last.year, self.last.month):
+            return f"{self.first:%Y-%m}"
+        return f"{self.first.isoformat()}–{self.last.isoformat()}"
+
+
+def _in_range(day: datetime.date) -> None:
+    if not EARLIEST <= day <= LATEST:
+        raise InputError(_("Dates must lie between %(first)s and %(last)s.") % {
+            "first": EARLIEST.isoformat(), "last": LATEST.isoformat()})
+
+
+def month_period(text: str, zone: str = settings.TIME_ZONE) -> Period:
+    """"2026-10" → the local days of October 2026."""
+    try:
+        year, month = (int(part) for part in (text or "").strip().split("-"))
+        first = datetime.date(year, month, 1)
+    except (TypeError, ValueError):
+        raise InputError(_("The month must be written YYYY-MM, e.g. 2026-10.")) from None
+    if len(text.strip()) != 7:
+        raise InputError(_("The month must be written YYYY-MM, e.g. 2026-10."))
+    _in_range(first)
+    following = datetime.date(year + month // 12, month % 12 + 1, 1)
+    return Period(first, following - datetime.timedelta(days=1), zone)
+
+
+def range_period(first: datetime.date, last: datetime.date, zone: str = settings.TIME_ZONE) -> Period:
+    _in_range(first)
+    _in_range(last)
+    if last < first:
+        raise InputError(_("The period ends before it begins (to is before from)."))
+    if (last - first).days + 1 > MAX_DAYS:
+        raise InputError(_("A period is at most %(days)d days long.") % {"days": MAX_DAYS})
+    return Period(first, last, zone)
+
+
+def period_from(month: str | None, first: datetime.date | None, last: datetime.date | None,
+                zone: str = settings.TIME_ZONE) -> Period:
+    """The period a request asks for: a month, or from/to (both), never both ways."""
+    if month and (first or last):
+        raise InputError(_("Give either a month or from and to, not both."))
+    if month:
+        return month_period(month, zone)
+    if first and last:
+        return range_period(first, last, zone)
+    if first or last:
+        raise InputError(_("Give both from and to (dates, YYYY-MM-DD)."))
+    raise InputError(_("Give a month (YYYY-MM) or from and to (dates, YYYY-MM-DD)."))
+
+
+def check_by(by: str | None) -> str | None:
+    if by in (None, ""):
+        return None
+    if by not in GROUPS:
+        raise InputError(_("by must be one of: %(values)s.") % {"values": ", ".join(GROUPS)})
+    return by
+
+
+# --- who may ask ---------------------------------------------------------------------------------------
+
+def may_see(user) -> bool:
+    """Staff (leaders and supervisors, handlers, …); never enterprise users."""
+    return scopes.is_admin(user) or bool(getattr(user, "is_authenticated", False) and user.is_active
+                                         and user.roles & scopes.STAFF_ROLES)
+
+
+def zone_of(user) -> str:
+    from qifu.org.models import Region
+
+    region = Region.objects.filter(pk=scopes.home_region_id(user)).first() if user.is_authenticated else None
+    return region.rule("time_zone") if region else settings.TIME_ZONE
+
+
+# --- the figures ---------------------------------------------------------------------------------------
+
+@dataclass
+class Figures:
+    period: Period
+    by: str | None
+    total: dict
+    rows: list[dict] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {"total": self.total, "rows": self.rows}
+
+
+def _events(period: Period, **filters):
+    return AppealEvent.objects.filter(at__gte=period.start, at__lt=period.end, **filters)
+
+
+def _ids(events):
+    return events.values("appeal_id")
+
+
+def _count(qs, column: str | None) -> dict:
+    """{group value: number of appeals} (one key, None, without grouping)."""
+    if column is None:
+        return {None: qs.order_by().aggregate(n=Count("pk"))["n"]}
+    return {row[column]: row["n"] for row in qs.order_by().values(column).annotate(n=Count("pk"))}
+
+
+def _deadline_then():
+    """The deadline in force at an event: the `due_at` of the latest earlier event that set one."""
+    earlier = AppealEvent.objects.filter(appeal_id=OuterRef("appeal_id"), seq__lt=OuterRef("seq"),
+                                         data__has_key="due_at").order_by("-seq")
+    return Cast(Subquery(earlier.annotate(due=KeyTextTransform("due_at", "data")).values("due")[:1]),
+                output_field=DateTimeField())
+
+
+def _last_handlings(scoped, period: Period):
+    """Each appeal's last handling (办结) in the period, with the deadline then in force."""
+    later = AppealEvent.objects.filter(appeal_id=OuterRef("appeal_id"), action__in=HANDLING, seq__gt=OuterRef("seq"),
+                                       at__lt=period.end)
+    return (_events(period, action__in=HANDLING, appeal__in=scoped).filter(~Exists(later))
+            .annotate(deadline=_deadline_then()))
+
+
+class _WorkClock:
+    """Working time as a running count of working days from a fixed day (the first one asked about; negative
+    before it), so that the working days between two instants are one subtraction — the same count as
+    `workdays.workdays_between`, without walking the calendar once per case."""
+
+    def __init__(self, zone: str):
+        self.zone = ZoneInfo(zone)
+        self.origin: datetime.date | None = None
+        self.forward: list[float] = [0.0]   # working days in [origin, origin + i)
+        self.backward: list[float] = [0.0]  # working days in [origin - i, origin)
+
+    def _before(self, day: datetime.date) -> float:
+        """Working days from the origin to the start of `day` (negative before the origin)."""
+        if self.origin is None:
+            self.origin = day
+        offset = (day - self.origin).days
+        if offset >= 0:
+            while len(self.forward) <= offset:
+                previous = self.origin + datetime.timedelta(days=len(self.forward) - 1)
+                self.forward.append(self.forward[-1] + (1.0 if workdays.is_workday(previous) else 0.0))
+            return self.forward[offset]
+        while len(self.backward) <= -offset:
+            earlier = self.origin - datetime.timedelta(days=len(self.backward))
+            self.backward.append(self.backward[-1] + (1.0 if workdays.is_workday(earlier) else 0.0))
+        return -self.backward[-offset]
+
+    def at(self, moment: datetime.datetime) -> float:
+        local = moment.astimezone(self.zone)
+        day = local.date()
+        midnight = datetime.datetime.combine(day, datetime.time(0), tzinfo=self.zone)
+        fraction = (local - midnight).total_seconds() / 86400 if workdays.is_workday(day) else 0.0
+        return self._before(day) + fraction
+
+
+def _rate(part, whole, digits: int = 4):
+    return round(part / whole, digits) if whole else None
+
+
+def _finish(counts: dict, days: list[float]) -> dict:
+    row = {name: counts.get(name, 0) for name in METRICS}
+    row["on_time_rate"] = _rate(row["handled_on_time"], row["handled"])
+    row["solved_rate"] = _rate(counts.get("solved", 0), row["closed"])
+    row["satisfaction_rate"] = _rate(row["satisfied"], row["closed"])
+    row["avg_workdays_to_handle"] = round(sum(days) / len(days), 2) if days else None
+    return {name: row[name] for name in METRICS}
+
+
+def compute(user, period: Period, by: str | None = None, now: datetime.datetime | None = None) -> Figures:
+    """The figures of `period` over the appeals `user` may see, in total and (with `by`) per group."""
+    if not may_see(user):
+        raise PermissionDenied(_("Statistics are for staff."))
+    by = check_by(by)
+    with replica.statistics():
+        return _compute(user, period, by, now or timezone.now())
+
+
+def _compute(user, period: Period, by: str | None, now: datetime.datetime) -> Figures:
+    scoped = scopes.appeals(user)
+    column = GROUPS[by] if by else None
+    start, end = period.start, period.end
+    closings = _ids(_events(period, to_status=Status.CLOSED))
+    low_rating = Rating.objects.filter(rated_at__gte=start, rated_at__lt=end, stars__isnull=False,
+                                       stars__lte=DISSATISFIED_STARS)
+    handlings = _last_handlings(scoped, period)
+    on_time = handlings.filter(deadline__isnull=False, at__lte=F("deadline"))
+    counted = {
+        "received": scoped.filter(received_at__gte=start, received_at__lt=end),
+        "accepted": scoped.filter(pk__in=_ids(_events(period, action="accept"))),
+        "handled": scoped.filter(pk__in=handlings.values("appeal_id")),
+        "handled_on_time": scoped.filter(pk__in=on_time.values("appeal_id")),
+        "closed": scoped.filter(pk__in=closings),
+        "solved": scoped.filter(pk__in=closings, resolution=Resolution.SOLVED),
+        "satisfied": scoped.filter(pk__in=closings).exclude(
+            Exists(Rating.objects.filter(appeal_id=OuterRef("pk"), solved=True, stars__isnull=False,
+                                         stars__lte=DISSATISFIED_STARS))),
+        "overdue_open": scoped.filter(received_at__gte=start, received_at__lt=end, status__in=CLOCK_STATUSES,
+                                      due_at__lt=now),
+        "escalated": scoped.filter(pk__in=_ids(_events(period, action="decide_escalation", data__approve=True))),
+        "reassigned": scoped.filter(pk__in=_ids(_events(period, action="reassign"))),
+        "dissatisfied": scoped.filter(Q(pk__in=_ids(_events(period, action="reject_result")))
+                                      | Q(pk__in=low_rating.values("appeal_id"))),
+    }
+    by_key: dict = {}
+    for name, qs in counted.items():
+        for key, n in _count(qs, column).items():
+            by_key.setdefault(key, {})[name] = n
+    # Working days from acceptance to the (last) handling in the period, per case.
+    clock = _WorkClock(period.zone)
+    days: dict = {}
+    group = f"appeal__{column}" if column else None
+    fields = ["at", "appeal__accepted_at"] + ([group] if group else [])
+    for row in handlings.values(*fields):
+        accepted = row["appeal__accepted_at"]
+        if accepted is None:
+            continue
+        days.setdefault(row[group] if group else None, []).append(
+            max(0.0, clock.at(row["at"]) - clock.at(accepted)))
+    total_counts = {name: sum(c.get(name, 0) for c in by_key.values()) for name in counted}
+    total = _finish(total_counts, [d for values in days.values() for d in values])
+    rows = []
+    if by:
+        names = _names(by, [k for k in by_key if k is not None])
+        for key, counts in by_key.items():
+            code, name = names.get(key, (None, _("(none)"))) if key is not None else (None, _("(none)"))
+            rows.append({"key": code, "name": name, **_finish(counts, days.get(key, []))})
+        rows.sort(key=lambda r: (r["key"] is None, -r["received"], r["key"] or ""))
+    return Figures(period, by, total, rows)
+
+
+def _names(by: str, keys: list) -> dict:
+    """{group value: (code, name)}."""
+    from qifu.org.models import Department, Jurisdiction, Section, ServiceNode
+
+    if by == "category":
+        labels = dict(Category.choices)
+        return {k: (k, str(labels.get(k, k))) for k in keys if k != ""} | (
+            {"": (None, _("(not classified)"))} if "" in keys else {})
+    model = {"department": Department, "section": Section, "node": ServiceNode, "jurisdiction": Jurisdiction,
+             "channel": Channel}[by]
+    label = "label" if model is Channel else "name"
+    return {pk: (code, name) for pk, code, name in model.objects.filter(pk__in=keys).values_list("pk", "code", label)}
+
+
+def trend(user, months: int = 12, today: datetime.date | None = None, zone: str | None = None) -> list[dict]:
+    """The totals of the last `months` months (oldest first, the current one last): [{"month", metric…}]."""
+    zone = zone or zone_of(user)
+    today = today or timezone.localtime(timezone.now(), ZoneInfo(zone)).date()
+    months = max(1, min(int(months), 36))
+    result = []
+    for back in range(months - 1, -1, -1):
+        index = today.year * 12 + today.month - 1 - back
+        label = f"{index // 12:04d}-{index % 12 + 1:02d}"
+        result.append({"month": label, **compute(user, month_period(label, zone)).total})
+    return result
+
+
+# --- Excel ---------------------------------------------------------------------------------------------
+
+def workbook(figures: Figures) -> bytes:
+    """One sheet: a heading line (the period), the column headings, the total, then one row per group."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = _("Appeal statistics")[:31]
+    sheet.append([_("Appeal statistics"), figures.period.label])
+    group = str(GROUP_LABELS[figures.by]) if figures.by else ""
+    sheet.append([_("code"), group or _("Figures for"), *[str(LABELS[m]) for m in METRICS]])
+    sheet.append([None, _("Total"), *[figures.total[m] for m in METRICS]])
+    for row in figures.rows:
+        sheet.append([row["key"], row["name"], *[row[m] for m in METRICS]])
+    for cell in (*sheet[1], *sheet[2], *sheet[3]):
+        cell.font = Font(bold=True)
+    for column in sheet.columns:
+        sheet.column_dimensions[column[0].column_letter].width = 16
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
