@@ -314,6 +314,11 @@ class AppealAttachment(models.Model):
         return self.name
 
 
+# 好差评's five grades: 1 非常不满意 and 2 不满意 are the bad ones (差评) — the dissatisfied cases of supervision's
+# abnormal list and of the statistics.
+DISSATISFIED_STARS = 2
+
+
 class Rating(models.Model):
     """The enterprise's rating (好差评) of how its appeal was handled: 1–5 stars and a comment."""
 

@@ -33,11 +33,8 @@ from qifu.accounts import scopes
 from qifu.lib.inputs import InputError
 from qifu.workcal import workdays
 
-from .models import CLOCK_STATUSES, AppealEvent, Category, Channel, Rating, Resolution, Status
+from .models import CLOCK_STATUSES, DISSATISFIED_STARS, AppealEvent, Category, Channel, Rating, Resolution, Status
 
-# 好差评's five grades: 1 非常不满意 and 2 不满意 are 差评 (the same as supervision's 不满意件,
-# qifu.supervision.records.DISSATISFIED_STARS).
-DISSATISFIED_STARS = 2
 HANDLING = ("mark_handled", "solve_on_spot")  # 办结: by the lead unit, or on the spot at intake
 MAX_DAYS = 366  # the longest period one request may ask for
 EARLIEST, LATEST = datetime.date(2000, 1, 1), datetime.date(2100, 12, 31)

@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy
 from qifu.accounts import scopes
 from qifu.accounts.models import Role, User
 from qifu.appeals.errors import NotAllowed, TransitionError
-from qifu.appeals.models import CLOCK_STATUSES, Appeal, AppealEvent, Rating, Status
+from qifu.appeals.models import CLOCK_STATUSES, DISSATISFIED_STARS, Appeal, AppealEvent, Rating, Status
 from qifu.lib import inputs
 from qifu.org.models import Body, Department
 from qifu.workcal import workdays
@@ -259,9 +259,6 @@ def instruct(appeal_id: int, actor, text: str) -> LeaderInstruction:
 
 
 # --- the five abnormal lists ---------------------------------------------------------------------------
-
-# 好差评's five grades: 1 非常不满意, 2 不满意 are the bad ones (差评).
-DISSATISFIED_STARS = 2
 
 ABNORMAL = {
     "warning": gettext_lazy("warned"),
