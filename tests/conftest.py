@@ -50,6 +50,15 @@ def _flush_past_the_append_only_tables():
     BaseDatabaseOperations.execute_sql_flush = original
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _drop_installation_templates():
+    """tests/served.py migrates one installation per engine and session for the others to copy."""
+    yield
+    from tests import served
+
+    served.drop_templates()
+
+
 def _truncated_tables(connection, sql_list) -> list[str] | None:
     """The quoted tables of Django's PostgreSQL flush (one `TRUNCATE a, b, …;`, no RESTART IDENTITY or CASCADE)
     when this session may delete in any order (session_replication_role = replica, set by protect.suspended
