@@ -3,6 +3,9 @@ VENV    ?= .venv
 PYTHON  ?= $(shell scripts/find-python)
 BIN     := $(VENV)/bin
 PORT    ?= 8000
+# pytest-xdist workers for `make test` (0: one process); a test file runs on one worker (its module
+# fixtures are built once), the files in the order pytest collects them
+TEST_WORKERS ?= 2
 
 .PHONY: demo test install install-test serve messages clean
 
@@ -28,7 +31,7 @@ serve: install
 	$(BIN)/qifu serve --port $(PORT)
 
 test: install-test
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder $(PYTEST_ARGS)
 
 messages: install
 	cd qifu && ../$(BIN)/qifu makemessages -l zh_Hans -l en --no-obsolete && ../$(BIN)/qifu compilemessages

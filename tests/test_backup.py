@@ -112,7 +112,7 @@ def test_restore_into_a_fresh_sqlite_installation_gives_the_same_data(source, fr
 
 def test_restore_into_a_migrated_empty_installation(source, fresh):
     target = fresh()
-    target.qifu("migrate", "--noinput")  # fills content types, permissions and the default channels
+    target.migrate()  # fills content types, permissions and the default channels
     result = target.qifu("restore", str(source.archive), env={"QIFU_SECRET_KEY": "another-key"})
     assert "QIFU_SECRET_KEY is set and differs from the backup's secret key" in result.stderr
     assert_same(target, source)
@@ -120,7 +120,7 @@ def test_restore_into_a_migrated_empty_installation(source, fresh):
 
 def test_restore_refuses_an_installation_that_is_not_empty_unless_forced_and_damaged_archives(source, fresh):
     target = fresh()
-    target.qifu("migrate", "--noinput")
+    target.migrate()
     target.qifu("createsuperuser", "--noinput", "--username", "someone", "--email", "s@example.org",
                 env={"DJANGO_SUPERUSER_PASSWORD": "Another-pw-2026"})
     (target.data_dir / "media").mkdir(parents=True, exist_ok=True)
@@ -156,7 +156,7 @@ def test_postgresql_round_trips_and_from_sqlite(source, fresh):
     archive = first.root / "from-postgresql.tar.gz"
     first.qifu("backup", str(archive))
     second = fresh("postgresql")
-    second.qifu("migrate", "--noinput")
+    second.migrate()
     second.qifu("restore", str(archive))
     assert_same(second, source)
     second.qifu("token", "create", "admin")  # sequences were reset past the restored keys

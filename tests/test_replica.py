@@ -54,7 +54,7 @@ def test_reads_in_statistics_go_to_the_replica_writes_and_migrations_to_the_prim
         tables = "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'"
         assert pg_execute(tables, database=standby.database) == [(0,)]  # migrate left the replica alone
         # the "replica" (here a database of its own, so that reads can be told apart) has two users
-        standby.qifu("migrate", "--noinput")
+        standby.migrate()
         for name in ("r1", "r2"):
             standby.qifu("createsuperuser", "--noinput", "--username", name, "--email", f"{name}@example.org",
                          env={"DJANGO_SUPERUSER_PASSWORD": "Replica-pw-2026"})

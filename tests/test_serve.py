@@ -25,7 +25,7 @@ PASSWORD = "Serve-test-2026!"
 def installation(tmp_path_factory):
     inst = Installation(tmp_path_factory.mktemp("serve"), "postgresql" if ON_POSTGRES else "sqlite")
     try:
-        inst.qifu("migrate", "--noinput")
+        inst.migrate()
         inst.qifu("createsuperuser", "--noinput", "--username", "root", "--email", "root@example.org",
                   env={"DJANGO_SUPERUSER_PASSWORD": PASSWORD})
         inst.token = token_of(inst.qifu("token", "create", "root").stdout)
