@@ -446,3 +446,44 @@ class AppealTask(models.Model):
         if self.done_at:
             return "done"
         return "overdue" if (today or timezone.localdate()) > self.due_on else "open"
+
+
+# --- revisits (回访) ----------------------------------------------------------------------------------------
+
+class RevisitOutcome(models.TextChoices):
+    SATISFIED = "satisfied", _("satisfied")
+    DISSATISFIED = "dissatisfied", _("not satisfied")
+    UNREACHABLE = "unreachable", _("could not be reached")
+
+
+class Revisit(models.Model):
+    """A call back to the enterprise after its case was closed (回访, seed 000 机制保障): which closed cases are
+    called is decided once, at closure, by `revisits.sampled` — the queue is the pending rows. A dissatisfied outcome
+    reopens the case (the workflow's `revisit_reopen`)."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("to call")
+        DONE = "done", _("done")
+
+    Outcome = RevisitOutcome
+
+    appeal = models.ForeignKey(Appeal, verbose_name=_("appeal"), on_delete=models.CASCADE, related_name="revisits")
+    closing_seq = models.PositiveIntegerField(_("closing event"))
+    reason = models.CharField(_("why it is called"), max_length=16)  # difficult / complaint / sample
+    due_at = models.DateTimeField(_("due"))
+    state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.PENDING, db_index=True)
+    outcome = models.CharField(_("outcome"), max_length=16, choices=RevisitOutcome.choices, blank=True)
+    note = models.TextField(_("note"), blank=True)
+    done_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("called by"), null=True, blank=True,
+                                on_delete=models.PROTECT, related_name="+")
+    done_at = models.DateTimeField(_("called at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("revisit")
+        verbose_name_plural = _("revisits")
+        ordering = ["state", "due_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["appeal", "closing_seq"], name="appeals_revisit_per_closure")]
+
+    def __str__(self):
+        return f"{self.appeal.number} #{self.closing_seq}"

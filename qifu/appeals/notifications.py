@@ -57,6 +57,9 @@ def recipients_and_message(appeal, event: AppealEvent):
     if event.action == "reject_result":
         return (_department_handlers([appeal.lead_department_id]),
                 _("Enterprise not satisfied with appeal %(n)s") % {"n": n}, event.data.get("comment", ""))
+    if event.action == "revisit_reopen" and appeal.lead_department_id:
+        return (_department_handlers([appeal.lead_department_id]),
+                _("Revisit: enterprise not satisfied, appeal %(n)s reopened") % {"n": n}, event.data.get("comment", ""))
     return None
 
 

@@ -297,7 +297,7 @@ def _compute(user, period: Period, by: str | None, now: datetime.datetime) -> Fi
                                       due_at__lt=now),
         "escalated": scoped.filter(pk__in=_ids(_events(period, action="decide_escalation", data__approve=True))),
         "reassigned": scoped.filter(pk__in=_ids(_events(period, action="reassign"))),
-        "dissatisfied": scoped.filter(Q(pk__in=_ids(_events(period, action="reject_result")))
+        "dissatisfied": scoped.filter(Q(pk__in=_ids(_events(period, action__in=("reject_result", "revisit_reopen"))))
                                       | Q(pk__in=low_rating.values("appeal_id"))),
     }
     by_key: dict = {}

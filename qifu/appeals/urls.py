@@ -1,6 +1,6 @@
 from django.urls import include, path, re_path
 
-from . import ladder_views, open311, views
+from . import ladder_views, open311, revisit_views, views
 
 # /open311/v2/ — GeoReport v2 resources; the extension (.json, .xml) picks the format, none means JSON.
 FMT = r"(?:\.(?P<fmt>json|xml))?$"
@@ -26,6 +26,8 @@ urlpatterns = [
     # The escalation ladder, its meetings and the fallback lane.
     path("appeals/<int:pk>/escalation-form.docx", ladder_views.escalation_form_view, name="appeal_escalation_form"),
     path("appeals/<int:pk>/tasks/<int:task_id>/done/", ladder_views.task_done, name="appeal_task_done"),
+    path("appeals/revisits/", revisit_views.revisit_list, name="revisit_list"),
+    path("appeals/revisits/<int:pk>/", revisit_views.revisit_record, name="revisit_record"),
     path("appeals/escalated/", ladder_views.escalated_list, name="escalated_list"),
     path("appeals/fallback/", ladder_views.fallback_list, name="fallback_list"),
     path("meetings/", ladder_views.meetings, name="ladder_meetings"),

@@ -52,6 +52,7 @@ ACTION_LABELS = {
     "escalate": gettext_lazy("Request escalation"),
     "decide_escalation": gettext_lazy("Decide on the escalation"),
     "deliberate": gettext_lazy("Record a deliberation"),
+    "revisit_reopen": gettext_lazy("Reopened after a revisit"),
 }
 
 

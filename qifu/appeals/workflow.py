@@ -35,6 +35,8 @@ from .models import (
     Category,
     Rating,
     Resolution,
+    Revisit,
+    RevisitOutcome,
     Scope,
     Status,
 )
@@ -93,6 +95,12 @@ def may_confirm(user, appeal) -> bool:
     return _is_own_enterprise(user, appeal) or user.has_role(Role.DISPATCHER, Role.FRONT_DESK, Role.ADMIN)
 
 
+def may_revisit(user, appeal) -> bool:
+    """Those who call enterprises back after closure (front desk, dispatchers, specialists)."""
+    return scopes.is_admin(user) or user.has_role(Role.FRONT_DESK, Role.DISPATCHER, Role.SPECIALIST,
+                                                  Role.CHIEF_SPECIALIST)
+
+
 def may_withdraw(user, appeal) -> bool:
     return _is_own_enterprise(user, appeal) or user.has_role(Role.FRONT_DESK, Role.DISPATCHER, Role.ADMIN)
 
@@ -142,6 +150,10 @@ ACTIONS: dict[str, Action] = {a.name: a for a in [
     Action("deliberate", (Status.ASSIGNED,), None, escalation.may_deliberate, "Record a deliberation",
            ("held_on", "participants", "conclusion"),
            ready=lambda appeal: appeal.category == Category.FALLBACK_DELIBERATION),
+    # A revisit call (回访) found the enterprise not satisfied: back to the lead unit (or, for a case solved on the
+    # spot without one, to the dispatchers). Done through `record_revisit`, never offered as a button.
+    Action("revisit_reopen", (Status.CLOSED,), Status.ASSIGNED, may_revisit, "Reopen after a revisit",
+           ("revisit", "comment"), ready=lambda appeal: False),
 ]}
 
 
@@ -303,6 +315,18 @@ def build_data(appeal: Appeal, action: str, payload: dict, now: datetime.datetim
         data = {"solved": False, "rating": _rating(payload.get("rating")), "comment": _text(payload, "comment")}
         if appeal.region.rule("reopen_resets_deadline") and appeal.category:
             data["due_at"] = deadline_for(appeal, appeal.category, now).isoformat()
+    elif action == "revisit_reopen":
+        revisit = Revisit.objects.filter(pk=payload.get("revisit") or 0, appeal=appeal,
+                                         outcome=RevisitOutcome.DISSATISFIED).first()
+        if revisit is None or AppealEvent.objects.filter(appeal=appeal, action="revisit_reopen",
+                                                         data__revisit=revisit.pk).exists():
+            raise TransitionError(_("A case is reopened by recording a dissatisfied revisit."))
+        data = {"revisit": revisit.pk, "comment": _text(payload, "comment", required=False)}
+        if not appeal.lead_department_id:
+            data["_to"] = Status.ACCEPTED
+        category = appeal.category or appeal.region.rule("appeal_default_category")
+        if appeal.region.rule("reopen_resets_deadline"):
+            data["due_at"] = deadline_for(appeal, category, now).isoformat()
     elif action == "withdraw":
         note = _text(payload, "reason")
     elif action == "merge":
@@ -394,6 +418,10 @@ def apply(appeal: Appeal, event: AppealEvent) -> list[int] | None:
     if event.action == "reject_result":
         appeal.dissatisfied_count += 1
         appeal.handled_at = None
+    if event.action == "revisit_reopen":
+        appeal.dissatisfied_count += 1
+        appeal.handled_at = None
+        appeal.closed_at = None
     if event.action == "merge":
         appeal.merged_into_id = d["into"]
     if "fallback_reasons" in d:
@@ -477,18 +505,58 @@ def perform(appeal: Appeal | int, action: str, actor, version: int | None = None
     now = payload.pop("at", None) or timezone.now()
     data, note = build_data(appeal, action, payload, now, actor=actor)
     follow = data.pop("_then", None)
-    event = _append(appeal, action, actor, appeal.status, spec.target or appeal.status, data, note, now)
+    target = data.pop("_to", None) or spec.target or appeal.status
+    event = _append(appeal, action, actor, appeal.status, target, data, note, now)
     events = [event]
     if follow:  # e.g. a refused escalation is a second assignment: its own event, right after the decision
         events.append(_append(appeal, follow["action"], actor, appeal.status, appeal.status, follow["data"],
                               follow["note"], now))
     if action in ("confirm", "reject_result", "solve_on_spot"):
         record_rating(appeal, event, actor)
+    if event.to_status == Status.CLOSED:  # in the sample? the revisit is stored with the closure
+        from . import revisits
+
+        revisits.after_close(appeal, event)
     from . import notifications
 
     for each in events:
         notifications.after(appeal, each)
     return appeal
+
+
+# --- revisits (回访) ---------------------------------------------------------------------------------------
+
+@transaction.atomic
+def record_revisit(revisit: Revisit | int, actor, outcome: str, note: str = "") -> Revisit:
+    """Record a revisit call's outcome (satisfied, dissatisfied, unreachable) for a caller who sees the case; a
+    dissatisfied enterprise reopens the case (`revisit_reopen`, in the same transaction). Audited."""
+    from . import revisits
+
+    pk = revisit.pk if isinstance(revisit, Revisit) else revisit
+    found = revisits.queue(actor).filter(pk=pk).first() if getattr(actor, "pk", None) else None
+    if found is None:
+        if Revisit.objects.filter(pk=pk, appeal__in=scopes.appeals(actor).values("pk")).exists():
+            raise NotAllowed(_("Your role does not record revisits."))
+        raise Revisit.DoesNotExist
+    revisit = Revisit.objects.select_for_update().get(pk=found.pk)
+    if outcome not in RevisitOutcome.values:
+        raise TransitionError(_("The outcome must be one of: %(values)s.") % {"values": ", ".join(RevisitOutcome.values)})
+    check_payload({"note": note or ""})
+    note = (note or "").strip()
+    if outcome == RevisitOutcome.DISSATISFIED and not note:
+        raise TransitionError(_("Write down what the enterprise is not satisfied with."))
+    if revisit.state == Revisit.State.DONE:
+        raise TransitionError(_("This revisit was already recorded."))
+    before = {"state": revisit.state, "outcome": revisit.outcome}
+    revisit.state, revisit.outcome, revisit.note = Revisit.State.DONE, outcome, note
+    revisit.done_by, revisit.done_at = actor, timezone.now()
+    revisit.save()
+    trail.record("update", revisit, before, {"state": revisit.state, "outcome": outcome}, note=note, actor=actor)
+    if outcome == RevisitOutcome.DISSATISFIED:
+        appeal = Appeal.objects.get(pk=revisit.appeal_id)
+        if appeal.status == Status.CLOSED:
+            perform(appeal, "revisit_reopen", actor, revisit=revisit.pk, comment=note)
+    return revisit
 
 
 # --- intake ----------------------------------------------------------------------------------------

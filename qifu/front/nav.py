@@ -23,6 +23,7 @@ NAV = [
     (_("Coordination meetings"), "ladder_meetings", {Role.LEADER, Role.SUPERVISOR}),
     (_("Fallback cases"), "fallback_list", {Role.FRONT_DESK, Role.DISPATCHER, Role.HANDLER, Role.SUPERVISOR,
                                             Role.LEADER}),
+    (_("Revisits"), "revisit_list", {Role.FRONT_DESK, Role.DISPATCHER, Role.SPECIALIST, Role.CHIEF_SPECIALIST}),
     (_("Tag library"), "tag_list", set(scopes.STAFF_ROLES)),
     (_("Organization"), "org_directory", None),
     (_("Inbox"), "inbox", None),

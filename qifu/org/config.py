@@ -54,8 +54,17 @@ DEFAULTS: dict = {
     # Station response (seed 000): park staff on site within 10 minutes; hand-over within 30.
     "station_on_site_minutes": 10,
     "station_handover_minutes": 30,
-    # Revisits (seed 000): share of ordinary cases, difficult and complaint cases are all revisited.
+    # Revisits (回访, seed 000 机制保障): after closure, this share of ordinary cases is called back (Huzhou, seed 001
+    # §四: all — 1.0); the same case is always in or out of the sample (a hash of its number and the region code).
     "revisit_ratio": 0.2,
+    # Difficult cases are all revisited (seed 000: 100%): whistle (or became whistle), escalated above level 1,
+    # not satisfied at least once, the fallback lane. Remove a word to stop counting that kind as difficult.
+    "revisit_difficult": ["whistle", "escalated", "dissatisfied", "fallback"],
+    # Complaints are all revisited (seed 000: 100%): the cases that came in through these channels (差评件,
+    # “办不成事”反映窗口).
+    "revisit_complaint_channels": ["bad_review", "window"],
+    # A revisit is due within this many working days of the closure.
+    "revisit_due_workdays": 5,
     # A signed-in user idle this many minutes is signed out (等保 level 3); enterprise users may differ.
     "session_idle_minutes": {"staff": 30, "enterprise": 30},
 }
