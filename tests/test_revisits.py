@@ -246,7 +246,7 @@ def test_the_page_filters_exports_and_records(w, client):
     from openpyxl import load_workbook
 
     sheet = load_workbook(io.BytesIO(r.content)).active
-    assert [c.value for c in sheet[1]][:3] == ["编号", "企业", "标题"] or sheet.max_row == 3
+    assert [c.value for c in sheet[1]][:3] == ["编号", "企业", "名称"]
     assert sheet.max_row == 3
     assert client.post(f"/appeals/revisits/{revisit.pk}/", {}).status_code == 400
     client.force_login(w.users[Role.HANDLER])
@@ -262,3 +262,14 @@ def test_ratings_by_unit(w):
     closed_case(w, rating=2)
     rows = revisits.ratings_by_unit(Appeal.objects.all())
     assert rows == [{"code": w.dept.code, "name": w.dept.name, "rated": 3, "average": round(8 / 3, 2), "bad": 2}]
+
+
+def test_the_supervision_timers_plan_from_the_reopened_deadline(w):
+    from qifu.supervision import timers
+    from qifu.supervision.models import Timer
+
+    case = closed_case(w, category="whistle")
+    workflow.record_revisit(case.revisits.get().pk, w.users[Role.DISPATCHER], "dissatisfied", "未解决")
+    case.refresh_from_db()
+    timers.plan(only=("appeals.appeal", [case.pk]))
+    assert Timer.objects.filter(subject_id=case.pk, deadline=case.due_at).exists()
