@@ -57,6 +57,7 @@ class OutcomeForm(djforms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["note"].widget.attrs["placeholder"] = _("note (required when not satisfied)")
         _styled(self)
 
 
