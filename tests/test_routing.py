@@ -188,3 +188,50 @@ def test_bench_routing_runs_on_a_small_data_set(w):
     assert "section: top-1" in text and "lead unit: top-1" in text and "suggestion latency" in text
     e = routing.evaluate(w.region.pk)
     assert e.section_top1 == 1.0 and e.lead_top1 == 1.0  # the same texts again: all found
+
+
+# --- the registration page ---------------------------------------------------------------------------
+
+def page_suggest(client, user, **fields):
+    client.force_login(user)
+    data = {"prefix": "problem-0", **{f"problem-0-{k}": v for k, v in fields.items()}}
+    return client.post("/appeals/new/suggest/", data, HTTP_HX_REQUEST="true")
+
+
+def test_the_intake_page_suggests_and_takes_a_section(client, w):
+    client.force_login(w.users[Role.FRONT_DESK])
+    page = client.get("/appeals/new/").content.decode()
+    assert 'name="problem-0-section"' in page and 'hx-post="/appeals/new/suggest/"' in page
+    r = page_suggest(client, w.users[Role.FRONT_DESK], title="消防验收", description="厂房竣工后消防验收的流程")
+    html = r.content.decode()
+    assert r.status_code == 200
+    assert 'data-fill-section="rt-project"' in html and "住建局" in html and "厂房消防验收" in html
+    # the section chosen goes with the registration
+    data = {
+        "enterprise_q": w.ent_east.name, "enterprise_uscc": w.ent_east.uscc, "contact_name": "王经理",
+        "contact_phone": "13800001234", "channel": "walk_in", "category": "", "intake_key": "k1",
+        "problem-TOTAL_FORMS": "1", "problem-INITIAL_FORMS": "0", "problem-MIN_NUM_FORMS": "1",
+        "problem-MAX_NUM_FORMS": "20", "problem-0-title": "消防验收", "problem-0-description": "厂房竣工后消防验收的流程",
+        "problem-0-section": "rt-project",
+    }
+    assert client.post("/appeals/new/", data).status_code == 302
+    appeal = Appeal.objects.get(title="消防验收")
+    assert appeal.section == w.project and appeal.status == Status.ACCEPTED
+    # another region's section is no choice
+    other = make_world("ox")
+    data.update({"intake_key": "k2", "problem-0-title": "另一个", "problem-0-section": f"{other.region.code}-project"})
+    assert client.post("/appeals/new/", data).status_code == 200
+    assert not Appeal.objects.filter(title="另一个").exists()
+
+
+def test_the_page_suggestion_refuses_and_handles_bad_input(client, w):
+    assert page_suggest(client, w.users[Role.HANDLER], title="消防").status_code == 403
+    assert page_suggest(client, w.users[Role.ENTERPRISE], title="消防").status_code == 403
+    assert page_suggest(client, w.users[Role.DISPATCHER], title="x" * 201).status_code == 400
+    client.force_login(w.users[Role.DISPATCHER])
+    assert client.post("/appeals/new/suggest/", {"prefix": "../x"}).status_code == 400
+    assert client.get("/appeals/new/suggest/").status_code == 405
+    empty = page_suggest(client, w.users[Role.DISPATCHER], title="", description="")
+    assert empty.status_code == 200 and not empty.content.strip()
+    nothing = page_suggest(client, w.users[Role.DISPATCHER], title="？？", description="")
+    assert 'data-testid="no-suggestion"' in nothing.content.decode()
