@@ -119,6 +119,8 @@ class Command(BaseCommand):
                       f"(always the most frequent: {pct(e.baseline[0])})")
             out.write(f"  lead unit: top-1 {pct(e.lead_top1)}, top-3 {pct(e.lead_top3)} of {e.lead_tested} "
                       f"(always the most frequent: {pct(e.baseline[1])})")
-            if e.latency_ms:
+            out.write(f"  model build from cold (jieba on every case, in this process): "
+                      f"{e.latency_ms['build']:.0f} ms; the freshness check (stamp): {e.latency_ms['stamp']:.1f} ms")
+            if "p50" in e.latency_ms:
                 out.write(f"  suggestion latency: p50 {e.latency_ms['p50']:.1f} ms, p95 {e.latency_ms['p95']:.1f} ms, "
                           f"max {e.latency_ms['max']:.1f} ms (cached model, similar cases included)")
