@@ -173,7 +173,7 @@ def train(cases: list[Case], section_text: dict, lead_text: dict, section_names:
 # --- the per-region cache --------------------------------------------------------------------------
 
 _models: dict[int, tuple[tuple, Model]] = {}
-_words: dict[int, list[str]] = {}  # appeal id → its words (title and description never change)
+_words: dict[int, dict[int, list[str]]] = {}  # region → appeal id → its words (title and description never change)
 _lock = threading.Lock()
 
 
@@ -193,13 +193,14 @@ def cases(region_id, limit: int = MAX_TRAINING, ids=None) -> list[Case]:
         Q(section__isnull=False) | Q(lead_department__isnull=False) | Q(status=Status.CLOSED))
     if ids is not None:
         qs = qs.filter(pk__in=ids)
+    known = _words.get(region_id, {})
     rows = qs.order_by("-pk").values_list("pk", "title", "description", "section__code", "lead_department__code",
                                           "status")[:limit]
     out = []
     for pk, title, description, section, lead, status in rows:
-        tokens = _words.get(pk)
+        tokens = known.get(pk)
         if tokens is None:
-            tokens = _words[pk] = words(f"{title} {description}")
+            tokens = words(f"{title} {description}")
         out.append(Case(pk, tokens, section, lead, status == Status.CLOSED))
     return out
 
@@ -213,7 +214,9 @@ def model_for(region_id) -> Model:
         cached = _models.get(region_id)
         if cached and cached[0] == key:
             return cached[1]
-        model = train(cases(region_id), *priors(region_id))
+        material = cases(region_id)
+        model = train(material, *priors(region_id))
+        _words[region_id] = {c.id: c.words for c in material}  # only the current material's words are kept
         _models[region_id] = (key, model)
         return model
 
