@@ -2,6 +2,7 @@
 
 import datetime
 
+from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -16,7 +17,7 @@ from qifu.api.schemas import AwareTime, Code, EventOut, Input, Stars, Text, Vers
 from qifu.lib import inputs
 from qifu.lib.inputs import max_length
 
-from . import queries, workflow
+from . import queries, routing, workflow
 from .models import Appeal, Channel
 
 router = Router(tags=["appeals"])
@@ -202,6 +203,43 @@ def create_appeal(request, payload: AppealIn):
     except IntegrityError:  # the same key raced in from a parallel retry
         appeal = workflow.earlier_for_key(user, key, digest)
     return Status(201, _out(appeal, user))
+
+
+class SuggestIn(Input):
+    title: Text(max_length(Appeal, "title"))
+    description: Text()
+
+
+class CodeName(Schema):
+    code: str
+    name: str
+
+
+class SimilarOut(Schema):
+    id: int
+    number: str
+    title: str
+    lead_department: CodeName | None
+    resolution: str = Field(description="solved, policy_study, explained or persuaded (empty: not recorded)")
+    resolution_name: str
+    score: float = Field(description="cosine similarity of the texts, 0–1")
+
+
+class SuggestOut(Schema):
+    section: CodeName | None = Field(description="the suggested section (板块); null when no word of the text "
+                                                 "matches any section's past cases or description")
+    lead_department: CodeName | None = Field(description="the suggested lead unit (牵头单位), or null")
+    similar: list[SimilarOut] = Field(description="up to 5 closed cases you may see, most similar first")
+    knowledge: list[dict] = Field(description="knowledge entries: always empty until the knowledge base exists")
+
+
+@router.post("/suggest", response={200: SuggestOut, **errors(400, 403)},
+             summary="Routing suggestion for a new appeal's text: section, lead unit, similar closed cases (staff)")
+def suggest(request, payload: SuggestIn):
+    user = request.user
+    if not (scopes.is_admin(user) or user.roles & scopes.STAFF_ROLES):
+        raise PermissionDenied(_("Only staff get routing suggestions."))
+    return routing.suggest(user, payload.title, payload.description)
 
 
 @router.get("", response={200: list[AppealOut], **errors(400)}, summary="Appeals you may see, with filters")

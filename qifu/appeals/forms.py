@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from qifu.accounts import scopes
 from qifu.lib.inputs import TEXT_MAX
+from qifu.org.models import Section
 
 from .models import (
     FALLBACK_CATEGORIES,
@@ -95,9 +96,13 @@ class ProblemForm(forms.Form):
     resolution = forms.ChoiceField(label=_("resolution"), choices=Resolution.choices, initial=Resolution.SOLVED,
                                    required=False)
     answer = forms.CharField(max_length=TEXT_MAX, label=_("answer given"), required=False, widget=_textarea(2))
+    section = forms.ModelChoiceField(label=_("section"), queryset=Section.objects.none(), to_field_name="code",
+                                     required=False, empty_label=_("not yet chosen"))
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
+        if user is not None:
+            self.fields["section"].queryset = scopes.directory(user, Section).order_by("region", "sort_order", "code")
         _styled(self)
 
     def has_changed(self):

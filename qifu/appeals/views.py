@@ -5,6 +5,7 @@ Thin on purpose: every queryset comes from `accounts.scopes`, input is parsed by
 goes through `.workflow` (which decides what is allowed and what it means).
 """
 
+import re
 import uuid
 from urllib.parse import quote
 
@@ -97,16 +98,21 @@ def _register(user, intake, problems) -> list[Appeal] | None:
                 row = form.cleaned_data
                 if not row:  # an added row left blank
                     continue
+                section = row.get("section")
+                if section is not None and section.region_id != enterprise.region_id:
+                    form.add_error("section", _("This section is not of the enterprise's region."))
+                    raise _Undo
                 try:
                     appeal, _new = workflow.register(
                         actor=user, enterprise=enterprise, channel=data["channel"], title=row["title"],
                         description=row["description"], contact_name=data["contact_name"],
                         contact_phone=data["contact_phone"], category=data["category"] or None,
-                        idempotency_key=f"{key}-{i}" if key else "",
+                        section=section, idempotency_key=f"{key}-{i}" if key else "",
                         request_hash=inputs.request_hash("page", {
                             "enterprise": enterprise.pk, "channel": data["channel"].code, "title": row["title"],
                             "description": row["description"], "contact_name": data["contact_name"],
-                            "contact_phone": data["contact_phone"], "category": data["category"]}) if key else "",
+                            "contact_phone": data["contact_phone"], "category": data["category"],
+                            **({"section": section.code} if section else {})}) if key else "",
                     )
                     if row["on_spot"] and appeal.status == Status.ACCEPTED:
                         appeal = workflow.perform(appeal.pk, "solve_on_spot", user, appeal.version,
@@ -127,7 +133,7 @@ def appeal_new(request):
         raise PermissionDenied
     if request.method == "POST":
         intake = forms.IntakeForm(request.POST, user=user)
-        problems = forms.ProblemFormSet(request.POST, prefix="problem")
+        problems = forms.ProblemFormSet(request.POST, prefix="problem", form_kwargs={"user": user})
         intake_ok = intake.is_valid()
         if problems.is_valid() and intake_ok:
             created = _register(user, intake, problems)
@@ -139,11 +145,11 @@ def appeal_new(request):
         intake = forms.IntakeForm(user=user, initial={
             "intake_key": uuid.uuid4().hex, "channel": "walk_in",
             "enterprise_q": picked.name if picked else "", "enterprise_uscc": picked.uscc if picked else ""})
-        problems = forms.ProblemFormSet(prefix="problem")
+        problems = forms.ProblemFormSet(prefix="problem", form_kwargs={"user": user})
     created_ids = [int(x) for x in request.GET.get("created", "").split(",") if x.isdigit()]
     created = scopes.appeals(user).filter(pk__in=created_ids).order_by("pk") if created_ids else []
     return render(request, "appeals/new.html", {"intake": intake, "problems": problems, "created": created,
-                                                "picked_name": _picked_name(user, intake)})
+                                                "picked_name": _picked_name(user, intake), "suggest": True})
 
 
 def _picked_name(user, intake) -> str:
@@ -166,6 +172,30 @@ def enterprise_matches(request):
             Q(name__icontains=q) | Q(uscc__startswith=q.upper())).order_by("name")[:10]
     return render(request, "appeals/_enterprise_matches.html", {
         "q": q, "matches": matches, "can_create": scopes.can_create_enterprise(request.user)})
+
+
+_PROBLEM_PREFIX = re.compile(r"problem-\d{1,3}")
+
+
+@login_required
+@require_POST
+def appeal_suggest(request):
+    """The intake form's routing suggestion for one problem (HTMX): section, lead unit, similar closed cases."""
+    from . import routing
+
+    user = request.user
+    if not may_register(user):
+        raise PermissionDenied
+    prefix = request.POST.get("prefix", "")
+    if not _PROBLEM_PREFIX.fullmatch(prefix):
+        return HttpResponseBadRequest(_("The request is not valid."))
+    title = (request.POST.get(f"{prefix}-title") or "").strip()
+    description = (request.POST.get(f"{prefix}-description") or "").strip()
+    if len(title) > Appeal._meta.get_field("title").max_length or len(description) > inputs.TEXT_MAX or (
+            inputs.has_nul(title) or inputs.has_nul(description)):
+        return HttpResponseBadRequest(_("The request is not valid."))
+    found = routing.suggest(user, title, description) if (title or description) else None
+    return render(request, "appeals/_suggestion.html", {"found": found, "prefix": prefix})
 
 
 # --- the list ---------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@
     var n = parseInt(total.value, 10);
     var html = document.getElementById("problem-template").innerHTML.replace(/__prefix__/g, n);
     document.getElementById("problems").insertAdjacentHTML("beforeend", html);
+    if (window.htmx) window.htmx.process(document.getElementById("problems").lastElementChild);
     total.value = n + 1;
     document.getElementById("id_problem-" + n + "-title").focus();
   });
@@ -33,6 +34,15 @@
     }
   });
   form.addEventListener("click", function (e) {
+    var fill = e.target.closest("[data-fill-section]");
+    if (fill) {  // the routing suggestion's "use this section": into this problem's section field
+      var select = fill.closest(".problem").querySelector("select[name$='-section']");
+      if (select) {
+        select.value = fill.dataset.fillSection;
+        select.classList.add("is-valid");
+      }
+      return;
+    }
     if (!e.target.classList.contains("remove-problem")) return;
     var card = e.target.closest(".problem");
     card.querySelectorAll("input[type=text], textarea").forEach(function (el) { el.value = ""; });

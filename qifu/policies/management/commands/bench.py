@@ -3,7 +3,9 @@ import sys
 from django.core.management.base import BaseCommand, CommandError
 
 BENCHMARKS = {"policy-match": "match synthetic enterprises against synthetic clauses (batch vs one at a time)",
-              "sla-sweep": "the SLA sweep on the configured database (a scratch region of --cases running cases)"}
+              "sla-sweep": "the SLA sweep on the configured database (a scratch region of --cases running cases)",
+              "routing": "routing suggestions: held-out accuracy (section, lead unit) and latency on the configured "
+                         "database's assigned appeals (e.g. after `qifu demo --load-only`)"}
 
 
 class Command(BaseCommand):
@@ -19,12 +21,18 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=1)
         parser.add_argument("--cases", type=int, default=10_000, help="sla-sweep: running cases")
         parser.add_argument("--no-missing", action="store_true", help="skip the missing-fields column")
+        parser.add_argument("--region", default="", help="routing: the region's code (default: every region with "
+                                                         "assigned appeals)")
+        parser.add_argument("--holdout", type=float, default=0.2,
+                            help="routing: the share of assigned appeals held out (the newest by id)")
 
     def handle(self, *args, benchmark, **opts):
         if benchmark == "policy-match":
             return self.policy_match(**opts)
         if benchmark == "sla-sweep":
             return self.sla_sweep(**opts)
+        if benchmark == "routing":
+            return self.routing(**opts)
         raise CommandError(f"unknown benchmark {benchmark}")  # pragma: no cover (argparse refuses it)
 
     def policy_match(self, enterprises, clauses, sample, seed, no_missing, **_):
@@ -75,3 +83,44 @@ class Command(BaseCommand):
             failed += not ok
         if failed:
             sys.exit(1)
+
+    def routing(self, region, holdout, **_):
+        import os
+        import platform
+
+        import django
+        from django.db import connection
+        from django.db.models import Q
+
+        from qifu.appeals import routing
+        from qifu.appeals.models import Appeal
+        from qifu.org.models import Region
+
+        if not 0 < holdout < 1:
+            raise CommandError("--holdout must be between 0 and 1")
+        assigned = Appeal.objects.filter(Q(section__isnull=False) | Q(lead_department__isnull=False))
+        regions = Region.objects.filter(pk__in=assigned.values("region_id")).order_by("code")
+        if region:
+            regions = regions.filter(code=region)
+        if not regions:
+            raise CommandError("no assigned appeals to learn from (load some first, e.g. `qifu demo --load-only`)")
+        out = self.stdout
+        out.write(f"qifu bench routing: held out {holdout:.0%} (the newest by id); {os.cpu_count()} CPUs, "
+                  f"Python {platform.python_version()}, Django {django.get_version()}, {connection.vendor}")
+
+        def pct(x):
+            return "n/a" if x is None else f"{x:.1%}"
+
+        for r in regions:
+            e = routing.evaluate(r.pk, holdout)
+            out.write(f"region {e.region}: trained on {e.train}, tested on {e.test} "
+                      f"({e.classes[0]} sections, {e.classes[1]} units)")
+            out.write(f"  section: top-1 {pct(e.section_top1)}, top-3 {pct(e.section_top3)} of {e.section_tested} "
+                      f"(always the most frequent: {pct(e.baseline[0])})")
+            out.write(f"  lead unit: top-1 {pct(e.lead_top1)}, top-3 {pct(e.lead_top3)} of {e.lead_tested} "
+                      f"(always the most frequent: {pct(e.baseline[1])})")
+            out.write(f"  model build from cold (jieba on every case, in this process): "
+                      f"{e.latency_ms['build']:.0f} ms; the freshness check (stamp): {e.latency_ms['stamp']:.1f} ms")
+            if "p50" in e.latency_ms:
+                out.write(f"  suggestion latency: p50 {e.latency_ms['p50']:.1f} ms, p95 {e.latency_ms['p95']:.1f} ms, "
+                          f"max {e.latency_ms['max']:.1f} ms (cached model, similar cases included)")
