@@ -74,6 +74,7 @@
       if (!kind || !source || el.dataset.chartDrawn) { return; }
       el.dataset.chartDrawn = "1";
       var chart = window.echarts.init(el);
+      chart.on("finished", function () { el.dataset.chartReady = "1"; });  // drawn, animations over (tests wait on it)
       var data = JSON.parse(source.textContent);
       chart.setOption(kind(data, el));
       linkClicks(chart, data);
