@@ -94,6 +94,8 @@ def test_the_landing_is_this_month_by_lead_unit(client, w, monkeypatch):  # noqa
     monkeypatch.setattr(stats_views, "this_month", lambda zone: "2026-10")
     r = page(client, w.users[Role.LEADER])
     assert r.status_code == 200 and r.context["period"].label == "2026-10" and r.context["by"] == "department"
+    r = page(client, w.users[Role.LEADER], "by=section")  # this month, by section
+    assert r.status_code == 200 and r.context["period"].label == "2026-10" and r.context["by"] == "section"
     r = page(client, w.users[Role.LEADER], "month=2026-10")  # total only
     assert r.status_code == 200 and r.context["rows"] == [] and 'data-testid="stats-table"' not in r.content.decode()
 
@@ -126,6 +128,11 @@ def test_bad_input_is_a_400_page_with_a_chinese_message(client, w, query):  # no
     assert any("\u4e00" <= ch <= "\u9fff" for ch in message), message
     assert message in r.content.decode()
     assert 'data-testid="stats-month-form"' in r.content.decode()  # the form again, to correct it
+
+
+def test_a_nul_byte_is_refused_before_the_page(client, w):  # noqa: F811
+    r = page(client, w.users[Role.LEADER], "month=2026-10&by=%00")
+    assert r.status_code == 400 and "请求有误" in r.content.decode()
 
 
 def test_the_excel_link_is_the_apis_workbook(client, w):  # noqa: F811

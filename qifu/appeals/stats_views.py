@@ -95,8 +95,10 @@ def appeal_stats_page(request):
         raise PermissionDenied(_("Statistics are for staff."))
     zone = stats.zone_of(user)
     month, first, last, by = ((request.GET.get(k) or "").strip()[:32] for k in ("month", "from", "to", "by"))
-    if not (month or first or last or by):
-        month, by = this_month(zone), "department"  # the landing: this month by lead unit
+    if not (month or first or last):
+        month = this_month(zone)  # the landing: this month (by lead unit unless `by` says otherwise)
+        if "by" not in request.GET:
+            by = "department"
     context = {"month": month, "date_from": first, "date_to": last, "by": by,
                "groups": [(key, str(label)) for key, label in stats.GROUP_LABELS.items()],
                "labels": [(m, str(stats.LABELS[m])) for m in stats.METRICS]}
