@@ -52,7 +52,7 @@
         grid: {left: 40, right: 10, bottom: 60},
         xAxis: {type: "category", data: data.labels, axisLabel: {rotate: 30, interval: 0}},
         yAxis: {type: "value", minInterval: 1},
-        series: [{name: data.name, type: "bar", data: data.values, itemStyle: {color: "#dc3545"}, cursor: "pointer"}]
+        series: [{name: data.name, type: "bar", barMaxWidth: 48, data: data.values, itemStyle: {color: "#dc3545"}, cursor: "pointer"}]
       };
     }
   };
