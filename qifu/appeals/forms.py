@@ -155,10 +155,20 @@ class FilterForm(forms.Form):
     section = forms.ChoiceField(label=_("section"), required=False)
     node = forms.ChoiceField(label=_("received at (node)"), required=False)
     overdue = forms.ChoiceField(label=_("overdue"), required=False, choices=YES_NO)
+    channel = forms.ChoiceField(label=_("channel"), required=False)
+    received_after = forms.DateField(label=_("received on or after"), required=False,
+                                     widget=forms.DateInput(attrs={"type": "date"}))
+    received_before = forms.DateField(label=_("received before"), required=False,
+                                      widget=forms.DateInput(attrs={"type": "date"}))
     abnormal = forms.ChoiceField(label=_("abnormal list"), required=False)
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
+        from django.conf import settings
+
+        from .stats import zone_of
+
+        self.zone = zone_of(user) if user is not None else settings.TIME_ZONE
         any_ = [("", _("any"))]
         if user is not None and user.is_enterprise_user and not (user.roles & scopes.STAFF_ROLES):
             del self.fields["abnormal"]  # an enterprise never sees supervision
@@ -169,6 +179,8 @@ class FilterForm(forms.Form):
         self.fields["lead_department"].choices = any_ + [(d.code, d.name) for d in scopes.departments(user)]
         self.fields["section"].choices = any_ + [(s.code, s.name) for s in scopes.sections(user)]
         self.fields["node"].choices = any_ + [(n.code, n.name) for n in scopes.nodes(user).order_by("kind", "code")]
+        self.fields["channel"].choices = any_ + list(Channel.objects.all()
+                                                     .values_list("code", "label"))
         self.fields["q"].widget.attrs.update({"placeholder": _("Number, title or enterprise"), "type": "search"})
         _styled(self)
 
@@ -187,7 +199,20 @@ class FilterForm(forms.Form):
             "node": data.get("node") or None,
             "overdue": {"yes": True, "no": False}.get(data.get("overdue") or ""),
             "abnormal": data.get("abnormal") or None,
+            "channel": data.get("channel") or None,
+            # local days of the user's region: from the start of the one, before the start of the other
+            "received_after": _local_midnight(data.get("received_after"), self.zone),
+            "received_before": _local_midnight(data.get("received_before"), self.zone),
         }
+
+
+def _local_midnight(day, zone: str):
+    if day is None:
+        return None
+    import datetime
+    from zoneinfo import ZoneInfo
+
+    return datetime.datetime.combine(day, datetime.time(0), tzinfo=ZoneInfo(zone))
 
 
 # --- actions on one appeal ---------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 from django.urls import include, path, re_path
 
-from . import ladder_views, open311, revisit_views, views
+from . import ladder_views, open311, revisit_views, stats_views, views
 
 # /open311/v2/ — GeoReport v2 resources; the extension (.json, .xml) picks the format, none means JSON.
 FMT = r"(?:\.(?P<fmt>json|xml))?$"
@@ -16,6 +16,7 @@ urlpatterns = [
     path("open311/v2/", include(open311_urlpatterns)),
     path("appeals/<int:pk>/assignment-slip.docx", views.assignment_slip_view, name="appeal_assignment_slip"),
     path("appeals/", views.appeal_list, name="appeal_list"),
+    path("stats/appeals/", stats_views.appeal_stats_page, name="appeal_stats_page"),
     path("appeals/new/", views.appeal_new, name="appeal_new"),
     path("appeals/new/enterprises/", views.enterprise_matches, name="appeal_enterprise_matches"),
     path("appeals/new/suggest/", views.appeal_suggest, name="appeal_suggest"),

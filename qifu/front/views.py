@@ -96,10 +96,40 @@ def _jurisdiction_overview(user):
     }
 
 
+HOME_FIGURES = ("received", "handled", "on_time_rate", "satisfaction_rate", "overdue_open")
+
+
+def _appeal_figures(user) -> dict:
+    """This month's key appeal figures (`appeals.stats`, the statistics page's definition) and the overdue open
+    cases by lead unit, each bar with the appeals list it opens."""
+    from qifu.appeals import stats, stats_views
+
+    zone = stats.zone_of(user)
+    period = stats.month_period(stats_views.this_month(zone), zone)
+    figures = stats.compute(user, period, by="department")
+    overdue = [row for row in figures.rows if row["overdue_open"] and row["key"]]
+    overdue.sort(key=lambda row: -row["overdue_open"])
+    return {
+        "appeal_month": period.label,
+        "appeal_cards": [{"metric": m, "label": str(stats.LABELS[m]), "text": stats_views.shown(m, figures.total[m])}
+                         for m in HOME_FIGURES],
+        "overdue_total": figures.total["overdue_open"],
+        "overdue_units": [{"name": row["name"], "n": row["overdue_open"],
+                           "url": stats_views.list_url(period, "overdue_open", "department", row["key"])}
+                          for row in overdue],
+        "overdue_by_unit": {"name": str(stats.LABELS["overdue_open"]),
+                            "labels": [row["name"] for row in overdue],
+                            "values": [row["overdue_open"] for row in overdue],
+                            "links": [stats_views.list_url(period, "overdue_open", "department", row["key"])
+                                      for row in overdue]},
+    }
+
+
 def _supervisor_home(user):
     from qifu.supervision import views as supervision
 
     context = _jurisdiction_overview(user)
+    context.update(_appeal_figures(user))
     if supervision.may_use_desk(user):
         context["desk"] = {"followups": supervision.open_followups(user).count(),
                            "slips": supervision.open_slips(user).count(),
@@ -113,6 +143,7 @@ def _leader_home(user):
     from qifu.supervision import views as supervision
 
     context = _jurisdiction_overview(user)
+    context.update(_appeal_figures(user))
     context["to_decide"] = list(escalation.pending_escalations(user).select_related("lead_department")[:20])
     context["instructed"] = supervision.instructed_cases(user)[:10]
     context["abnormal"] = supervision.abnormal_counts(user)

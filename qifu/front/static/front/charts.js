@@ -30,8 +30,41 @@
         series: [{name: el.dataset.labelEligible, type: "bar", data: data.eligible},
                  {name: el.dataset.labelGranted, type: "bar", data: data.granted}]
       };
+    },
+    "appeal-trend": function (data) {
+      var names = data.names;
+      return {
+        tooltip: {trigger: "axis"}, legend: {type: "scroll"},
+        grid: {left: 40, right: 45, bottom: 30},
+        xAxis: {type: "category", data: data.labels},
+        yAxis: [{type: "value", minInterval: 1}, {type: "value", min: 0, max: 100, axisLabel: {formatter: "{value}%"}}],
+        series: [{name: names.received, type: "bar", data: data.received},
+                 {name: names.handled, type: "bar", data: data.handled},
+                 {name: names.closed, type: "bar", data: data.closed},
+                 {name: names.on_time_rate, type: "line", yAxisIndex: 1, connectNulls: true, data: data.on_time_rate},
+                 {name: names.satisfaction_rate, type: "line", yAxisIndex: 1, connectNulls: true,
+                  data: data.satisfaction_rate}]
+      };
+    },
+    "overdue-by-unit": function (data) {
+      return {
+        tooltip: {trigger: "axis"},
+        grid: {left: 40, right: 10, bottom: 60},
+        xAxis: {type: "category", data: data.labels, axisLabel: {rotate: 30, interval: 0}},
+        yAxis: {type: "value", minInterval: 1},
+        series: [{name: data.name, type: "bar", barMaxWidth: 48, data: data.values, itemStyle: {color: "#dc3545"}, cursor: "pointer"}]
+      };
     }
   };
+
+  // data.links[i]: the page a click on the i-th bar or point opens (a list with the figure's filters)
+  function linkClicks(chart, data) {
+    if (!data || !data.links) { return; }
+    chart.on("click", function (params) {
+      var url = data.links[params.dataIndex];
+      if (url) { window.location.href = url; }
+    });
+  }
 
   function draw() {
     if (!window.echarts) { return; }
@@ -41,7 +74,10 @@
       if (!kind || !source || el.dataset.chartDrawn) { return; }
       el.dataset.chartDrawn = "1";
       var chart = window.echarts.init(el);
-      chart.setOption(kind(JSON.parse(source.textContent), el));
+      chart.on("finished", function () { el.dataset.chartReady = "1"; });  // drawn, animations over (tests wait on it)
+      var data = JSON.parse(source.textContent);
+      chart.setOption(kind(data, el));
+      linkClicks(chart, data);
       window.addEventListener("resize", function () { chart.resize(); });
     });
   }

@@ -1,0 +1,192 @@
+"""The statistics page (/stats/appeals/) and the leader's and supervisor's home figures, on the hand-built October
+2026 of tests/test_appeal_stats.py: the page, its Excel download and the API agree; every received and overdue
+figure opens the list it counts; scopes; bad input is a 400 page with a Chinese message."""
+
+import io
+import re
+
+import pytest
+
+from qifu.accounts.models import Role
+from qifu.appeals import stats, stats_views
+
+from .test_appeal_stats import EXPECTED_ROWS, EXPECTED_TOTAL, w  # noqa: F401 - the hand-built month
+
+PAGE = "/stats/appeals/"
+
+
+def page(client, user, query=""):
+    client.force_login(user)
+    return client.get(f"{PAGE}?{query}" if query else PAGE)
+
+
+def numbers(client, url):
+    r = client.get(url)
+    assert r.status_code == 200, url
+    return set(re.findall(r'data-testid="appeal-number">([^<]+)<', r.content.decode()))
+
+
+def of(w, *names):  # noqa: F811
+    return {w.cases[n].number for n in names}
+
+
+def test_the_page_agrees_with_the_api(client, w):  # noqa: F811
+    leader = w.users[Role.LEADER]
+    r = page(client, leader, "month=2026-10&by=department")
+    assert r.status_code == 200
+    api = client.get("/api/v1/stats/appeals?month=2026-10&by=department").json()  # the same session
+    assert api["total"] == EXPECTED_TOTAL
+    total = {cell["metric"]: cell["value"] for cell in r.context["total"]}
+    assert total == api["total"]
+    rows = {row["key"]: {cell["metric"]: cell["value"] for cell in row["cells"]} for row in r.context["rows"]}
+    assert rows == {row["key"]: {m: row[m] for m in stats.METRICS} for row in api["rows"]}
+    html = r.content.decode()
+    assert "60.0%" in html and "66.7%" in html  # rates as percentages
+    assert "发改局" in html and "人社局" in html
+    for label in stats.LABELS.values():
+        assert str(label) in html  # every metric, in Chinese
+    assert "诉求统计" in html and 'data-chart="appeal-trend"' in html
+    trend = r.context["trend"]
+    assert trend["labels"][-1] == "2026-10" and len(trend["labels"]) == 6
+    assert trend["received"][-1] == 7 and trend["on_time_rate"][-1] == 60.0
+    # a range gives the same figures as its month
+    r = page(client, leader, "from=2026-10-01&to=2026-10-31&by=department")
+    assert {cell["metric"]: cell["value"] for cell in r.context["total"]} == EXPECTED_TOTAL
+
+
+def test_every_received_and_overdue_figure_opens_the_list_it_counts(client, w):  # noqa: F811
+    leader = w.users[Role.LEADER]
+    r = page(client, leader, "month=2026-10&by=department")
+    total = {cell["metric"]: cell["url"] for cell in r.context["total"]}
+    assert numbers(client, total["received"]) == of(w, "B", "C", "D", "E", "F", "G", "I")
+    assert numbers(client, total["overdue_open"]) == of(w, "D", "F", "I")
+    rows = {row["key"]: {cell["metric"]: cell["url"] for cell in row["cells"]} for row in r.context["rows"]}
+    assert rows["w-fgj"]["overdue_open"] == ("/appeals/?lead_department=w-fgj&received_after=2026-10-01"
+                                             "&received_before=2026-11-01&overdue=yes")
+    assert numbers(client, rows["w-fgj"]["overdue_open"]) == of(w, "D", "F")
+    assert len(of(w, "D", "F")) == EXPECTED_ROWS["w-fgj"]["overdue_open"]
+    assert numbers(client, rows["w-fgj"]["received"]) == of(w, "B", "D", "F")
+    assert rows[None]["received"] is None  # no unit: nothing to filter on
+    assert 'data-testid="row-link-overdue_open"' in r.content.decode()
+    # other groupings: channel and class filter the list too
+    for by, name in (("channel", "channel"), ("category", "category"), ("section", "section"), ("node", "node")):
+        figures = page(client, leader, f"month=2026-10&by={by}").context
+        for row in figures["rows"]:
+            cells = {cell["metric"]: cell for cell in row["cells"]}
+            if row["key"]:
+                assert f"{name}={row['key']}" in cells["received"]["url"]
+                assert len(numbers(client, cells["received"]["url"])) == cells["received"]["value"], (by, row)
+    # jurisdictions: the list has no such filter, so no link
+    rows = page(client, leader, "month=2026-10&by=jurisdiction").context["rows"]
+    assert all(cell["url"] is None for row in rows for cell in row["cells"])
+
+
+def test_the_list_page_filters_by_day_of_receipt(client, w):  # noqa: F811
+    client.force_login(w.users[Role.LEADER])
+    assert numbers(client, "/appeals/?received_after=2026-10-31") == of(w, "I")  # 23:30 Shanghai time
+    assert numbers(client, "/appeals/?received_after=2026-10-26&received_before=2026-10-31") == of(w, "D")
+    assert numbers(client, "/appeals/?channel=online") == of(w, "I")
+    html = client.get("/appeals/").content.decode()
+    assert 'type="date" name="received_after"' in html and 'name="received_before"' in html
+
+
+def test_the_landing_is_this_month_by_lead_unit(client, w, monkeypatch):  # noqa: F811
+    monkeypatch.setattr(stats_views, "this_month", lambda zone: "2026-10")
+    r = page(client, w.users[Role.LEADER])
+    assert r.status_code == 200 and r.context["period"].label == "2026-10" and r.context["by"] == "department"
+    r = page(client, w.users[Role.LEADER], "by=section")  # this month, by section
+    assert r.status_code == 200 and r.context["period"].label == "2026-10" and r.context["by"] == "section"
+    r = page(client, w.users[Role.LEADER], "month=2026-10")  # total only
+    assert r.status_code == 200 and r.context["rows"] == [] and 'data-testid="stats-table"' not in r.content.decode()
+
+
+def test_scopes(client, w):  # noqa: F811
+    handler = page(client, w.users[Role.HANDLER], "month=2026-10&by=department")
+    assert handler.status_code == 200
+    assert {cell["metric"]: cell["value"] for cell in handler.context["total"]} == EXPECTED_ROWS["w-fgj"]
+    assert [row["key"] for row in handler.context["rows"]] == ["w-fgj"]
+    west = page(client, w.users[Role.SUPERVISOR], "month=2026-10")
+    assert {cell["metric"]: cell["value"] for cell in west.context["total"]}["received"] == 1  # G only
+    for role in (Role.DISPATCHER, Role.ADMIN):
+        assert page(client, w.users[role], "month=2026-10").status_code == 200
+    assert page(client, w.users[Role.ENTERPRISE], "month=2026-10").status_code == 403
+    assert page(client, w.west_user).status_code == 403
+    client.logout()
+    assert client.get(PAGE).status_code == 302  # to the login page
+
+
+@pytest.mark.parametrize("query", [
+    "month=2026-13", "month=26-10", "month=abcd-ef", "month=1999-12", "month=2026-10&by=unit",
+    "month=2026-10&from=2026-10-01&to=2026-10-31", "from=2026-10-01", "to=2026-10-31",
+    "from=2026-10-31&to=2026-10-01", "from=2025-01-01&to=2026-10-31", "from=2026-02-30&to=2026-03-01",
+    "from=1&to=2", "from=2026-10-01T00:00&to=2026-10-02", "by=unit",
+])
+def test_bad_input_is_a_400_page_with_a_chinese_message(client, w, query):  # noqa: F811
+    r = page(client, w.users[Role.LEADER], query)
+    assert r.status_code == 400, query
+    message = r.context["error"]
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in message), message
+    assert message in r.content.decode()
+    assert 'data-testid="stats-month-form"' in r.content.decode()  # the form again, to correct it
+
+
+def test_a_nul_byte_is_refused_before_the_page(client, w):  # noqa: F811
+    r = page(client, w.users[Role.LEADER], "month=2026-10&by=%00")
+    assert r.status_code == 400 and "请求有误" in r.content.decode()
+
+
+def test_the_excel_link_is_the_apis_workbook(client, w):  # noqa: F811
+    from openpyxl import load_workbook
+
+    leader = w.users[Role.LEADER]
+    r = page(client, leader, "month=2026-10&by=department")
+    url = r.context["xlsx_url"]
+    assert url == "/api/v1/stats/appeals?month=2026-10&by=department&format=xlsx"
+    assert f'href="{url.replace("&", "&amp;")}"' in r.content.decode()
+    book = client.get(url)
+    assert book.status_code == 200 and book["Content-Type"].startswith("application/vnd.openxmlformats")
+    values = [list(row) for row in load_workbook(io.BytesIO(book.content)).active.iter_rows(values_only=True)]
+    assert values[0][:2] == ["诉求统计", "2026-10"] and values[1][1] == "牵头单位"
+    assert dict(zip(stats.METRICS, values[2][2:])) == EXPECTED_TOTAL
+    r = page(client, leader, "from=2026-10-01&to=2026-10-08")
+    assert r.context["xlsx_url"] == "/api/v1/stats/appeals?from=2026-10-01&to=2026-10-08&format=xlsx"
+    assert client.get(r.context["xlsx_url"]).status_code == 200
+
+
+def test_the_homes_show_this_months_figures(client, w, monkeypatch):  # noqa: F811
+    monkeypatch.setattr(stats_views, "this_month", lambda zone: "2026-10")
+    client.force_login(w.users[Role.LEADER])
+    r = client.get("/")
+    html = r.content.decode()
+    assert r.status_code == 200 and 'data-testid="home-appeal-figures"' in html
+    cards = {card["metric"]: card["text"] for card in r.context["appeal_cards"]}
+    assert cards == {"received": "7", "handled": "5", "on_time_rate": "60.0%", "satisfaction_rate": "66.7%",
+                     "overdue_open": "3"}
+    assert html.count('href="/stats/appeals/"') >= 5
+    chart = r.context["overdue_by_unit"]
+    assert chart["labels"] == ["发改局"] and chart["values"] == [2]
+    assert chart["links"] == ["/appeals/?lead_department=w-fgj&received_after=2026-10-01"
+                              "&received_before=2026-11-01&overdue=yes"]
+    assert numbers(client, chart["links"][0]) == of(w, "D", "F")
+    assert 'data-chart="overdue-by-unit"' in html and 'data-testid="home-overdue-unit"' in html
+    assert 'data-testid="home-to-decide"' in html and 'data-testid="home-instructed"' in html  # kept
+    # the supervisor of the west street: G only, nothing overdue
+    client.force_login(w.users[Role.SUPERVISOR])
+    r = client.get("/")
+    cards = {card["metric"]: card["text"] for card in r.context["appeal_cards"]}
+    assert cards["received"] == "1" and cards["overdue_open"] == "0" and cards["on_time_rate"] == "—"
+    assert 'data-testid="home-no-overdue"' in r.content.decode()
+
+
+def test_the_homes_default_to_the_current_month(client, w):  # noqa: F811
+    client.force_login(w.users[Role.LEADER])
+    r = client.get("/")
+    assert r.status_code == 200 and r.context["appeal_month"] == stats_views.this_month("Asia/Shanghai")
+
+
+def test_the_navigation_links_the_page_for_the_roles_that_may_see_it(client, w):  # noqa: F811
+    for role in (Role.LEADER, Role.SUPERVISOR, Role.DISPATCHER, Role.HANDLER, Role.ADMIN):
+        client.force_login(w.users[role])
+        assert f'href="{PAGE}"' in client.get("/").content.decode(), role
+    client.force_login(w.users[Role.ENTERPRISE])
+    assert f'href="{PAGE}"' not in client.get("/").content.decode()
