@@ -5,7 +5,6 @@ import io
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import openpyxl
