@@ -46,8 +46,19 @@ def _front_desk_home(user):
     return {"enterprise_count": scopes.enterprises(user).count()}
 
 
+def _queue(user, *names: str) -> dict[str, int]:
+    """How many of the user's appeals each home button opens — the same filters as the appeals list it links to."""
+    from qifu.appeals import queries
+    from qifu.appeals.forms import STATUS_FILTERS
+
+    filters = {"to_dispatch": {"status": STATUS_FILTERS["to_dispatch"]}, "overdue": {"overdue": True},
+               "being_handled": {"status": "assigned"}, "to_confirm": {"status": "handled"}}
+    return {name: queries.filtered(scopes.appeals(user), **filters[name]).count() for name in names}
+
+
 def _dispatcher_home(user):
-    return {"sections": scopes.sections(user).select_related("lead_department", "node")}
+    return {"sections": scopes.sections(user).select_related("lead_department", "node"),
+            "queue": _queue(user, "to_dispatch", "overdue")}
 
 
 def _handler_home(user):
@@ -55,6 +66,7 @@ def _handler_home(user):
     from qifu.supervision import views as supervision
 
     return {
+        "queue": _queue(user, "being_handled", "overdue"),
         "slips": supervision.open_slips(user).filter(lead_department=dept)[:20] if dept else [],
         "department": dept,
         "led_sections": dept.led_sections.all() if dept else [],
@@ -151,7 +163,7 @@ def _leader_home(user):
 
 
 def _enterprise_home(user):
-    return {"enterprise": user.enterprise}
+    return {"enterprise": user.enterprise, "queue": _queue(user, "to_confirm")}
 
 
 HOME_TEMPLATE = {Role.CHIEF_SPECIALIST: "specialist"}  # same page, the heading names the role
