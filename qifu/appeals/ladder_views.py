@@ -5,8 +5,6 @@ escalated and fallback cases (filtered, exported to Excel), the 提级协调审�
 Thin like the other pages: the rules are in `.escalation` and `.workflow`, querysets come from `accounts.scopes`.
 """
 
-import io
-from urllib.parse import quote
 
 from django import forms as djforms
 from django.contrib import messages
@@ -15,7 +13,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, Exists, OuterRef, Q, TextField
 from django.db.models.functions import Cast
-from django.http import FileResponse, Http404, HttpResponse, HttpResponseBadRequest
+from django.http import FileResponse, Http404, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -24,7 +22,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from qifu.accounts import scopes
 from qifu.accounts.models import User
-from qifu.lib import uploads
+from qifu.lib import exports, uploads
 
 from . import documents, escalation, queries, workflow
 from .forms import _styled
@@ -40,45 +38,14 @@ from .models import (
     Meeting,
     MeetingAttachment,
 )
-from .views import DOCX, _with_clock, enterprise_mode
+from .views import _with_clock, enterprise_mode
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-EXPORT_MAX = 5000  # rows in one Excel export
 YES_NO = [("", gettext_lazy("any")), ("yes", gettext_lazy("yes")), ("no", gettext_lazy("no"))]
 
 
 def _staff(user) -> None:
     if enterprise_mode(user) or not (user.roles & scopes.STAFF_ROLES):
         raise PermissionDenied
-
-
-def _workbook(title: str, header: list[str], rows) -> bytes:
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
-    book = Workbook()
-    sheet = book.active
-    sheet.title = title[:31]
-    sheet.append(header)
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for row in rows:
-        sheet.append(row)
-    for column in sheet.columns:
-        sheet.column_dimensions[column[0].column_letter].width = 18
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
-
-
-def _download(data: bytes, content_type: str, ascii_name: str, name: str) -> HttpResponse:
-    response = HttpResponse(data, content_type=content_type)
-    response["Content-Disposition"] = f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}"
-    return response
-
-
-def _local(value):
-    return timezone.localtime(value).replace(tzinfo=None) if value else None
 
 
 # --- the lists ----------------------------------------------------------------------------------------------
@@ -154,9 +121,9 @@ class FallbackFilter(djforms.Form):
 def _list_page(request, *, qs, form, title: str, template_rows: str, export_name: str, header, row):
     qs = queries.with_related(form.apply(qs))
     if request.GET.get("format") == "xlsx":
-        data = _workbook(title, header, (row(a) for a in qs[:EXPORT_MAX]))
+        data = exports.workbook(title, header, (row(a) for a in qs[:exports.EXPORT_MAX]))
         day = timezone.localdate().isoformat()
-        return _download(data, XLSX, f"{export_name}-{day}.xlsx", f"{title}-{day}.xlsx")
+        return exports.download(data, exports.XLSX, f"{export_name}-{day}.xlsx", f"{title}-{day}.xlsx")
     page = Paginator(qs, 25).get_page(request.GET.get("page"))
     _with_clock(page.object_list)
     query = request.GET.copy()
@@ -179,8 +146,8 @@ def escalated_list(request):
 
     def row(a):
         return [a.number, a.enterprise.name, a.title, str(a.get_escalation_level_display()),
-                _local(a.escalation_requested_at), a.lead_department.name if a.lead_department else "",
-                str(a.get_status_display()), _local(a.due_at)]
+                exports.local(a.escalation_requested_at), a.lead_department.name if a.lead_department else "",
+                str(a.get_status_display()), exports.local(a.due_at)]
 
     return _list_page(request, qs=qs, form=LadderFilter(request.GET or None), title=_("Escalated cases"),
                       template_rows="escalated", export_name="escalated", header=header, row=row)
@@ -199,7 +166,7 @@ def fallback_list(request):
     def row(a):
         return [a.number, a.enterprise.name, a.title, str(a.get_category_display()),
                 "、".join(str(x) for x in a.fallback_reason_labels()), a.deliberation_count,
-                a.lead_department.name if a.lead_department else "", str(a.get_status_display()), _local(a.due_at)]
+                a.lead_department.name if a.lead_department else "", str(a.get_status_display()), exports.local(a.due_at)]
 
     return _list_page(request, qs=qs, form=FallbackFilter(request.GET or None), title=_("Fallback cases"),
                       template_rows="fallback", export_name="fallback", header=header, row=row)
@@ -216,7 +183,7 @@ def escalation_form_view(request, pk: int):
                                                                   "lead_department"), pk=pk)
     if not appeal.events.filter(action="escalate").exists():
         return HttpResponseBadRequest(_("Only an appeal whose escalation was requested has an escalation form."))
-    return _download(documents.escalation_form(appeal), DOCX, f"escalation-form-{appeal.number}.docx",
+    return exports.download(documents.escalation_form(appeal), exports.DOCX, f"escalation-form-{appeal.number}.docx",
                      f"企业问题提级协调审批表-{appeal.number}.docx")
 
 
@@ -337,9 +304,9 @@ def meeting_detail(request, pk: int):
             rows.append([item.order, item.appeal.number, item.appeal.enterprise.name, item.appeal.title,
                          str(item.appeal.get_escalation_level_display()), item.conclusion,
                          "；".join(f"{t.text}（{t.owner_name}，{t.due_on:%Y-%m-%d}）" for t in tasks)])
-        data = _workbook(_("Agenda"), [_("order"), _("number"), _("enterprise"), _("title"), _("escalation level"),
+        data = exports.workbook(_("Agenda"), [_("order"), _("number"), _("enterprise"), _("title"), _("escalation level"),
                                        _("conclusion"), _("tasks")], rows)
-        return _download(data, XLSX, f"meeting-{meeting.pk}.xlsx", f"{meeting.title}.xlsx")
+        return exports.download(data, exports.XLSX, f"meeting-{meeting.pk}.xlsx", f"{meeting.title}.xlsx")
     status = 200
     failed_item, failed_form = None, None
     owners = _owners(meeting.body.region)

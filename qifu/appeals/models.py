@@ -8,11 +8,12 @@ filter and sort without replaying history. `workflow.replay()` rebuilds them fro
 import datetime
 
 from django.conf import settings
-from django.db import IntegrityError, models, transaction
+from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from qifu.audit.models import TransitionEvent
+from qifu.lib import counters
 from qifu.workcal import workdays
 
 
@@ -252,17 +253,9 @@ class AppealNumber(models.Model):
 
     @classmethod
     def next(cls, region, day: datetime.date) -> str:
-        with transaction.atomic():
-            try:
-                with transaction.atomic():
-                    cls.objects.get_or_create(region=region, day=day)
-            except IntegrityError:
-                pass
-            counter = cls.objects.select_for_update().get(region=region, day=day)
-            counter.last += 1
-            counter.save(update_fields=["last"])
+        last = counters.take_next(cls, region=region, day=day)
         prefix = region.rule("appeal_number_prefix") or region.code[:2].upper()
-        return f"{prefix}-{day:%Y%m%d}-{counter.last:04d}"
+        return f"{prefix}-{day:%Y%m%d}-{last:04d}"
 
 
 class AppealEvent(TransitionEvent):

@@ -15,10 +15,10 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from qifu.accounts import scopes
+from qifu.lib import exports
 
 from . import revisits, workflow
 from .forms import _styled
-from .ladder_views import EXPORT_MAX, XLSX, _download, _local, _workbook
 from .models import Revisit, RevisitOutcome
 
 REASONS = {"difficult": gettext_lazy("difficult case"), "complaint": gettext_lazy("complaint"),
@@ -78,11 +78,11 @@ def revisit_list(request):
                   _("state"), _("outcome"), _("note"), _("called by"), _("called at")]
         rows = ([r.appeal.number, r.appeal.enterprise.name, r.appeal.title,
                  r.appeal.lead_department.name if r.appeal.lead_department else "", str(REASONS.get(r.reason, r.reason)),
-                 _local(r.due_at), str(r.get_state_display()), str(r.get_outcome_display()) if r.outcome else "",
-                 r.note, (r.done_by.display_name or r.done_by.username) if r.done_by else "", _local(r.done_at)]
-                for r in qs[:EXPORT_MAX])
+                 exports.local(r.due_at), str(r.get_state_display()), str(r.get_outcome_display()) if r.outcome else "",
+                 r.note, (r.done_by.display_name or r.done_by.username) if r.done_by else "", exports.local(r.done_at)]
+                for r in qs[:exports.EXPORT_MAX])
         day = timezone.localdate().isoformat()
-        return _download(_workbook(title, header, rows), XLSX, f"revisits-{day}.xlsx", f"{title}-{day}.xlsx")
+        return exports.download(exports.workbook(title, header, rows), exports.XLSX, f"revisits-{day}.xlsx", f"{title}-{day}.xlsx")
     page = Paginator(qs, 25).get_page(request.GET.get("page"))
     now = timezone.now()
     for revisit in page.object_list:

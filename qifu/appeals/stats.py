@@ -15,7 +15,6 @@ calendar lives in `qifu.workcal`), with an O(1) clock per case.
 from __future__ import annotations
 
 import datetime
-import io
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
@@ -357,23 +356,12 @@ def trend(user, months: int = 12, today: datetime.date | None = None, zone: str 
 # --- Excel ---------------------------------------------------------------------------------------------
 
 def workbook(figures: Figures) -> bytes:
-    """One sheet: a heading line (the period), the column headings, the total, then one row per group."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
+    """One sheet: a heading line (the period), the column headings, the total (bold), then one row per group."""
+    from qifu.lib import exports
 
-    book = Workbook()
-    sheet = book.active
-    sheet.title = _("Appeal statistics")[:31]
-    sheet.append([_("Appeal statistics"), figures.period.label])
     group = str(GROUP_LABELS[figures.by]) if figures.by else ""
-    sheet.append([_("code"), group or _("Figures for"), *[str(LABELS[m]) for m in METRICS]])
-    sheet.append([None, _("Total"), *[figures.total[m] for m in METRICS]])
-    for row in figures.rows:
-        sheet.append([row["key"], row["name"], *[row[m] for m in METRICS]])
-    for cell in (*sheet[1], *sheet[2], *sheet[3]):
-        cell.font = Font(bold=True)
-    for column in sheet.columns:
-        sheet.column_dimensions[column[0].column_letter].width = 16
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    header = [_("code"), group or _("Figures for"), *[str(LABELS[m]) for m in METRICS]]
+    total = [None, _("Total"), *[figures.total[m] for m in METRICS]]
+    rows = [[row["key"], row["name"], *[row[m] for m in METRICS]] for row in figures.rows]
+    return exports.workbook(_("Appeal statistics"), header, [total, *rows],
+                            preface=[_("Appeal statistics"), figures.period.label], bold_rows=1)

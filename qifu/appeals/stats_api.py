@@ -3,16 +3,15 @@
 import datetime
 from typing import Literal
 
-from django.http import HttpResponse
 from ninja import Field, Query, Router, Schema
 
 from qifu.api.schemas import errors
+from qifu.lib import exports
 
 from . import stats
 
 router = Router(tags=["statistics"])
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class MetricsOut(Schema):
@@ -47,7 +46,7 @@ class StatsOut(Schema):
 @router.get("/stats/appeals", response={200: StatsOut, **errors(400, 403)},
             summary="Appeal statistics for a month or a date range, in total and by group (format=xlsx: Excel)",
             openapi_extra={"responses": {200: {"description": "the figures (JSON), or with format=xlsx an Excel "
-                                                              "workbook", "content": {XLSX: {}}}}})
+                                                              "workbook", "content": {exports.XLSX: {}}}}})
 def appeal_stats(request,
                  month: str | None = Query(None, max_length=7, description="YYYY-MM (Asia/Shanghai)"),
                  date_from: datetime.date | None = Query(None, alias="from", description="first day, inclusive"),
@@ -65,8 +64,6 @@ def appeal_stats(request,
     period = stats.period_from(month, date_from, date_to, stats.zone_of(user))
     figures = stats.compute(user, period, by)
     if format == "xlsx":
-        response = HttpResponse(stats.workbook(figures), content_type=XLSX)
         name = f"appeal-stats-{period.label}.xlsx".replace("–", "_")
-        response["Content-Disposition"] = f'attachment; filename="{name}"'
-        return response
+        return exports.download(stats.workbook(figures), exports.XLSX, name, name)
     return figures.as_dict()

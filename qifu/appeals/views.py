@@ -7,7 +7,6 @@ goes through `.workflow` (which decides what is allowed and what it means).
 
 import re
 import uuid
-from urllib.parse import quote
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -25,13 +24,12 @@ from django.views.decorators.http import require_GET, require_POST
 
 from qifu.accounts import scopes
 from qifu.accounts.models import Role
-from qifu.lib import inputs
+from qifu.lib import exports, inputs
 
 from . import documents, escalation, forms, queries, workflow
 from .models import Appeal, AttachmentKind, Category, Channel, FallbackReason, Level, Resolution, Status
 
 ONLINE_CHANNEL = "online"
-DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 SLIP_STATUSES = (Status.ASSIGNED, Status.HANDLED, Status.CLOSED)
 COLLAPSED_ACTIONS = ("withdraw", "merge", "solve_on_spot")  # rarely used: folded away on the page
 
@@ -420,11 +418,8 @@ def assignment_slip_view(request: HttpRequest, pk: int) -> HttpResponse:
                                pk=pk)
     if appeal.status not in SLIP_STATUSES or appeal.lead_department_id is None:
         return HttpResponseBadRequest(_("Only an appeal assigned to a lead department has an assignment slip."))
-    response = HttpResponse(documents.assignment_slip(appeal, request.user), content_type=DOCX)
-    # RFC 6266 / RFC 5987: an ASCII name for old clients, the Chinese one for everyone else.
-    response["Content-Disposition"] = (f'attachment; filename="assignment-slip-{appeal.number}.docx"; '
-                                       f"filename*=UTF-8''{quote(f'交办单-{appeal.number}.docx')}")
-    return response
+    return exports.download(documents.assignment_slip(appeal, request.user), exports.DOCX,
+                            f"assignment-slip-{appeal.number}.docx", f"交办单-{appeal.number}.docx")
 
 
 # --- an enterprise's own online appeal ----------------------------------------------------------------

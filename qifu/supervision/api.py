@@ -4,7 +4,7 @@ is 404 (an enterprise never sees slips or supervision records), an action you ma
 
 import datetime
 
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Status
 from zoneinfo import ZoneInfo
@@ -13,6 +13,7 @@ from qifu.accounts import scopes
 from qifu.api.schemas import Code, Input, Text, errors
 from qifu.appeals.api import InstructionOut, SlipOut, SupervisionOut
 from qifu.appeals.models import Appeal
+from qifu.lib import exports
 from qifu.lib.inputs import max_length
 
 from . import documents, panel, records
@@ -79,11 +80,9 @@ def get_slip(request, slip_id: int):
                 "description": "the .docx", "content": {"application/vnd.openxmlformats-officedocument."
                                                          "wordprocessingml.document": {}}}}})
 def slip_docx(request, slip_id: int):
-    from qifu.appeals.ladder_views import _download
-    from qifu.appeals.views import DOCX
 
     slip = _slip(request.user, slip_id)
-    return _download(documents.slip_document(slip), DOCX, f"supervision-slip-{slip.number}.docx",
+    return exports.download(documents.slip_document(slip), exports.DOCX, f"supervision-slip-{slip.number}.docx",
                      f"督办单-{slip.number}.docx")
 
 

@@ -61,11 +61,14 @@ class AppealTimers:
             running = running.filter(pk__in=ids)
         return [t for appeal in running.iterator(chunk_size=500) for t in timers_for(appeal)]
 
-    def load(self, ids):
-        return {a.pk: a for a in Appeal.objects.select_related("region").filter(pk__in=ids)}
+    def load(self, ids, lock: bool = False):
+        appeals = Appeal.objects.select_related("region").filter(pk__in=ids)
+        if lock:
+            appeals = appeals.select_for_update(of=("self",))
+        return {a.pk: a for a in appeals}
 
     def lock(self, ids):
-        return {a.pk: a for a in Appeal.objects.select_for_update().select_related("region").filter(pk__in=ids)}
+        return self.load(ids, lock=True)
 
     def judge(self, timer, appeal):
         if appeal.status not in OPEN_STATUSES or appeal.due_at != timer.deadline:

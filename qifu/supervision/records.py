@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime
 from zoneinfo import ZoneInfo
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Count, Exists, F, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -22,7 +22,7 @@ from qifu.accounts import scopes
 from qifu.accounts.models import Role, User
 from qifu.appeals.errors import NotAllowed, TransitionError
 from qifu.appeals.models import CLOCK_STATUSES, DISSATISFIED_STARS, Appeal, AppealEvent, Rating, Status
-from qifu.lib import inputs
+from qifu.lib import counters, inputs
 from qifu.org.models import Body, Department
 from qifu.workcal import workdays
 
@@ -137,16 +137,9 @@ SLIP_TEXT_FIELDS = ("task", "requirements", "cc", "contact_name", "contact_phone
 
 
 def _slip_number(region, year: int) -> str:
-    try:
-        with transaction.atomic():
-            SlipNumber.objects.get_or_create(region=region, year=year)
-    except IntegrityError:
-        pass
-    counter = SlipNumber.objects.select_for_update().get(region=region, year=year)
-    counter.last += 1
-    counter.save(update_fields=["last"])
+    last = counters.take_next(SlipNumber, region=region, year=year)
     prefix = region.rule("appeal_number_prefix") or region.code[:2].upper()
-    return f"{prefix}-DB-{year}-{counter.last:04d}"
+    return f"{prefix}-DB-{year}-{last:04d}"
 
 
 def default_reply_due(appeal: Appeal, today: datetime.date | None = None) -> datetime.date:

@@ -22,9 +22,9 @@ from qifu.accounts.models import Role
 from qifu.appeals import escalation, queries
 from qifu.appeals import forms as appeal_forms
 from qifu.appeals.errors import NotAllowed, WorkflowError
-from qifu.appeals.ladder_views import EXPORT_MAX, XLSX, _download, _local, _workbook
 from qifu.appeals.models import Appeal
-from qifu.appeals.views import DOCX, _detail, _with_clock
+from qifu.appeals.views import _detail, _with_clock
+from qifu.lib import exports
 from qifu.org.models import Body, BodyMembership
 
 from . import documents, forms, panel, records
@@ -113,7 +113,7 @@ def slip_answer(request, slip_id: int):
 @login_required
 def slip_docx(request, slip_id: int):
     slip = _slip(request.user, slip_id)
-    return _download(documents.slip_document(slip), DOCX, f"supervision-slip-{slip.number}.docx",
+    return exports.download(documents.slip_document(slip), exports.DOCX, f"supervision-slip-{slip.number}.docx",
                      f"督办单-{slip.number}.docx")
 
 
@@ -237,10 +237,10 @@ def abnormal_list(request, name: str):
                   _("received at"), _("due"), _("handled at")]
         rows = ([a.number, a.enterprise.name, a.title, str(a.get_category_display() or ""),
                  a.lead_department.name if a.lead_department_id else "", str(a.get_status_display()),
-                 _local(a.received_at), _local(a.due_at), _local(a.handled_at)]
-                for a in queries.with_related(qs)[:EXPORT_MAX])
+                 exports.local(a.received_at), exports.local(a.due_at), exports.local(a.handled_at)]
+                for a in queries.with_related(qs)[:exports.EXPORT_MAX])
         day = timezone.localdate().isoformat()
-        return _download(_workbook(title, header, rows), XLSX, f"{name}-{day}.xlsx", f"{title}-{day}.xlsx")
+        return exports.download(exports.workbook(title, header, rows), exports.XLSX, f"{name}-{day}.xlsx", f"{title}-{day}.xlsx")
     page = Paginator(queries.with_related(qs), 25).get_page(request.GET.get("page"))
     _with_clock(page.object_list)
     query = request.GET.copy()
