@@ -133,14 +133,20 @@ def _list_page(request, *, qs, form, title: str, template_rows: str, export_name
         "title": title, "form": form, "page": page, "rows": template_rows, "export_query": query.urlencode()})
 
 
+def escalated_cases(user):
+    """The escalated list's cases (before its filters): escalated (level 2–4), awaiting a decision, or ever put up
+    the ladder."""
+    ladder_events = AppealEvent.objects.filter(appeal=OuterRef("pk"), action="escalate")
+    return scopes.appeals(user).filter(Q(escalation_level__gte=2) | Q(escalation_requested_at__isnull=False)
+                                       | Exists(ladder_events)).order_by("-escalation_level", "-received_at", "-pk")
+
+
 @login_required
 def escalated_list(request):
     """Cases on the ladder: escalated (level 2–4), awaiting a decision, or refused once (a second assignment)."""
     user = request.user
     _staff(user)
-    ladder_events = AppealEvent.objects.filter(appeal=OuterRef("pk"), action="escalate")
-    qs = scopes.appeals(user).filter(Q(escalation_level__gte=2) | Q(escalation_requested_at__isnull=False)
-                                     | Exists(ladder_events)).order_by("-escalation_level", "-received_at", "-pk")
+    qs = escalated_cases(user)
     header = [_("number"), _("enterprise"), _("title"), _("escalation level"), _("escalation requested at"),
               _("lead department"), _("status"), _("due")]
 

@@ -21,9 +21,19 @@ def with_related(qs):
 
 def filtered(qs, *, status=None, category=None, lead_department=None, section=None, node=None, overdue=None,
              enterprise_uscc=None, channel=None, q=None, abnormal=None, escalation_level=None, fallback=None,
-             received_after=None, received_before=None):
+             received_after=None, received_before=None, closed_after=None, closed_before=None, created_by=None):
     """The appeals of `qs` that pass every filter given. `received_after` (inclusive) and `received_before`
-    (exclusive) are aware datetimes (a naive one or one out of range: InputError, 400)."""
+    (exclusive) are aware datetimes (a naive one or one out of range: InputError, 400); so are `closed_after` and
+    `closed_before`: closed (a closing event) in that time, the statistics' `closed`. `created_by`: registered by
+    that user."""
+    if closed_after is not None or closed_before is not None:
+        from .stats import closed_ids
+
+        qs = qs.filter(pk__in=closed_ids(
+            _aware(closed_after, "closed_after") if closed_after is not None else None,
+            _aware(closed_before, "closed_before") if closed_before is not None else None))
+    if created_by is not None:
+        qs = qs.filter(created_by=created_by)
     if received_after is not None:
         qs = qs.filter(received_at__gte=_aware(received_after, "received_after"))
     if received_before is not None:
