@@ -112,8 +112,8 @@ def _station(user) -> dict:
     node = {"node": user.node.code}
     return {"station": {"node": user.node, "all": _listed(user, node, "station-all", _("All the node's cases")),
                         "counts": _counts(
-        _listed(user, {**node, "status": "open"}, "station-open", _("Open")),
-        _listed(user, {**node, "overdue": "yes"}, "station-overdue", _("Overdue")),
+        _listed(user, {**node, "status": "open"}, "station-open", _("Open appeals")),
+        _listed(user, {**node, "overdue": "yes"}, "station-overdue", _("Overdue appeals")),
         _listed(user, {**node, "status": "handled"}, "station-to-confirm", _("Waiting for the enterprise")),
     )}}
 
@@ -144,8 +144,8 @@ def _section_staff_home(user):
     sections = list(sections)
     for section in sections:  # each section's open and overdue cases
         code = {"section": section.code}
-        section.work = _counts(_listed(user, {**code, "status": "open"}, "section-open", _("Open")),
-                               _listed(user, {**code, "overdue": "yes"}, "section-overdue", _("Overdue")))
+        section.work = _counts(_listed(user, {**code, "status": "open"}, "section-open", _("Open appeals")),
+                               _listed(user, {**code, "overdue": "yes"}, "section-overdue", _("Overdue appeals")))
     return {"my_sections": sections, "my_posts": posts}
 
 
