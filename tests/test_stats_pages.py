@@ -202,7 +202,8 @@ def days(db):
         N1 received Mon 2 Nov 23:30 (+08:00; 15:30 UTC the 2nd)     → received on the 2nd, open
         N2 received Tue 3 Nov 00:10 (+08:00; 16:10 UTC the 2nd!)    → received on the 3rd, open
         N3 received Sun 1 Nov 10:00, solved on the spot 10:30        → received and closed on the 1st
-        N4 received Sun 1 Nov 11:00, 发改局, confirmed Tue 3 Nov 00:30 → received the 1st, closed the 3rd (16:30 UTC the 2nd)
+        N4 received Sun 1 Nov 11:00, 发改局, confirmed Tue 3 Nov 00:30 → received the 1st, closed the 3rd
+           (16:30 UTC the 2nd)
         N5 received Mon 2 Nov 10:00, 人社局, still open
         X  another region's, received and closed on the 2nd: never counts
     """
@@ -316,7 +317,7 @@ def test_the_cockpit_escalations_and_abnormal_lists_count_their_lists(client, w,
             assert escalations["escalation-level-2"]["n"] == 1  # F, at the task force, still open
             assert escalations["escalation-level-2"]["url"] == "/appeals/escalated/?level=2&open=yes"
             assert numbers(client, escalations["escalation-level-2"]["url"]) == of(w, "F")
-            assert {a["name"]: a["count"] for a in abnormal}["dissatisfied"] == 3  # B, C and D (sent back in November): all time
+            assert {a["name"]: a["count"] for a in abnormal}["dissatisfied"] == 3  # B, C, D: all time
             assert chart["received"][-1] == 1  # I, 23:30 on the 31st
             assert sum(chart["received"]) == 6 and sum(chart["closed"]) == 3  # B C D E G I; A B E (F: 1 Oct)
         else:
