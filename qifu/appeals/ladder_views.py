@@ -118,19 +118,19 @@ class FallbackFilter(djforms.Form):
         return qs
 
 
-def _list_page(request, *, qs, form, title: str, template_rows: str, export_name: str, header, row):
+def _list_page(request, *, qs, form, title: str, template_rows: str, export_name: str, columns):
     qs = queries.with_related(form.apply(qs))
-    if request.GET.get("format") == "xlsx":
-        data = exports.workbook(title, header, (row(a) for a in qs[:exports.EXPORT_MAX]))
-        day = timezone.localdate().isoformat()
-        return exports.download(data, exports.XLSX, f"{export_name}-{day}.xlsx", f"{title}-{day}.xlsx")
+    if exports.wants_xlsx(request):
+        exports.refuse_invalid(form)
+        return exports.export_list(title, columns, qs, name=export_name)
     page = Paginator(qs, 25).get_page(request.GET.get("page"))
     _with_clock(page.object_list)
-    query = request.GET.copy()
-    query.pop("page", None)
-    query["format"] = "xlsx"
     return render(request, "appeals/ladder_list.html", {
-        "title": title, "form": form, "page": page, "rows": template_rows, "export_query": query.urlencode()})
+        "title": title, "form": form, "page": page, "rows": template_rows})
+
+
+def _unit(a) -> str:
+    return a.lead_department.name if a.lead_department else ""
 
 
 @login_required
@@ -141,16 +141,12 @@ def escalated_list(request):
     ladder_events = AppealEvent.objects.filter(appeal=OuterRef("pk"), action="escalate")
     qs = scopes.appeals(user).filter(Q(escalation_level__gte=2) | Q(escalation_requested_at__isnull=False)
                                      | Exists(ladder_events)).order_by("-escalation_level", "-received_at", "-pk")
-    header = [_("number"), _("enterprise"), _("title"), _("escalation level"), _("escalation requested at"),
-              _("lead department"), _("status"), _("due")]
-
-    def row(a):
-        return [a.number, a.enterprise.name, a.title, str(a.get_escalation_level_display()),
-                exports.local(a.escalation_requested_at), a.lead_department.name if a.lead_department else "",
-                str(a.get_status_display()), exports.local(a.due_at)]
-
+    columns = [(_("number"), lambda a: a.number), (_("enterprise"), lambda a: a.enterprise.name),
+               (_("title"), lambda a: a.title), (_("escalation level"), lambda a: a.get_escalation_level_display()),
+               (_("escalation requested at"), lambda a: a.escalation_requested_at), (_("lead department"), _unit),
+               (_("status"), lambda a: a.get_status_display()), (_("due"), lambda a: a.due_at)]
     return _list_page(request, qs=qs, form=LadderFilter(request.GET or None), title=_("Escalated cases"),
-                      template_rows="escalated", export_name="escalated", header=header, row=row)
+                      template_rows="escalated", export_name="escalated", columns=columns)
 
 
 @login_required
@@ -160,16 +156,13 @@ def fallback_list(request):
     _staff(user)
     qs = scopes.appeals(user).filter(category__in=FALLBACK_CATEGORIES).annotate(
         deliberation_count=Count("events", filter=Q(events__action="deliberate"))).order_by("-received_at", "-pk")
-    header = [_("number"), _("enterprise"), _("title"), _("class"), _("why"), _("deliberations"),
-              _("lead department"), _("status"), _("due")]
-
-    def row(a):
-        return [a.number, a.enterprise.name, a.title, str(a.get_category_display()),
-                "、".join(str(x) for x in a.fallback_reason_labels()), a.deliberation_count,
-                a.lead_department.name if a.lead_department else "", str(a.get_status_display()), exports.local(a.due_at)]
-
+    columns = [(_("number"), lambda a: a.number), (_("enterprise"), lambda a: a.enterprise.name),
+               (_("title"), lambda a: a.title), (_("class"), lambda a: a.get_category_display()),
+               (_("why"), lambda a: "、".join(str(x) for x in a.fallback_reason_labels())),
+               (_("deliberations"), lambda a: a.deliberation_count), (_("lead department"), _unit),
+               (_("status"), lambda a: a.get_status_display()), (_("due"), lambda a: a.due_at)]
     return _list_page(request, qs=qs, form=FallbackFilter(request.GET or None), title=_("Fallback cases"),
-                      template_rows="fallback", export_name="fallback", header=header, row=row)
+                      template_rows="fallback", export_name="fallback", columns=columns)
 
 
 # --- the escalation approval form and tasks -----------------------------------------------------------------

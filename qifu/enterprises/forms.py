@@ -4,10 +4,12 @@ import datetime
 import re
 
 from django import forms
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from qifu.lib import industry, inputs, uscc
+from qifu.lib.filters import DateRangeForm
 from qifu.org.models import Jurisdiction
 
 from .models import Enterprise, Tag
@@ -76,3 +78,27 @@ class EnterpriseForm(forms.ModelForm):
             tags = [Tag.objects.get_or_create(name=name)[0] for name in self.cleaned_data["tag_names"]]
             enterprise.tags.set(tags)
         return enterprise
+
+
+class EnterpriseFilter(DateRangeForm):
+    """The enterprise list's filters: name or credit code, and the registration date."""
+
+    date_field = "registration_date"
+    date_from_label = _("registered from")
+    date_to_label = _("registered until")
+
+    q = forms.CharField(label=_("Search"), required=False, max_length=100)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["q"].widget.attrs.update({"placeholder": _("Enterprise name or credit code"), "type": "search"})
+        for field in self.fields.values():
+            field.widget.attrs.setdefault("class", "form-control")
+
+    def apply(self, qs):
+        if not self.is_valid():
+            return qs.none()  # wrong filters (the form says why) list nothing rather than everything
+        q = (self.cleaned_data.get("q") or "").strip()
+        if q:
+            qs = qs.filter(Q(name__icontains=q) | Q(uscc__startswith=q.upper()))
+        return self.apply_dates(qs)
