@@ -102,3 +102,14 @@ class EnterpriseFilter(DateRangeForm):
         if q:
             qs = qs.filter(Q(name__icontains=q) | Q(uscc__startswith=q.upper()))
         return self.apply_dates(qs)
+
+
+# The columns of an Excel export of enterprises (the enterprise list, a tag's enterprises).
+ENTERPRISE_COLUMNS = [
+    (_("Name"), lambda e: e.name), (_("Credit code"), lambda e: e.uscc),
+    (_("Jurisdiction"), lambda e: e.jurisdiction.name if e.jurisdiction else ""),
+    (_("Industry"), lambda e: f"{e.industry} {industry.section_name(e.industry)}".strip()),
+    (_("Size"), lambda e: e.get_size_display()),
+    (_("registration date"), lambda e: e.registration_date),
+    (_("registered address"), lambda e: e.registered_address),
+]

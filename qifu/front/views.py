@@ -7,12 +7,11 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from qifu.accounts import scopes
 from qifu.accounts.models import Role
 from qifu.audit.models import AuditEntry
-from qifu.enterprises.forms import EnterpriseFilter, EnterpriseForm
+from qifu.enterprises.forms import ENTERPRISE_COLUMNS, EnterpriseFilter, EnterpriseForm
 from qifu.enterprises.models import Enterprise
 from qifu.lib import exports, industry, uploads
 from qifu.org.models import Post, Region, Section, ServiceNode, Window, Zone
@@ -181,16 +180,6 @@ def my_enterprise(request):
     if not request.user.enterprise_id:
         raise PermissionDenied
     return redirect("enterprise_detail", pk=request.user.enterprise_id)
-
-
-ENTERPRISE_COLUMNS = [
-    (gettext_lazy("Name"), lambda e: e.name), (gettext_lazy("Credit code"), lambda e: e.uscc),
-    (gettext_lazy("Jurisdiction"), lambda e: e.jurisdiction.name if e.jurisdiction else ""),
-    (gettext_lazy("Industry"), lambda e: f"{e.industry} {industry.section_name(e.industry)}".strip()),
-    (gettext_lazy("Size"), lambda e: e.get_size_display()),
-    (gettext_lazy("registration date"), lambda e: e.registration_date),
-    (gettext_lazy("registered address"), lambda e: e.registered_address),
-]
 
 
 @login_required

@@ -13,13 +13,14 @@ from django.utils.translation import gettext_lazy
 
 from qifu.accounts import scopes
 from qifu.lib import uploads
+from qifu.lib.filters import DateRangeForm
 from qifu.org.models import Department
 from qifu.rules import conditions as cond
 from qifu.rules.expr import Expression
 from qifu.rules.values import RuleError
 
 from . import wording
-from .models import Level, Policy, PolicyClause
+from .models import ApplicationStatus, Level, PayoutStatus, Policy, PolicyClause
 
 OPS_BY_TYPE = {
     "number": ["==", "!=", ">", ">=", "<", "<=", "between", "in", "not_in"],
@@ -284,3 +285,51 @@ class PaymentForm(forms.Form):
 
 
 LEVEL_CHOICES = [("", gettext_lazy("all levels"))] + list(Level.choices)
+
+
+# --- the lists' filters ------------------------------------------------------------------------------------
+
+class _ListFilter(DateRangeForm):
+    status = forms.ChoiceField(label=gettext_lazy("status"), required=False)
+    statuses: list = []
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["status"].choices = [("", gettext_lazy("all statuses")), *self.statuses]
+        styled(self)
+
+    def apply(self, qs):
+        if not self.is_valid():
+            return qs.none()  # wrong filters (the form says why) list nothing rather than everything
+        if self.cleaned_data.get("status"):
+            qs = qs.filter(status=self.cleaned_data["status"])
+        return self.apply_dates(qs)
+
+
+class PayoutFilter(_ListFilter):
+    date_field = "approved_at"
+    date_from_label = gettext_lazy("approved from")
+    date_to_label = gettext_lazy("approved until")
+    statuses = PayoutStatus.choices
+
+    clause = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+
+    def apply(self, qs):
+        qs = super().apply(qs)
+        clause = self.cleaned_data.get("clause") if self.is_valid() else None
+        return qs.filter(clause_id=clause) if clause else qs
+
+
+class ApplicationFilter(_ListFilter):
+    date_field = "submitted_at"
+    date_from_label = gettext_lazy("submitted from")
+    date_to_label = gettext_lazy("submitted until")
+    statuses = ApplicationStatus.choices
+
+    pending = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+    def apply(self, qs):
+        qs = super().apply(qs)
+        if self.is_valid() and self.cleaned_data.get("pending") and not self.cleaned_data.get("status"):
+            qs = qs.filter(status__in=[ApplicationStatus.SUBMITTED, ApplicationStatus.UNDER_REVIEW])
+        return qs
