@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET, require_POST
 from qifu.accounts import scopes
 from qifu.accounts.models import User
 from qifu.lib import exports, uploads
+from qifu.lib.filters import DateRangeForm
 
 from . import documents, escalation, queries, workflow
 from .forms import _styled
@@ -210,6 +211,23 @@ class ScheduleForm(djforms.Form):
         _styled(self)
 
 
+class MeetingFilter(DateRangeForm):
+    date_field = "held_on"
+    date_from_label = gettext_lazy("held from")
+    date_to_label = gettext_lazy("held until")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        _styled(self)
+
+
+MEETING_COLUMNS = [
+    (gettext_lazy("body"), lambda m: m.body.name), (gettext_lazy("date"), lambda m: m.held_on),
+    (gettext_lazy("title"), lambda m: m.title), (gettext_lazy("cases on the agenda"), lambda m: m.items),
+    (gettext_lazy("minutes"), lambda m: m.minutes),
+]
+
+
 @login_required
 def meetings(request):
     """The leader's page: for each body of the ladder the user belongs to, what awaits its decision, the cases at
@@ -232,6 +250,12 @@ def meetings(request):
                 messages.success(request, _("Meeting scheduled with %(n)s cases on its agenda.") % {
                     "n": meeting.agenda.count()})
                 return redirect("ladder_meeting", pk=meeting.pk)
+    held = MeetingFilter(request.GET or None)
+    meetings_held = held.apply(Meeting.objects.filter(body__in=bodies)).select_related("body").annotate(
+        items=Count("agenda")).order_by("-held_on", "-pk")
+    if exports.wants_xlsx(request):
+        exports.refuse_invalid(held)
+        return exports.export_list(_("Coordination meetings"), MEETING_COLUMNS, meetings_held, name="meetings")
     pending = set(escalation.pending_escalations(user).values_list("pk", flat=True))
     panels = []
     for body in bodies:
@@ -244,9 +268,9 @@ def meetings(request):
             "body": body, "decides": escalation.may_decide_for(user, body),
             "to_decide": [a for a in cases if a.escalation_level == body.escalation_level - 1],
             "at_level": [a for a in cases if a.escalation_level == body.escalation_level],
-            "meetings": body.meetings.annotate(items=Count("agenda")).order_by("-held_on", "-pk")[:10],
+            "meetings": meetings_held.filter(body=body)[:10],
         })
-    return render(request, "appeals/meetings.html", {"panels": panels, "form": form},
+    return render(request, "appeals/meetings.html", {"panels": panels, "form": form, "held": held},
                   status=400 if request.method == "POST" else 200)
 
 

@@ -42,17 +42,14 @@ class RevisitFilter(DateRangeForm):
         self.fields["lead_department"].choices = [("", _("any")), *scopes.departments(user).values_list("code", "name")]
         _styled(self)
 
-    def apply(self, qs):
-        if not self.is_valid():
-            return qs.none()  # wrong filters (the form says why) list nothing rather than everything
-        data = self.cleaned_data
+    def filter(self, qs, data):
         if data.get("state"):
             qs = qs.filter(state=data["state"])
         if data.get("outcome"):
             qs = qs.filter(outcome=data["outcome"])
         if data.get("lead_department"):
             qs = qs.filter(appeal__lead_department__code=data["lead_department"])
-        return self.apply_dates(qs)
+        return qs
 
 
 class OutcomeForm(djforms.Form):

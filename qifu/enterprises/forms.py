@@ -95,13 +95,9 @@ class EnterpriseFilter(DateRangeForm):
         for field in self.fields.values():
             field.widget.attrs.setdefault("class", "form-control")
 
-    def apply(self, qs):
-        if not self.is_valid():
-            return qs.none()  # wrong filters (the form says why) list nothing rather than everything
-        q = (self.cleaned_data.get("q") or "").strip()
-        if q:
-            qs = qs.filter(Q(name__icontains=q) | Q(uscc__startswith=q.upper()))
-        return self.apply_dates(qs)
+    def filter(self, qs, data):
+        q = (data.get("q") or "").strip()
+        return qs.filter(Q(name__icontains=q) | Q(uscc__startswith=q.upper())) if q else qs
 
 
 # The columns of an Excel export of enterprises (the enterprise list, a tag's enterprises).

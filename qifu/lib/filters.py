@@ -4,7 +4,10 @@
         date_field = "approved_at"           # a DateTimeField: local days of the region's clock; a DateField: days
         date_from_label = gettext_lazy("approved from")
         date_to_label = gettext_lazy("approved until")
-    qs = form.apply_dates(qs)                # after form.is_valid()
+
+        def filter(self, qs, data): ...      # the list's own filters, the data valid
+
+    qs = form.apply(qs)                      # wrong filters: no rows, and the form's errors say why
 """
 
 from __future__ import annotations
@@ -15,6 +18,11 @@ from django import forms
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from . import inputs
+
+# The days a filter may name (a year 1 or 9999 is a typing slip, and out of range of a time zone's midnight).
+EARLIEST, LATEST = datetime.date(1900, 1, 1), datetime.date(2999, 12, 31)
 
 
 def local_midnight(day: datetime.date, zone=None) -> datetime.datetime:
@@ -45,25 +53,35 @@ class DateRangeForm(forms.Form):
 
     def clean(self):
         data = super().clean()
+        for name in ("date_from", "date_to"):
+            problem = inputs.date_problem(data.get(name), earliest=EARLIEST, latest=LATEST)
+            if problem:
+                self.add_error(name, problem)
         check_order(self, "date_from", "date_to")
         return data
 
-    def apply_dates(self, qs):
-        data = self.cleaned_data if self.is_valid() else {}
-        first, last = data.get("date_from"), data.get("date_to")
-        if not (first or last):
+    def apply(self, qs):
+        """The rows of `qs` that pass the filters: all when none is given, none when they are wrong (the form
+        says why) rather than everything."""
+        if not self.is_bound:
             return qs
-        if isinstance(_field(qs.model, self.date_field), models.DateTimeField):
-            if first:
-                qs = qs.filter(**{f"{self.date_field}__gte": local_midnight(first)})
-            if last:
-                qs = qs.filter(**{f"{self.date_field}__lt": local_midnight(last + datetime.timedelta(days=1))})
-            return qs
-        if first:
-            qs = qs.filter(**{f"{self.date_field}__gte": first})
-        if last:
-            qs = qs.filter(**{f"{self.date_field}__lte": last})
+        if not self.is_valid():
+            return qs.none()
+        return self._dates(self.filter(qs, self.cleaned_data))
+
+    def filter(self, qs, data: dict):
+        """The list's own filters (a subclass's), `data` being valid."""
         return qs
+
+    def _dates(self, qs):
+        first, last = self.cleaned_data.get("date_from"), self.cleaned_data.get("date_to")
+        if isinstance(_field(qs.model, self.date_field), models.DateTimeField):
+            first, last = (local_midnight(first) if first else None,
+                           local_midnight(last + datetime.timedelta(days=1)) if last else None)
+            lookups = {"gte": first, "lt": last}
+        else:
+            lookups = {"gte": first, "lte": last}
+        return qs.filter(**{f"{self.date_field}__{op}": day for op, day in lookups.items() if day is not None})
 
 
 def _field(model, path: str):

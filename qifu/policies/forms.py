@@ -298,12 +298,8 @@ class _ListFilter(DateRangeForm):
         self.fields["status"].choices = [("", gettext_lazy("all statuses")), *self.statuses]
         styled(self)
 
-    def apply(self, qs):
-        if not self.is_valid():
-            return qs.none()  # wrong filters (the form says why) list nothing rather than everything
-        if self.cleaned_data.get("status"):
-            qs = qs.filter(status=self.cleaned_data["status"])
-        return self.apply_dates(qs)
+    def filter(self, qs, data):
+        return qs.filter(status=data["status"]) if data.get("status") else qs
 
 
 class PayoutFilter(_ListFilter):
@@ -314,10 +310,9 @@ class PayoutFilter(_ListFilter):
 
     clause = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
 
-    def apply(self, qs):
-        qs = super().apply(qs)
-        clause = self.cleaned_data.get("clause") if self.is_valid() else None
-        return qs.filter(clause_id=clause) if clause else qs
+    def filter(self, qs, data):
+        qs = super().filter(qs, data)
+        return qs.filter(clause_id=data["clause"]) if data.get("clause") else qs
 
 
 class ApplicationFilter(_ListFilter):
@@ -328,8 +323,7 @@ class ApplicationFilter(_ListFilter):
 
     pending = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
-    def apply(self, qs):
-        qs = super().apply(qs)
-        if self.is_valid() and self.cleaned_data.get("pending") and not self.cleaned_data.get("status"):
-            qs = qs.filter(status__in=[ApplicationStatus.SUBMITTED, ApplicationStatus.UNDER_REVIEW])
-        return qs
+    def filter(self, qs, data):
+        if data.get("pending") and not data.get("status"):
+            return qs.filter(status__in=[ApplicationStatus.SUBMITTED, ApplicationStatus.UNDER_REVIEW])
+        return super().filter(qs, data)
