@@ -222,7 +222,7 @@ class MeetingFilter(DateRangeForm):
 
 
 MEETING_COLUMNS = [
-    (gettext_lazy("body"), lambda m: m.body.name), (gettext_lazy("date"), lambda m: m.held_on),
+    (gettext_lazy("held by"), lambda m: m.body.name), (gettext_lazy("date"), lambda m: m.held_on),
     (gettext_lazy("title"), lambda m: m.title), (gettext_lazy("cases on the agenda"), lambda m: m.items),
     (gettext_lazy("minutes"), lambda m: m.minutes),
 ]

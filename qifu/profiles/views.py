@@ -51,7 +51,7 @@ def conditions_text(conditions) -> str:
 
 TAG_COLUMNS = [
     (gettext_lazy("tag"), lambda t: t.name), (gettext_lazy("kind"), lambda t: t.get_kind_display()),
-    (gettext_lazy("description"), lambda t: t.description), (gettext_lazy("enterprises"), lambda t: t.n),
+    (gettext_lazy("description"), lambda t: t.description), (gettext_lazy("number of enterprises"), lambda t: t.n),
 ]
 
 
