@@ -4,7 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from qifu.accounts import scopes
-from qifu.lib.filters import check_order
+from qifu.lib.filters import check_range
 from qifu.lib.inputs import TEXT_MAX
 from qifu.org.models import Section
 
@@ -187,7 +187,7 @@ class FilterForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        check_order(self, "received_after", "received_before")
+        check_range(self, "received_after", "received_before")
         return data
 
     def filters(self) -> dict:

@@ -216,7 +216,7 @@ APPEAL_COLUMNS = [
     (gettext_lazy("due"), lambda a: a.due_at),
     (gettext_lazy("handled at"), lambda a: a.handled_at),
     (gettext_lazy("closed at"), lambda a: a.closed_at),
-    (gettext_lazy("overdue"), lambda a: a.is_overdue() or a.handled_late()),
+    (gettext_lazy("overdue?"), lambda a: a.is_overdue() or a.handled_late()),
     (gettext_lazy("escalation level"), lambda a: a.get_escalation_level_display()),
     (gettext_lazy("satisfaction (stars)"), lambda a: a.latest_stars),
 ]

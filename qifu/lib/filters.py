@@ -30,9 +30,14 @@ def local_midnight(day: datetime.date, zone=None) -> datetime.datetime:
     return datetime.datetime.combine(day, datetime.time(0), tzinfo=zone or timezone.get_current_timezone())
 
 
-def check_order(form: forms.Form, first: str, last: str) -> None:
-    """A form error on `last` when the day `first` comes after it."""
+def check_range(form: forms.Form, first: str, last: str) -> None:
+    """Form errors for the days `first` and `last` of a range: each between EARLIEST and LATEST, `first` not
+    after `last`."""
     data = form.cleaned_data
+    for name in (first, last):
+        problem = inputs.date_problem(data.get(name), earliest=EARLIEST, latest=LATEST)
+        if problem:
+            form.add_error(name, problem)
     if data.get(first) and data.get(last) and data[first] > data[last]:
         form.add_error(last, _("The end date must not be before the start date."))
 
@@ -53,11 +58,7 @@ class DateRangeForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        for name in ("date_from", "date_to"):
-            problem = inputs.date_problem(data.get(name), earliest=EARLIEST, latest=LATEST)
-            if problem:
-                self.add_error(name, problem)
-        check_order(self, "date_from", "date_to")
+        check_range(self, "date_from", "date_to")
         return data
 
     def apply(self, qs):
