@@ -272,3 +272,51 @@ def test_the_policy_library_exports(client, world, library):  # noqa: F811
     assert header[:2] == ["代码", "名称"]
     assert len(rows) == page.count('data-testid="policy-card"') and "W-RD" in [r[0] for r in rows]
     assert services  # the library fixture published them
+
+
+# --- revisits and meetings -------------------------------------------------------------------------------
+
+def test_revisits_filter_by_due_day_and_the_appeals_export_shows_the_rating(client, w):
+    from qifu.appeals.models import Revisit
+
+    from .test_revisits import closed_case
+
+    early, late = closed_case(w, category="whistle", rating=4), closed_case(w, category="whistle", rating=5)
+    Revisit.objects.filter(appeal=early).update(due_at=at("2026-11-20", 23))
+    Revisit.objects.filter(appeal=late).update(due_at=at("2026-11-21", 9))
+    client.force_login(w.users[Role.DISPATCHER])
+    query = "date_from=2026-11-20&date_to=2026-11-20"
+    page = client.get(f"/appeals/revisits/?{query}").content.decode()
+    assert page.count('data-testid="revisit-row"') == 1 and early.number in page and late.number not in page
+    header, rows = workbook(client.get(f"/appeals/revisits/?{query}&format=xlsx"))
+    assert header[:3] == ["编号", "企业", "名称"] and [r[0] for r in rows] == [early.number]
+    assert rows[0][header.index("回访期限")] == datetime.datetime(2026, 11, 20, 23, 0)
+    r = client.get("/appeals/revisits/?date_from=2026-11-21&date_to=2026-11-20&format=xlsx")
+    assert r.status_code == 400 and BAD_RANGE in r.content.decode()
+
+    header, rows = workbook(client.get(f"/appeals/?format=xlsx&q={late.number}"))
+    assert [r[-1] for r in rows] == [5]  # the stars of its rating
+
+
+def test_meetings_filter_by_day_and_export(client, w):
+    from qifu.appeals.models import Meeting
+    from qifu.org.models import Body, BodyMembership
+
+    body = Body.objects.create(region=w.region, code="w-zlh", name="企业服务问题协调周例会",
+                               kind="coordination_meeting", escalation_level=3)
+    leader = w.users[Role.LEADER]
+    BodyMembership.objects.create(body=body, user=leader, role="chair")
+    Meeting.objects.create(body=body, held_on=datetime.date(2026, 11, 4), title="第45周例会")
+    Meeting.objects.create(body=body, held_on=datetime.date(2026, 11, 11), title="第46周例会")
+    client.force_login(leader)
+    query = "date_from=2026-11-10&date_to=2026-11-11"
+    page = client.get(f"/meetings/?{query}").content.decode()
+    assert "第46周例会" in page and "第45周例会" not in page
+    header, rows = workbook(client.get(f"/meetings/?{query}&format=xlsx"))
+    assert header == ["召开机构", "日期", "名称", "议题件数", "会议纪要"]
+    assert rows == [["企业服务问题协调周例会", datetime.datetime(2026, 11, 11), "第46周例会", 0, None]]
+    r = client.get("/meetings/?date_from=2026-11-12&date_to=2026-11-11&format=xlsx")
+    assert r.status_code == 400 and BAD_RANGE in r.content.decode()
+    client.force_login(w.users[Role.DISPATCHER])  # no body of the ladder: nothing to export
+    _header, rows = workbook(client.get("/meetings/?format=xlsx"))
+    assert rows == []

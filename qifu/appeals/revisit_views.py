@@ -67,7 +67,7 @@ REVISIT_COLUMNS = [
     (gettext_lazy("number"), lambda r: r.appeal.number), (gettext_lazy("enterprise"), lambda r: r.appeal.enterprise.name),
     (gettext_lazy("title"), lambda r: r.appeal.title),
     (gettext_lazy("lead department"), lambda r: r.appeal.lead_department.name if r.appeal.lead_department else ""),
-    (gettext_lazy("why it is called"), lambda r: REASONS.get(r.reason, r.reason)), (gettext_lazy("due"), lambda r: r.due_at),
+    (gettext_lazy("why it is called"), lambda r: REASONS.get(r.reason, r.reason)), (gettext_lazy("call due"), lambda r: r.due_at),
     (gettext_lazy("state"), lambda r: r.get_state_display()),
     (gettext_lazy("outcome"), lambda r: r.get_outcome_display() if r.outcome else ""), (gettext_lazy("note"), lambda r: r.note),
     (gettext_lazy("called by"), lambda r: (r.done_by.display_name or r.done_by.username) if r.done_by else ""),
