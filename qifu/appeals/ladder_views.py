@@ -213,8 +213,7 @@ class ScheduleForm(djforms.Form):
 
 class MeetingFilter(DateRangeForm):
     date_field = "held_on"
-    date_from_label = gettext_lazy("held from")
-    date_to_label = gettext_lazy("held until")
+    date_labels = (gettext_lazy("held from"), gettext_lazy("held until"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

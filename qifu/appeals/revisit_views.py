@@ -28,8 +28,7 @@ REASONS = {"difficult": gettext_lazy("difficult case"), "complaint": gettext_laz
 
 class RevisitFilter(DateRangeForm):
     date_field = "due_at"
-    date_from_label = gettext_lazy("due from")
-    date_to_label = gettext_lazy("due until")
+    date_labels = (gettext_lazy("due from"), gettext_lazy("due until"))
 
     state = djforms.ChoiceField(label=gettext_lazy("state"), required=False,
                                 choices=[("", gettext_lazy("any")), *Revisit.State.choices])

@@ -84,8 +84,7 @@ class EnterpriseFilter(DateRangeForm):
     """The enterprise list's filters: name or credit code, and the registration date."""
 
     date_field = "registration_date"
-    date_from_label = _("registered from")
-    date_to_label = _("registered until")
+    date_labels = (_("registered from"), _("registered until"))
 
     q = forms.CharField(label=_("Search"), required=False, max_length=100)
 

@@ -2,8 +2,7 @@
 
     class PayoutFilter(DateRangeForm):
         date_field = "approved_at"           # a DateTimeField: local days of the region's clock; a DateField: days
-        date_from_label = gettext_lazy("approved from")
-        date_to_label = gettext_lazy("approved until")
+        date_labels = (gettext_lazy("approved from"), gettext_lazy("approved until"))
 
         def filter(self, qs, data): ...      # the list's own filters, the data valid
 
@@ -44,15 +43,14 @@ def check_range(form: forms.Form, first: str, last: str) -> None:
 
 class DateRangeForm(forms.Form):
     date_field = ""  # the filtered field of the list's model (a path with __ allowed)
-    date_from_label = _("from")
-    date_to_label = _("to")
+    date_labels = (_("First day"), _("Last day"))
 
     date_from = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     date_to = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        for name, label in (("date_from", self.date_from_label), ("date_to", self.date_to_label)):
+        for name, label in zip(("date_from", "date_to"), self.date_labels, strict=True):
             self.fields[name] = self.fields.pop(name)  # after the list's own filters
             self.fields[name].label = label
 

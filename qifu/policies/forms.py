@@ -304,8 +304,7 @@ class _ListFilter(DateRangeForm):
 
 class PayoutFilter(_ListFilter):
     date_field = "approved_at"
-    date_from_label = gettext_lazy("approved from")
-    date_to_label = gettext_lazy("approved until")
+    date_labels = (gettext_lazy("approved from"), gettext_lazy("approved until"))
     statuses = PayoutStatus.choices
 
     clause = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
@@ -317,8 +316,7 @@ class PayoutFilter(_ListFilter):
 
 class ApplicationFilter(_ListFilter):
     date_field = "submitted_at"
-    date_from_label = gettext_lazy("submitted from")
-    date_to_label = gettext_lazy("submitted until")
+    date_labels = (gettext_lazy("submitted from"), gettext_lazy("submitted until"))
     statuses = ApplicationStatus.choices
 
     pending = forms.BooleanField(required=False, widget=forms.HiddenInput)
