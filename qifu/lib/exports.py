@@ -1,6 +1,7 @@
 """Downloads: every list's Excel export and every Word form go through here.
 
     exports.download(exports.workbook(title, header, rows), exports.XLSX, "ascii-name.xlsx", "中文名.xlsx")
+    exports.export_list(_("Payouts"), [(_("enterprise"), lambda p: p.enterprise.name), ...], qs, name="payouts")
 """
 
 from __future__ import annotations
@@ -9,8 +10,11 @@ import datetime
 import io
 from urllib.parse import quote
 
+from django.core.exceptions import BadRequest
 from django.http import HttpResponse
 from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -64,9 +68,6 @@ def wants_xlsx(request) -> bool:
 
 def cell(value):
     """A value as users read it: times on the region's clock, labels as text, yes/no in words."""
-    from django.utils.functional import Promise
-    from django.utils.translation import gettext as _
-
     if isinstance(value, datetime.datetime):
         return local(value) if timezone.is_aware(value) else value
     if isinstance(value, bool):
@@ -80,12 +81,10 @@ def export_list(title, columns, items, *, name: str) -> HttpResponse:
     """`items` (a queryset or a list, in the page's order) as a download `<name>-<today>.xlsx`: one column per
     (heading, value of an item) of `columns`. At most EXPORT_MAX rows; when there are more, a note above the
     header says so."""
-    from django.utils.translation import gettext as _
-
     rows = list(items[:EXPORT_MAX + 1])
     preface = None
     if len(rows) > EXPORT_MAX:
-        total = items.count() if hasattr(items, "count") and not isinstance(items, list) else len(items)
+        total = len(items) if isinstance(items, list) else items.count()
         rows = rows[:EXPORT_MAX]
         preface = [_("Only the first %(max)d of %(total)d rows are exported: narrow the filters to get the rest.")
                    % {"max": EXPORT_MAX, "total": total}]
@@ -99,6 +98,4 @@ def export_list(title, columns, items, *, name: str) -> HttpResponse:
 def refuse_invalid(form) -> None:
     """An export of a list whose filters are wrong is a 400 with the form's messages, never the unfiltered list."""
     if form.is_bound and not form.is_valid():
-        from django.core.exceptions import BadRequest
-
         raise BadRequest(" ".join(str(e) for errors in form.errors.values() for e in errors))
