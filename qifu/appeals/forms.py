@@ -4,6 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from qifu.accounts import scopes
+from qifu.lib.filters import check_range
 from qifu.lib.inputs import TEXT_MAX
 from qifu.org.models import Section
 
@@ -189,6 +190,11 @@ class FilterForm(forms.Form):
                                                      .values_list("code", "label"))
         self.fields["q"].widget.attrs.update({"placeholder": _("Number, title or enterprise"), "type": "search"})
         _styled(self)
+
+    def clean(self):
+        data = super().clean()
+        check_range(self, "received_after", "received_before")
+        return data
 
     def filters(self) -> dict:
         """Keyword arguments for `queries.filtered` (unknown values are dropped, not guessed)."""

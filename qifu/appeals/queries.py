@@ -3,7 +3,7 @@
 from zoneinfo import ZoneInfo
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
+from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -11,12 +11,18 @@ from qifu.accounts import scopes
 from qifu.lib import uscc as uscc_lib
 
 from . import workflow
-from .models import CLOCK_STATUSES, FALLBACK_CATEGORIES, Appeal
+from .models import CLOCK_STATUSES, FALLBACK_CATEGORIES, Appeal, Rating
 
 
 def with_related(qs):
     return qs.select_related("region", "enterprise", "channel", "lead_department", "section", "received_node") \
         .prefetch_related("assisting_departments")
+
+
+def with_satisfaction(qs):
+    """`latest_stars`: the stars of each appeal's latest rating (好差评), None when not rated."""
+    latest = Rating.objects.filter(appeal=OuterRef("pk")).order_by("-rated_at", "-pk")
+    return qs.annotate(latest_stars=Subquery(latest.values("stars")[:1]))
 
 
 def filtered(qs, *, status=None, category=None, lead_department=None, section=None, node=None, overdue=None,

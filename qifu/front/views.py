@@ -17,17 +17,10 @@ from django.utils.translation import gettext as _
 from qifu.accounts import scopes
 from qifu.accounts.models import Role
 from qifu.audit.models import AuditEntry
-from qifu.enterprises.forms import EnterpriseForm
+from qifu.enterprises.forms import ENTERPRISE_COLUMNS, EnterpriseFilter, EnterpriseForm
 from qifu.enterprises.models import Enterprise
-from qifu.lib import industry, uploads
+from qifu.lib import exports, industry, uploads
 from qifu.org.models import Post, Region, Section, ServiceNode, Window, Zone
-
-
-def _search(qs, q: str):
-    q = (q or "").strip()
-    if not q:
-        return qs
-    return qs.filter(Q(name__icontains=q) | Q(uscc__startswith=q.upper()))
 
 
 @login_required
@@ -311,12 +304,15 @@ def my_enterprise(request):
 def enterprise_list(request):
     if request.user.is_enterprise_user:
         return redirect("my_enterprise")
-    qs = _search(scopes.enterprises(request.user).select_related("jurisdiction"), request.GET.get("q"))
-    page = Paginator(qs.order_by("name"), 25).get_page(request.GET.get("page"))
+    form = EnterpriseFilter(request.GET or None)
+    qs = form.apply(scopes.enterprises(request.user).select_related("jurisdiction")).order_by("name", "pk")
+    if exports.wants_xlsx(request):
+        exports.refuse_invalid(form)
+        return exports.export_list(_("Enterprises"), ENTERPRISE_COLUMNS, qs, name="enterprises")
+    page = Paginator(qs, 25).get_page(request.GET.get("page"))
     template = "front/enterprise_rows.html" if request.headers.get("HX-Request") else "front/enterprise_list.html"
     return render(request, template, {
-        "page": page, "q": request.GET.get("q", ""),
-        "can_create": scopes.can_create_enterprise(request.user),
+        "page": page, "form": form, "can_create": scopes.can_create_enterprise(request.user),
     })
 
 
