@@ -302,6 +302,12 @@ def test_scopes_and_bad_input(w, client):
                                                       "value": "3"})
     assert response.status_code == 302
     assert RankingInput.objects.get(region=w.region, month="2026-10", unit=w.dept, indicator="visits").value == 3
+    response = client.post(reverse("ranking_input"), {"month": "2026-10", "unit": "w-fgj", "input": "visits",
+                                                      "value": "很多"})
+    assert response.status_code == 400 and "数值必须是数字" in response.content.decode()
+    response = client.post(reverse("ranking_input"), {"month": "2026-13", "unit": "w-fgj", "input": "visits",
+                                                      "value": "1"})
+    assert response.status_code == 400
     # a handler sees only published months, the own unit highlighted
     client.force_login(w.users[Role.HANDLER])
     page = client.get(reverse("ranking_page"), {"month": "2026-10"})
@@ -311,6 +317,7 @@ def test_scopes_and_bad_input(w, client):
     client.force_login(w.users[Role.SUPERVISOR])
     assert client.post(reverse("ranking_publish"), {"month": "2026-10"}).status_code == 302
     assert RankingPublication.objects.filter(region=w.region, month="2026-10").exists()
+    assert client.post(reverse("ranking_publish"), {"month": "2026-10"}).status_code == 400  # once
     client.force_login(w.users[Role.HANDLER])
     html = client.get(reverse("ranking_page"), {"month": "2026-10"}).content.decode()
     assert 'data-key="w-fgj" class="table-warning fw-bold" data-mine="1"' in html

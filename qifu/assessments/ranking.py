@@ -317,8 +317,13 @@ def enter(region, label: str, unit_code: str, input_code: str, value, user) -> R
         row = RankingInput.objects.select_for_update().filter(region=region, month=label, unit=unit,
                                                               indicator=input_code).first()
         if row is None:
-            return RankingInput.objects.create(region=region, month=label, unit=unit, indicator=input_code,
-                                               value=number, entered_by=user)
+            try:
+                with transaction.atomic():
+                    return RankingInput.objects.create(region=region, month=label, unit=unit, indicator=input_code,
+                                                       value=number, entered_by=user)
+            except IntegrityError:  # entered at the same moment by someone else: correct theirs
+                row = RankingInput.objects.select_for_update().get(region=region, month=label, unit=unit,
+                                                                   indicator=input_code)
         if row.value != number:
             row.value, row.entered_by, row.at = number, user, timezone.now()
             row.save()

@@ -129,10 +129,16 @@ def ranking_page(request):
     user = request.user
     region = allowed(user)
     label = (request.GET.get("month") or "").strip()[:32] or ranking.this_month(region)
-    fmt = (request.GET.get("format") or "").strip()
+    return _page(request, region, label, (request.GET.get("format") or "").strip())
+
+
+def _page(request, region, label: str, fmt: str = "", failed: str | None = None, form: dict | None = None):
+    """The page (or its download); `failed`: an entry or a publication refused — the page again, with 400."""
+    user = request.user
     context = {"month": label, "live": may_view_live(user, region), "manage": may_manage(user, region),
                "published_months": list(RankingPublication.objects.filter(region=region)
-                                        .values_list("month", flat=True)[:24])}
+                                        .values_list("month", flat=True)[:24]),
+               "error": failed, "form": form or {}}
     try:
         if fmt not in ("", "html", "xlsx", "docx"):
             raise InputError(_("format must be one of: xlsx, docx."))
@@ -164,7 +170,7 @@ def ranking_page(request):
             "can_publish": ranking._ended(region, label),
         }
         context["entered"] = _entered(region, label, plan)
-    return render(request, "assessments/ranking.html", context)
+    return render(request, "assessments/ranking.html", context, status=400 if failed else 200)
 
 
 def _next(label: str) -> str:
@@ -190,16 +196,11 @@ def ranking_input(request):
     if not may_manage(user, region):
         raise PermissionDenied(_("Only the task force enters the ranking's figures."))
     label = (request.POST.get("month") or "").strip()[:32]
+    form = {name: (request.POST.get(name) or "")[:64] for name in ("unit", "input", "value")}
     try:
-        ranking.enter(region, label, (request.POST.get("unit") or "").strip()[:64],
-                      (request.POST.get("input") or "").strip()[:64], (request.POST.get("value") or "")[:32], user)
+        ranking.enter(region, label, form["unit"].strip(), form["input"].strip(), form["value"][:32], user)
     except InputError as error:
-        messages.error(request, str(error))
-        try:
-            ranking.month_period(region, label)
-        except InputError:
-            return render(request, "assessments/ranking.html", {"error": str(error), "month": label}, status=400)
-        return redirect(page_url(label))
+        return _page(request, region, label, failed=str(error), form=form)
     messages.success(request, _("The figure is saved."))
     return redirect(page_url(label))
 
@@ -215,12 +216,7 @@ def ranking_publish(request):
     try:
         ranking.publish(region, label, user)
     except InputError as error:
-        try:
-            ranking.month_period(region, label)
-        except InputError:
-            return render(request, "assessments/ranking.html", {"error": str(error), "month": label}, status=400)
-        messages.error(request, str(error))
-        return redirect(page_url(label))
+        return _page(request, region, label, failed=str(error))
     messages.success(request, _("The ranking of %(month)s is published.") % {"month": label})
     return redirect(page_url(label))
 
