@@ -29,7 +29,9 @@ class RankingInput(models.Model):
                                                name="assessments_input_once")]
 
     def __str__(self):
-        return f"{self.month} {self.unit_id} {self.indicator}={self.value}"
+        names = {m.get("code"): m.get("name") for m in self.region.rule("ranking").get("manual_inputs") or []}
+        return f"{self.month} {self.unit.short_name or self.unit.name} {names.get(self.indicator, self.indicator)} " \
+               f"{self.value}"
 
 
 class RankingPublication(models.Model):
@@ -47,4 +49,4 @@ class RankingPublication(models.Model):
         constraints = [models.UniqueConstraint(fields=["region", "month"], name="assessments_published_once")]
 
     def __str__(self):
-        return f"{self.region_id} {self.month}"
+        return f"{self.region.name} {self.month}"
