@@ -281,12 +281,20 @@ def compute(user, period: Period, by: str | None = None, now: datetime.datetime 
         raise PermissionDenied(_("Statistics are for staff."))
     by = check_by(by)
     with replica.statistics():
-        return _compute(user, period, by, now or timezone.now())
+        return _compute(scopes.appeals(user), period, by, now or timezone.now())
 
 
-def _compute(user, period: Period, by: str | None, now: datetime.datetime) -> Figures:
-    scoped = scopes.appeals(user)
-    column = GROUPS[by] if by else None
+def compute_region(region, period: Period, by: str | None = None, now: datetime.datetime | None = None) -> Figures:
+    """The same figures over every appeal of `region`, whoever asks (the monthly ranking: one table for all)."""
+    from .models import Appeal
+
+    by = check_by(by)
+    with replica.statistics():
+        return _compute(Appeal.objects.filter(region=region), period, by, now or timezone.now())
+
+
+def appeal_sets(scoped, period: Period, now: datetime.datetime) -> dict:
+    """{metric: the appeals of `scoped` it counts} for the counted metrics (and "solved")."""
     start, end = period.start, period.end
     closings = closed_ids(start, end)
     low_rating = Rating.objects.filter(rated_at__gte=start, rated_at__lt=end, stars__isnull=False,
@@ -310,6 +318,13 @@ def _compute(user, period: Period, by: str | None, now: datetime.datetime) -> Fi
         "dissatisfied": scoped.filter(Q(pk__in=_ids(_events(period, action__in=("reject_result", "revisit_reopen"))))
                                       | Q(pk__in=low_rating.values("appeal_id"))),
     }
+    return counted
+
+
+def _compute(scoped, period: Period, by: str | None, now: datetime.datetime) -> Figures:
+    column = GROUPS[by] if by else None
+    counted = appeal_sets(scoped, period, now)
+    handlings = _last_handlings(scoped, period)
     by_key: dict = {}
     for name, qs in counted.items():
         for key, n in _count(qs, column).items():

@@ -257,6 +257,7 @@ def _supervisor_home(user):
     if supervision.may_use_desk(user):
         context["desk"] = {"followups": supervision.open_followups(user).count(),
                            "slips": supervision.open_slips(user).count()}
+    context["ranking"] = _ranking_card(user)
     return context
 
 
@@ -270,7 +271,15 @@ def _leader_home(user):
     context.update(_cockpit(user))
     context["to_decide"] = list(escalation.pending_escalations(user).select_related("lead_department")[:20])
     context["instructed"] = supervision.instructed_cases(user)[:10]
+    context["ranking"] = _ranking_card(user)
     return context
+
+
+def _ranking_card(user):
+    """This month's ranking, top 5 and last place per group (qifu.assessments)."""
+    from qifu.assessments.views import card
+
+    return card(user)
 
 
 def _enterprise_home(user):
