@@ -83,7 +83,12 @@ def _section_staff_home(user):
 
 
 def _liaison_home(user):
-    return {"enterprise_count": scopes.enterprises(user).count()}
+    from qifu.appeals import ratings
+
+    to_rate = ratings.officer_queue(user)
+    return {"enterprise_count": scopes.enterprises(user).count(),
+            "officer": getattr(user, "liaison_officer", None),
+            "to_rate_count": to_rate.count(), "to_rate": to_rate[:20]}
 
 
 def _jurisdiction_overview(user):
