@@ -5,7 +5,7 @@ import datetime
 from typing import Literal
 
 from django.http import Http404
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 
 from qifu.api.schemas import Input, RatingAnswer, Text, errors
 from qifu.lib import exports
@@ -93,6 +93,6 @@ def officer_rating(request, appeal_id: int, payload: OfficerRatingIn):
         r = ratings.rate(appeal_id, request.user, payload.rating, payload.comment)
     except Appeal.DoesNotExist:
         raise Http404 from None
-    return 201, {"id": r.pk, "appeal_id": r.appeal_id, "direction": r.direction, "officer": r.officer.user.username,
+    return Status(201, {"id": r.pk, "appeal_id": r.appeal_id, "direction": r.direction, "officer": r.officer.user.username,
                  "department": r.department.code if r.department_id else None, "stars": r.stars, "rated": r.rated,
-                 "comment": r.comment, "closing_seq": r.closing_seq, "rated_at": r.rated_at}
+                 "comment": r.comment, "closing_seq": r.closing_seq, "rated_at": r.rated_at})
