@@ -3,7 +3,7 @@ per case, lead unit, section and liaison officer; and the two-way rating of a pa
 
 - `Rating`: one answer of the enterprise (`confirm`, `solve_on_spot`: solved; `reject_result`: not satisfied) with
   1–5 stars or the explicit "not rated" (`rated` False, stars NULL). Closing a case requires the answer
-  (`workflow.rating_answer`).
+  (`rating_answer`, called by the workflow).
 - `OfficerRating`: after a closed case of an enterprise paired with a liaison officer (助企员, `LiaisonOfficer`),
   the enterprise rates the officer's follow-up (`enterprise_to_officer`) and the officer rates the lead unit's
   handling (`officer_to_unit`) — each once per closing, 1–5 stars or not rated.
@@ -28,6 +28,7 @@ from django.utils.translation import gettext_lazy
 from qifu.accounts import scopes
 from qifu.accounts.models import Role
 from qifu.enterprises.models import LiaisonOfficer
+from qifu.lib import inputs
 
 from .errors import NotAllowed, TransitionError
 from .models import DISSATISFIED_STARS, Appeal, OfficerRating, Rating, Status
@@ -48,6 +49,30 @@ COLUMNS = ("count", "rated", "not_rated", "average", "satisfied", "dissatisfied"
 LABELS = {"count": gettext_lazy("answers"), "rated": gettext_lazy("rated"), "not_rated": gettext_lazy("not rated"),
           "average": gettext_lazy("average stars"), "satisfied": gettext_lazy("satisfied"),
           "dissatisfied": gettext_lazy("not satisfied"), "dissatisfied_share": gettext_lazy("share not satisfied")}
+
+
+# --- the answer ------------------------------------------------------------------------------------------------
+
+NOT_RATED = "none"  # the explicit answer "not rated" (不评价): payload `rating: "none"`
+
+
+def rating_answer(value, required: bool = True) -> tuple[int | None, bool]:
+    """The enterprise's rating answer: (stars, True) for 1–5 stars, (None, False) for the explicit "none" (not
+    rated). Missing: TransitionError when `required` (closing a case needs an answer), else (None, False)."""
+    if value in (None, ""):
+        if required:
+            raise TransitionError(_("Give the enterprise's rating: 1 to 5 stars, or \"none\" (not rated)."))
+        return None, False
+    if isinstance(value, str) and value.strip().lower() == NOT_RATED:
+        return None, False
+    try:
+        stars = int(value)
+    except (TypeError, ValueError):
+        stars = 0
+    if isinstance(value, bool) or not 1 <= stars <= 5:
+        raise TransitionError(_("A rating is 1 to 5 stars, or \"none\" (not rated)."))
+    return stars, True
+
 
 
 # --- who sees what ----------------------------------------------------------------------------------------------
@@ -226,8 +251,6 @@ def rate(appeal: Appeal | int, actor, rating, comment: str = "") -> OfficerRatin
     """Record the two-way rating `actor` gives on a closed case: 1–5 stars or "none" (not rated), with a comment.
     Audited (the model is tracked). Another enterprise's case: Appeal.DoesNotExist (404); an officer not paired with
     the enterprise, or another role: NotAllowed (403); not closed, already rated, no answer: TransitionError (400)."""
-    from . import workflow
-
     pk = appeal.pk if isinstance(appeal, Appeal) else appeal
     if not scopes.appeals(actor).filter(pk=pk).exists():
         raise Appeal.DoesNotExist
@@ -236,7 +259,9 @@ def rate(appeal: Appeal | int, actor, rating, comment: str = "") -> OfficerRatin
     if direction is None:
         raise NotAllowed(_("Only the enterprise rates its liaison officer, and only the paired liaison officer rates "
                            "the lead unit."))
-    workflow.check_payload({"comment": comment or ""})
+    problem = inputs.text_problem(comment or "", max_length=inputs.TEXT_MAX)
+    if problem:
+        raise TransitionError(problem)
     if direction == Direction.ENTERPRISE_TO_OFFICER:
         officer = officer_of(appeal)
         if officer is None:
@@ -251,7 +276,7 @@ def rate(appeal: Appeal | int, actor, rating, comment: str = "") -> OfficerRatin
             raise TransitionError(_("This case had no lead unit to rate."))
     if appeal.status != Status.CLOSED:
         raise TransitionError(_("A case is rated after it is closed."))
-    stars, rated = workflow.rating_answer(rating, required=True)
+    stars, rated = rating_answer(rating, required=True)
     seq = closing_seq(appeal)
     if OfficerRating.objects.filter(appeal=appeal, direction=direction, closing_seq=seq).exists():
         raise TransitionError(_("This case was already rated."))

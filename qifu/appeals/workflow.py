@@ -40,6 +40,7 @@ from .models import (
     Scope,
     Status,
 )
+from .ratings import NOT_RATED, rating_answer  # noqa: F401 - the answer closing a case requires (NOT_RATED)
 
 
 # --- deadlines -------------------------------------------------------------------------------------
@@ -183,27 +184,6 @@ def _category(value, regular_only: bool = False) -> str:
     if regular_only and value not in REGULAR_CATEGORIES:
         raise TransitionError(_("A case enters the fallback lane by classify, with the reasons it qualifies."))
     return value
-
-
-NOT_RATED = "none"  # the explicit answer "not rated" (不评价): payload `rating: "none"`
-
-
-def rating_answer(value, required: bool = True) -> tuple[int | None, bool]:
-    """The enterprise's rating answer: (stars, True) for 1–5 stars, (None, False) for the explicit "none" (not
-    rated). Missing: TransitionError when `required` (closing a case needs an answer), else (None, False)."""
-    if value in (None, ""):
-        if required:
-            raise TransitionError(_("Give the enterprise's rating: 1 to 5 stars, or \"none\" (not rated)."))
-        return None, False
-    if isinstance(value, str) and value.strip().lower() == NOT_RATED:
-        return None, False
-    try:
-        stars = int(value)
-    except (TypeError, ValueError):
-        stars = 0
-    if isinstance(value, bool) or not 1 <= stars <= 5:
-        raise TransitionError(_("A rating is 1 to 5 stars, or \"none\" (not rated)."))
-    return stars, True
 
 
 def _rating_data(payload: dict, required: bool = True) -> dict:
