@@ -365,3 +365,20 @@ def test_a_reopened_and_closed_again_case_is_rated_again(w, paired):
     workflow.perform(appeal.pk, "confirm", enterprise, rating=4)
     ratings.rate(appeal.pk, enterprise, 3)
     assert OfficerRating.objects.filter(appeal=appeal).count() == 2
+
+
+def test_pairings_import_all_or_nothing(w, tmp_path):
+    from django.core.management import CommandError, call_command
+
+    good = tmp_path / "pairs.csv"
+    good.write_text(f"助企员账号,统一社会信用代码\n{w.users[Role.LIAISON].username},{w.ent_east.uscc}\n"
+                    f"{w.users[Role.LIAISON].username},{w.ent_west.uscc}\n", encoding="utf-8")
+    bad = tmp_path / "bad.csv"
+    bad.write_text(f"username,uscc\n{w.users[Role.LIAISON].username},{w.ent_east.uscc}\n"
+                   f"{w.users[Role.HANDLER].username},{w.ent_west.uscc}\n", encoding="utf-8")
+    with pytest.raises(CommandError):
+        call_command("enterprise", "pair", str(bad), "--region", w.region.code)
+    assert not LiaisonOfficer.objects.exists()
+    call_command("enterprise", "pair", str(good), "--region", w.region.code)
+    officer = LiaisonOfficer.objects.get(user=w.users[Role.LIAISON])
+    assert set(officer.enterprises.all()) == {w.ent_east, w.ent_west}
