@@ -64,7 +64,7 @@ def test_closing_without_a_rating_answer_is_refused_and_changes_nothing(w, missi
     with pytest.raises(workflow.TransitionError, match="none"):
         workflow.perform(appeal.pk, "confirm", w.users[Role.ENTERPRISE], solved=True, comment="好", **missing)
     assert snapshot(appeal) == before
-    for wrong in (0, 6, "five", True):
+    for wrong in (0, 6, "five", True, 4.5):
         with pytest.raises(workflow.TransitionError):
             workflow.perform(appeal.pk, "confirm", w.users[Role.ENTERPRISE], rating=wrong)
     assert snapshot(appeal) == before

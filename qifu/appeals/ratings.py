@@ -69,7 +69,7 @@ def rating_answer(value, required: bool = True) -> tuple[int | None, bool]:
         stars = int(value)
     except (TypeError, ValueError):
         stars = 0
-    if isinstance(value, bool) or not 1 <= stars <= 5:
+    if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()) or not 1 <= stars <= 5:
         raise TransitionError(_("A rating is 1 to 5 stars, or \"none\" (not rated)."))
     return stars, True
 
