@@ -113,6 +113,7 @@ def not_found(request, rest=""):
 def _routers():
     from qifu.accounts.api import router as accounts
     from qifu.appeals.api import router as appeals
+    from qifu.appeals.ratings_api import router as appeal_ratings
     from qifu.appeals.revisits_api import router as revisits
     from qifu.appeals.stats_api import router as appeal_stats
     from qifu.assessments.api import router as ranking
@@ -131,6 +132,7 @@ def _routers():
     api.add_router("", appeal_stats)
     api.add_router("", ranking)
     api.add_router("", revisits)
+    api.add_router("", appeal_ratings)
     api.add_router("", supervision)
     api.add_router("", policies)
 

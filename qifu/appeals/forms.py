@@ -42,6 +42,17 @@ REGULAR_CHOICES = [(c.value, c.label) for c in REGULAR_CATEGORIES]
 CATEGORY_BLANK = [("", _("not yet classified"))] + REGULAR_CHOICES
 
 
+STARS = [(str(n), str(n)) for n in range(1, 6)]
+# Closing a case records the enterprise's answer: stars or the explicit "not rated" (workflow.NOT_RATED).
+RATING_ANSWERS = STARS + [("none", _("not rated"))]
+RATING_REQUIRED = _("Choose the enterprise's rating: 1 to 5 stars, or \"not rated\".")
+
+
+def rating_field(required: bool = True) -> forms.ChoiceField:
+    return forms.ChoiceField(label=_("rating"), choices=RATING_ANSWERS, required=required, widget=forms.RadioSelect,
+                             error_messages={"required": RATING_REQUIRED})
+
+
 # --- intake ----------------------------------------------------------------------------------------
 
 class IntakeForm(forms.Form):
@@ -97,6 +108,8 @@ class ProblemForm(forms.Form):
     resolution = forms.ChoiceField(label=_("resolution"), choices=Resolution.choices, initial=Resolution.SOLVED,
                                    required=False)
     answer = forms.CharField(max_length=TEXT_MAX, label=_("answer given"), required=False, widget=_textarea(2))
+    rating = forms.ChoiceField(label=_("the enterprise's rating"), required=False,
+                               choices=[("", "—")] + [(v, f"{v}★") for v, _label in STARS] + [("none", _("not rated"))])
     section = forms.ModelChoiceField(label=_("section"), queryset=Section.objects.none(), to_field_name="code",
                                      required=False, empty_label=_("not yet chosen"))
 
@@ -117,6 +130,8 @@ class ProblemForm(forms.Form):
                 self.add_error("resolution", _("Say how it was resolved."))
             if not (data.get("answer") or "").strip():
                 self.add_error("answer", _("Write the answer given on the spot."))
+            if not data.get("rating"):
+                self.add_error("rating", RATING_REQUIRED)
         return data
 
 
@@ -232,9 +247,6 @@ def _local_midnight(day, zone: str):
 
 # --- actions on one appeal ---------------------------------------------------------------------------
 
-STARS = [(str(n), str(n)) for n in range(1, 6)]
-
-
 class ActionForm(forms.Form):
     """Base of the small forms on the detail page: `payload()` is what `workflow.perform` takes."""
 
@@ -345,7 +357,7 @@ class EmptyForm(ActionForm):
 
 
 class ConfirmForm(ActionForm):
-    rating = forms.ChoiceField(label=_("rating"), choices=STARS, required=False, widget=forms.RadioSelect)
+    rating = rating_field()
     comment = forms.CharField(max_length=TEXT_MAX, label=_("comment"), required=False, widget=_textarea(2))
 
     def payload(self) -> dict:
@@ -353,7 +365,7 @@ class ConfirmForm(ActionForm):
 
 
 class RejectForm(ActionForm):
-    rating = forms.ChoiceField(label=_("rating"), choices=STARS, required=False, widget=forms.RadioSelect)
+    rating = rating_field(required=False)
     comment = forms.CharField(max_length=TEXT_MAX, label=_("what is still not solved"), widget=_textarea(2))
 
 
@@ -369,6 +381,8 @@ class MergeForm(ActionForm):
 class SolveOnSpotForm(ActionForm):
     resolution = forms.ChoiceField(label=_("resolution"), choices=Resolution.choices, widget=forms.RadioSelect)
     text = forms.CharField(max_length=TEXT_MAX, label=_("answer given"), widget=_textarea(3))
+    rating = rating_field()
+    comment = forms.CharField(max_length=TEXT_MAX, label=_("comment"), required=False, widget=_textarea(2))
 
 
 class EscalateForm(ActionForm):

@@ -161,6 +161,9 @@ def as_detail(appeal: Appeal, user) -> dict:
     body = escalation.coordinating_body(appeal)
     data["coordinating_body"] = body.name if body else None
     data["tasks"] = [task_dict(t) for t in tasks_of(appeal)]
+    from . import ratings
+
+    data["ratings"] = ratings.history(appeal, user)
     from qifu.supervision import records
 
     if user.is_enterprise_user and not (user.roles & scopes.STAFF_ROLES):  # an enterprise never sees supervision

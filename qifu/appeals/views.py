@@ -114,7 +114,8 @@ def _register(user, intake, problems) -> list[Appeal] | None:
                     )
                     if row["on_spot"] and appeal.status == Status.ACCEPTED:
                         appeal = workflow.perform(appeal.pk, "solve_on_spot", user, appeal.version,
-                                                  resolution=row["resolution"], text=row["answer"])
+                                                  resolution=row["resolution"], text=row["answer"],
+                                                  rating=row.get("rating") or None)
                 except (workflow.WorkflowError, PermissionDenied) as error:
                     form.add_error(None, str(error))
                     raise _Undo from error
@@ -277,7 +278,7 @@ def _timeline(appeal, user) -> list[dict]:
             or d.get("conclusion") or "", "comment": d.get("comment") or "",
             "note": "" if internal_hidden and (event.action in INTERNAL_ACTIONS or d.get("second_assignment"))
             else event.note,
-            "stars": d.get("rating") or 0,
+            "stars": d.get("rating") or 0, "not_rated": d.get("rated") is False,
         })
     return rows
 
@@ -345,13 +346,20 @@ def _detail(request, appeal, failed: tuple[str, forms.ActionForm] | None = None,
     tasks = list(queries.tasks_of(appeal))
     for task in tasks:
         task.may_complete = escalation.may_complete_task(user, task)
+    from . import rating_views, ratings
+
+    to_rate = ratings.pending(user, appeal)
+    officer = ratings.officer_of(appeal) if to_rate else None
     return render(request, "appeals/detail.html", {
+        "rating_history": ratings.history(appeal, user),
+        "to_rate": to_rate, "rate_form": rating_views.OfficerRatingForm(auto_id="id_officer_%s") if to_rate else None,
+        "rate_officer": officer.name if officer else "",
         "ladder": _ladder(appeal, user, names), "tasks": tasks, "today": timezone.localdate(),
         "supervision": panel.case_panel(appeal, user, supervision_failed),
         "deliberations": appeal.events.filter(action="deliberate").order_by("seq") if appeal.is_fallback else [],
         "attachment_kinds": AttachmentKind.choices,
         "appeal": appeal, "contact_phone": phone, "timeline": _timeline(appeal, user),
-        "action_forms": action_forms, "action_error": error, "ratings": appeal.ratings.all(),
+        "action_forms": action_forms, "action_error": error,
         "show_slip": appeal.status in SLIP_STATUSES, "enterprise_mode": enterprise_mode(user),
         "stars": range(1, 6), "collapsed_actions": COLLAPSED_ACTIONS,
         "attachments": appeal.attachments.order_by("uploaded_at", "id"),

@@ -150,6 +150,34 @@ def load(region) -> int:
             if t is None:
                 continue
             t = _at(t, rng.uniform(1, 24))
-        workflow.perform(appeal, "confirm", admin, solved=True, rating=rng.choice([3, 4, 5, 5, 5]),
+        stars = rng.choice([3, 4, 5, 5, 5])
+        workflow.perform(appeal, "confirm", admin, solved=True, rating="none" if i % 10 == 7 else stars,
                          comment=rng.choice(["办理及时", "很满意", "", "辛苦了"]), at=t)
+    _two_way(region, now)
     return Appeal.objects.filter(region=region).count()
+
+
+def _two_way(region, now) -> None:
+    """Two-way ratings (seed 003 line 1437) on some closed cases of the demo liaison officer's enterprises: the
+    enterprise rated the officer, the officer rated the lead unit — the rest wait in the officer's queue."""
+    from qifu.appeals.models import OfficerRating
+    from qifu.enterprises.models import LiaisonOfficer
+
+    officer = LiaisonOfficer.objects.filter(user__username="liaison").first()
+    if officer is None:
+        return
+    closed = list(Appeal.objects.filter(region=region, status="closed", lead_department__isnull=False,
+                                        enterprise__in=officer.enterprises.all()).order_by("closed_at", "pk"))
+    for n, appeal in enumerate(closed[: len(closed) * 2 // 3]):
+        at = min(appeal.closed_at + datetime.timedelta(hours=3), now)
+        stars = [5, 4, 5, None, 3, 5, 2][n % 7]
+        OfficerRating.objects.create(
+            appeal=appeal, closing_seq=appeal.version, direction=OfficerRating.Direction.ENTERPRISE_TO_OFFICER,
+            officer=officer, department=appeal.lead_department, stars=stars, rated=stars is not None,
+            comment="助企员跟进及时" if stars and stars >= 4 else "", rated_at=at)
+        if n % 2 == 0:
+            unit = [4, 5, 3, None, 5][n % 5]
+            OfficerRating.objects.create(
+                appeal=appeal, closing_seq=appeal.version, direction=OfficerRating.Direction.OFFICER_TO_UNIT,
+                officer=officer, department=appeal.lead_department, stars=unit, rated=unit is not None,
+                comment="主办单位办理规范" if unit and unit >= 4 else "", rated_by=officer.user, rated_at=at)

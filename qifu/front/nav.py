@@ -26,6 +26,8 @@ NAV = [
     (_("Fallback cases"), "fallback_list", {Role.FRONT_DESK, Role.DISPATCHER, Role.HANDLER, Role.SUPERVISOR,
                                             Role.LEADER}),
     (_("Revisits"), "revisit_list", {Role.FRONT_DESK, Role.DISPATCHER, Role.SPECIALIST, Role.CHIEF_SPECIALIST}),
+    (_("Rating statistics"), "rating_page", {Role.LEADER, Role.SUPERVISOR, Role.DISPATCHER, Role.HANDLER,
+                                             Role.FRONT_DESK, Role.SPECIALIST, Role.CHIEF_SPECIALIST}),
     (_("Tag library"), "tag_list", set(scopes.STAFF_ROLES)),
     (_("Organization"), "org_directory", None),
     (_("Inbox"), "inbox", None),

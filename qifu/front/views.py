@@ -143,12 +143,16 @@ def _section_staff_home(user):
 
 
 def _liaison_home(user):
-    """The cases the liaison officer registered: still open, and those waiting for the enterprise's answer."""
+    """The cases the liaison officer registered (still open, waiting for the enterprise's answer) and the closed
+    cases of the paired enterprises whose lead unit the officer has still to rate."""
+    from qifu.appeals import ratings
+
+    to_rate = ratings.officer_queue(user)
     return {"enterprise_count": scopes.enterprises(user).count(), "work": _counts(
         _listed(user, {"mine": "yes", "status": "open"}, "mine-open", _("Registered by me, still open")),
         _listed(user, {"mine": "yes", "status": "handled"}, "mine-to-confirm",
                 _("Registered by me, waiting for the enterprise")),
-    )}
+    ), "officer": getattr(user, "liaison_officer", None), "to_rate_count": to_rate.count(), "to_rate": to_rate[:20]}
 
 
 def _jurisdiction_overview(user):
