@@ -219,7 +219,7 @@ def days(db):
     w.cases["N1"] = register(w, "2026-11-02T23:30")
     w.cases["N2"] = register(w, "2026-11-03T00:10")
     n3 = w.cases["N3"] = register(w, "2026-11-01T10:00")
-    act(n3, "solve_on_spot", desk, "2026-11-01T10:30", resolution="solved", text="当场解答")
+    act(n3, "solve_on_spot", desk, "2026-11-01T10:30", resolution="solved", text="当场解答", rating="none")
     n4 = w.cases["N4"] = register(w, "2026-11-01T11:00")
     act(n4, "assign", dispatcher, "2026-11-01T11:30", lead_department=w.dept.code)
     handle(w, n4, "2026-11-02T10:00")
@@ -228,7 +228,7 @@ def days(db):
     act(n5, "assign", dispatcher, "2026-11-02T10:30", lead_department=w.other_dept.code)
     x = World("x")
     other = register(x, "2026-11-02T09:00")
-    act(other, "solve_on_spot", x.users[Role.FRONT_DESK], "2026-11-02T09:30", resolution="solved", text="当场解答")
+    act(other, "solve_on_spot", x.users[Role.FRONT_DESK], "2026-11-02T09:30", resolution="solved", text="当场解答", rating="none")
     return w
 
 
