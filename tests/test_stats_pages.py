@@ -228,7 +228,8 @@ def days(db):
     act(n5, "assign", dispatcher, "2026-11-02T10:30", lead_department=w.other_dept.code)
     x = World("x")
     other = register(x, "2026-11-02T09:00")
-    act(other, "solve_on_spot", x.users[Role.FRONT_DESK], "2026-11-02T09:30", resolution="solved", text="当场解答", rating="none")
+    act(other, "solve_on_spot", x.users[Role.FRONT_DESK], "2026-11-02T09:30", resolution="solved", text="当场解答",
+        rating="none")
     return w
 
 
