@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "qifu.appeals",
     "qifu.supervision",
     "qifu.policies",
+    "qifu.knowledge",
     "qifu.front",
     "qifu.demo",
     "qifu.accounts.apps.LockoutConfig",  # django-axes, named in Chinese

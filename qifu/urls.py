@@ -14,6 +14,7 @@ urlpatterns = [
     path("", include("qifu.supervision.urls")),
     path("", include("qifu.profiles.urls")),
     path("", include("qifu.policies.urls")),
+    path("", include("qifu.knowledge.urls")),
     path("", include("qifu.front.urls")),
 ]
 

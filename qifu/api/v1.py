@@ -116,6 +116,7 @@ def _routers():
     from qifu.appeals.revisits_api import router as revisits
     from qifu.appeals.stats_api import router as appeal_stats
     from qifu.enterprises.api import router as enterprises
+    from qifu.knowledge.api import router as knowledge
     from qifu.org.api import router as org
     from qifu.policies.api import router as policies
     from qifu.profiles.api import router as profiles
@@ -131,6 +132,7 @@ def _routers():
     api.add_router("", revisits)
     api.add_router("", supervision)
     api.add_router("", policies)
+    api.add_router("", knowledge)
 
 
 _routers()

@@ -12,6 +12,8 @@ How (simple and explainable, pure Python):
 - The suggestion is the class with the highest cosine similarity; none when no word is shared with any class.
 - Similar cases: cosine similarity between the text and each closed case of the region, top 5 among those
   the caller may see (`scopes.appeals`).
+- Knowledge (`qifu.knowledge.feed`): each published knowledge entry is one more training text for its unit and
+  section; the published entries and case studies most like the text (cosine) are the suggestion's `knowledge`.
 
 The model is cached per region in each process's memory, stamped with a cheap aggregate over the region's
 appeals and its organization (count, highest id, sum of versions — every event of an appeal raises its version):
@@ -88,6 +90,7 @@ class Model:
     lead_names: dict[str, str]
     section_lead: dict[str, str]  # section code → its lead unit's code (a fallback for the unit)
     postings: dict[str, list[tuple[int, float]]] = field(default_factory=dict)  # word → [(closed case id, weight)]
+    documents: list[tuple[str, int, dict[str, float]]] = field(default_factory=list)  # (entry|case, id, vector)
 
     def vector(self, tokens: list[str]) -> dict[str, float]:
         return _unit({w: (1 + math.log(n)) * self.idf[w] for w, n in Counter(tokens).items() if w in self.idf})
@@ -138,9 +141,11 @@ def priors(region_id) -> tuple[dict, dict, dict, dict, dict]:
 
 
 def train(cases: list[Case], section_text: dict, lead_text: dict, section_names: dict, lead_names: dict,
-          section_lead: dict) -> Model:
-    """Learn the centroids from past cases and the prior texts; index the closed cases for similarity."""
-    docs = [c.words for c in cases] + list(section_text.values()) + list(lead_text.values())
+          section_lead: dict, documents: list[tuple[str, int, list[str]]] = ()) -> Model:
+    """Learn the centroids from past cases and the prior texts; index the closed cases for similarity and the
+    `documents` (knowledge entries and case studies: kind, id, words) for the knowledge suggestion."""
+    docs = [c.words for c in cases] + list(section_text.values()) + list(lead_text.values()) + [
+        d[2] for d in documents]
     df = Counter(w for doc in docs for w in set(doc))
     n = len(docs)
     idf = {w: math.log((1 + n) / (1 + k)) + 1 for w, k in df.items()}
@@ -165,6 +170,7 @@ def train(cases: list[Case], section_text: dict, lead_text: dict, section_names:
         if case.closed:
             for w, v in vec.items():
                 model.postings.setdefault(w, []).append((case.id, v))
+    model.documents = [(kind, pk, vec) for kind, pk, tokens in documents if (vec := model.vector(tokens))]
     model.sections = {c: _unit(v) for c, v in sums["section"].items() if v}
     model.leads = {c: _unit(v) for c, v in sums["lead"].items() if v}
     return model
@@ -184,7 +190,24 @@ def stamp(region_id) -> tuple:
     s = Section.objects.filter(region_id=region_id).aggregate(n=Count("id"), top=Max("id"),
                                                              d=Count("lead_department"))
     d = Department.objects.filter(region_id=region_id).aggregate(n=Count("id"), top=Max("id"))
-    return (a["n"], a["top"], a["v"], s["n"], s["top"], s["d"], d["n"], d["top"])
+    from qifu.knowledge import feed
+
+    return (a["n"], a["top"], a["v"], s["n"], s["top"], s["d"], d["n"], d["top"], *feed.stamp(region_id))
+
+
+def knowledge(region_id) -> tuple[list[Case], list[tuple[str, int, list[str]]]]:
+    """The published knowledge entries as training cases (their unit and section; ids negative, never similar
+    cases), and the published entries and case studies as documents for the knowledge suggestion."""
+    from qifu.knowledge import feed
+
+    entries, case_studies = feed.texts(region_id)
+    training, documents = [], []
+    for pk, text, section, unit in entries:
+        tokens = words(text)
+        training.append(Case(-pk, tokens, section, unit))
+        documents.append(("entry", pk, tokens))
+    documents += [("case", pk, words(text)) for pk, text in case_studies]
+    return training, documents
 
 
 def cases(region_id, limit: int = MAX_TRAINING, ids=None) -> list[Case]:
@@ -215,7 +238,8 @@ def model_for(region_id) -> Model:
         if cached and cached[0] == key:
             return cached[1]
         material = cases(region_id)
-        model = train(material, *priors(region_id))
+        extra, documents = knowledge(region_id)
+        model = train(material + extra, *priors(region_id), documents=documents)
         _words[region_id] = {c.id: c.words for c in material}  # only the current material's words are kept
         _models[region_id] = (key, model)
         return model
@@ -230,6 +254,8 @@ def clear_cache():
 
 def suggest(user, title: str, description: str, region_id=None) -> dict:
     """{"section", "lead_department", "similar", "knowledge"} for the user's region (see the API)."""
+    from qifu.knowledge import feed
+
     region_id = region_id or scopes.home_region_id(user)
     empty = {"section": None, "lead_department": None, "similar": [], "knowledge": []}
     if region_id is None:
@@ -244,7 +270,7 @@ def suggest(user, title: str, description: str, region_id=None) -> dict:
         "section": {"code": section, "name": model.section_names[section]} if section else None,
         "lead_department": {"code": lead, "name": model.lead_names.get(lead, "")} if lead else None,
         "similar": similar_cases(user, model, tokens),
-        "knowledge": [],  # the knowledge base does not exist yet
+        "knowledge": feed.matches(user, model, tokens),
     }
 
 
@@ -304,7 +330,8 @@ def evaluate(region_id, holdout: float = 0.2) -> Evaluation:
     assigned.sort(key=lambda c: c.id)
     cut = int(round(len(assigned) * (1 - holdout)))
     training, testing = assigned[:cut], assigned[cut:]
-    model = train(training, *priors(region_id))
+    extra, _documents = knowledge(region_id)
+    model = train(training + extra, *priors(region_id))
     hits = {"section": [0, 0, 0], "lead": [0, 0, 0]}  # tested, top1, top3
     common = {kind: Counter(getattr(c, kind) for c in training if getattr(c, kind)) for kind in ("section", "lead")}
     baseline_hits = {"section": 0, "lead": 0}

@@ -25,6 +25,7 @@ NAV = [
     (_("Fallback cases"), "fallback_list", {Role.FRONT_DESK, Role.DISPATCHER, Role.HANDLER, Role.SUPERVISOR,
                                             Role.LEADER}),
     (_("Revisits"), "revisit_list", {Role.FRONT_DESK, Role.DISPATCHER, Role.SPECIALIST, Role.CHIEF_SPECIALIST}),
+    (_("Knowledge base"), "knowledge_home", None),
     (_("Tag library"), "tag_list", set(scopes.STAFF_ROLES)),
     (_("Organization"), "org_directory", None),
     (_("Inbox"), "inbox", None),

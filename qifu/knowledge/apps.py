@@ -1,0 +1,16 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class KnowledgeConfig(AppConfig):
+    name = "qifu.knowledge"
+    verbose_name = _("Knowledge base")
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from qifu.audit.trail import track
+
+        from . import models
+
+        for model in (models.KnowledgeEntry, models.CaseStudy, models.Promotion):
+            track(model)
