@@ -316,6 +316,8 @@ class Evaluation:
     classes: tuple[int, int]  # sections, units
     latency_ms: dict[str, float]  # p50, p95, max of a whole suggestion (words, ranks, similar cases); build, stamp
     baseline: tuple[float | None, float | None]  # always the most frequent section / unit of the training part
+    verbatim: int = 0  # held-out cases whose words are those of a training case (the same text again)
+    unseen_top1: tuple[float | None, float | None] = (None, None)  # section / unit top-1 on the other held-out cases
 
 
 def evaluate(region_id, holdout: float = 0.2) -> Evaluation:
@@ -333,9 +335,14 @@ def evaluate(region_id, holdout: float = 0.2) -> Evaluation:
     extra, _documents = knowledge(region_id)
     model = train(training + extra, *priors(region_id))
     hits = {"section": [0, 0, 0], "lead": [0, 0, 0]}  # tested, top1, top3
+    known = {tuple(sorted(c.words)) for c in training}
+    unseen = {"section": [0, 0], "lead": [0, 0]}  # tested, top1 — on held-out texts not in the training part
+    verbatim = 0
     common = {kind: Counter(getattr(c, kind) for c in training if getattr(c, kind)) for kind in ("section", "lead")}
     baseline_hits = {"section": 0, "lead": 0}
     for case in testing:
+        again = tuple(sorted(case.words)) in known
+        verbatim += again
         for kind in ("section", "lead"):
             truth = getattr(case, kind)
             if not truth:
@@ -345,6 +352,9 @@ def evaluate(region_id, holdout: float = 0.2) -> Evaluation:
             h[0] += 1
             h[1] += ranked[:1] == [truth]
             h[2] += truth in ranked[:3]
+            if not again:
+                unseen[kind][0] += 1
+                unseen[kind][1] += ranked[:1] == [truth]
             if common[kind] and common[kind].most_common(1)[0][0] == truth:
                 baseline_hits[kind] += 1
     # latency: the whole suggestion as the API runs it (the cached model), for each held-out text
@@ -384,4 +394,6 @@ def evaluate(region_id, holdout: float = 0.2) -> Evaluation:
         classes=(len(model.section_names), len(model.lead_names)), latency_ms=latency,
         baseline=(baseline_hits["section"] / hits["section"][0] if hits["section"][0] else None,
                   baseline_hits["lead"] / hits["lead"][0] if hits["lead"][0] else None),
+        verbatim=verbatim,
+        unseen_top1=tuple(unseen[k][1] / unseen[k][0] if unseen[k][0] else None for k in ("section", "lead")),
     )

@@ -166,6 +166,9 @@ def load() -> dict:
         from . import supervision
 
         supervision.load(region)
+        from . import knowledge
+
+        knowledge.load(region)
     return {
         "region": region.name, "enterprises": count, "sections": region.sections.count(),
         "nodes": region.nodes.count(), "appeals": appeal_count,

@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 from qifu.accounts import scopes
 from qifu.accounts.models import Role
 from qifu.appeals.models import Appeal, Resolution, Status
+from qifu.audit.context import acting_as, current_actor
 from qifu.lib.inputs import InputError
 
 from . import anonymize
@@ -39,6 +40,16 @@ EXCERPT = 120
 
 class NotAllowed(PermissionDenied):
     """Refused for this user (403 in the API, a forbidden page)."""
+
+
+def _save(obj, user) -> None:
+    """Save as `user` (the audit entry names them even when called outside a request, e.g. the demo or a script)."""
+    current = current_actor()
+    if current.user is not None and getattr(current.user, "pk", None) == getattr(user, "pk", None):
+        obj.save()
+        return
+    with acting_as(user, current.source):
+        obj.save()
 
 
 def _active(user) -> bool:
@@ -144,7 +155,7 @@ def save_entry(user, data: dict, entry: KnowledgeEntry | None = None, publish: b
     elif publish is False:
         entry.state = EntryState.DRAFT
     entry.updated_by, entry.updated_at = user, now
-    entry.save()
+    _save(entry, user)
     return entry
 
 
@@ -199,7 +210,7 @@ def create_case(user, appeal: Appeal, data: dict, publish: bool = False) -> Case
         _fill(case, data, appeal)
         if publish:
             case.state, case.published_by, case.published_at = CaseState.PUBLISHED, user, timezone.now()
-        case.save()
+        _save(case, user)
     return case
 
 
@@ -225,7 +236,7 @@ def edit_case(user, case: CaseStudy, data: dict) -> CaseStudy:
         raise NotAllowed(_("You may not change this case."))
     _fill(case, data, case.source_appeal)
     case.updated_at = timezone.now()
-    case.save()
+    _save(case, user)
     return case
 
 
@@ -240,7 +251,7 @@ def set_case_state(user, case: CaseStudy, state: str) -> CaseStudy:
         _check_text(case)
         case.published_by, case.published_at = user, timezone.now()
     case.state, case.updated_at = state, timezone.now()
-    case.save()
+    _save(case, user)
     return case
 
 
@@ -284,10 +295,11 @@ def promote(user, note: str, *, entry: KnowledgeEntry | None = None, case: CaseS
         raise InputError(_("Choose what to promote."))
     if taken:
         raise InputError(_("Already a candidate."))
-    promotion = Promotion.objects.create(region_id=region_id, entry=entry, case=case, title=title, note=note,
-                                         marked_by=user)
+    promotion = Promotion(region_id=region_id, entry=entry, case=case, title=title, note=note, marked_by=user)
+    _save(promotion, user)
     if appeals:
-        promotion.appeals.set(appeals)
+        with acting_as(user, current_actor().source):
+            promotion.appeals.set(appeals)
     return promotion
 
 
@@ -296,7 +308,7 @@ def drop_promotion(user, promotion: Promotion) -> Promotion:
             or promotion.marked_by_id == user.pk):
         raise NotAllowed(_("You may not drop this candidate."))
     promotion.state = Promotion.State.DROPPED
-    promotion.save()
+    _save(promotion, user)
     return promotion
 
 
