@@ -12,8 +12,9 @@ How (simple and explainable, pure Python):
 - The suggestion is the class with the highest cosine similarity; none when no word is shared with any class.
 - Similar cases: cosine similarity between the text and each closed case of the region, top 5 among those
   the caller may see (`scopes.appeals`).
-- Knowledge (`qifu.knowledge.feed`): each published knowledge entry is one more training text for its unit and
-  section; the published entries and case studies most like the text (cosine) are the suggestion's `knowledge`.
+- Other sources of material register themselves (`register`; the knowledge base, `qifu.knowledge.feed`, does at
+  start-up): each published knowledge entry is one more training text for its unit and section, and the published
+  entries and case studies most like the text (cosine) are the suggestion's `knowledge`.
 
 The model is cached per region in each process's memory, stamped with a cheap aggregate over the region's
 appeals and its organization (count, highest id, sum of versions — every event of an appeal raises its version):
@@ -36,6 +37,7 @@ from .models import Appeal, Status
 
 MAX_TRAINING = 20_000  # the region's latest cases the model learns from (and the similar cases are drawn from)
 SIMILAR = 5
+KNOWLEDGE = 5  # knowledge entries and case studies in a suggestion
 PRIOR_WEIGHT = 1.0  # a class's prior text counts as much as one past case
 
 _WORD = re.compile(r"[\u4e00-\u9fff]{2,}|[A-Za-z0-9]{2,}")
@@ -190,23 +192,28 @@ def stamp(region_id) -> tuple:
     s = Section.objects.filter(region_id=region_id).aggregate(n=Count("id"), top=Max("id"),
                                                              d=Count("lead_department"))
     d = Department.objects.filter(region_id=region_id).aggregate(n=Count("id"), top=Max("id"))
-    from qifu.knowledge import feed
+    extra = tuple(part for source in _sources for part in source.stamp(region_id))
+    return (a["n"], a["top"], a["v"], s["n"], s["top"], s["d"], d["n"], d["top"], *extra)
 
-    return (a["n"], a["top"], a["v"], s["n"], s["top"], s["d"], d["n"], d["top"], *feed.stamp(region_id))
+
+# Other material (the knowledge base): modules with `stamp(region_id) -> tuple` (part of the model's stamp),
+# `material(region_id) -> (training cases, documents)` and `matches(user, model, tokens) -> [hit dicts with "score"]`.
+_sources: list = []
+
+
+def register(source) -> None:
+    if source not in _sources:
+        _sources.append(source)
 
 
 def knowledge(region_id) -> tuple[list[Case], list[tuple[str, int, list[str]]]]:
-    """The published knowledge entries as training cases (their unit and section; ids negative, never similar
-    cases), and the published entries and case studies as documents for the knowledge suggestion."""
-    from qifu.knowledge import feed
-
-    entries, case_studies = feed.texts(region_id)
+    """The registered sources' training cases (e.g. knowledge entries: their unit and section; never similar
+    cases) and documents (kind, id, words) for the suggestion's `knowledge`."""
     training, documents = [], []
-    for pk, text, section, unit in entries:
-        tokens = words(text)
-        training.append(Case(-pk, tokens, section, unit))
-        documents.append(("entry", pk, tokens))
-    documents += [("case", pk, words(text)) for pk, text in case_studies]
+    for source in _sources:
+        more, docs = source.material(region_id)
+        training += more
+        documents += docs
     return training, documents
 
 
@@ -254,8 +261,6 @@ def clear_cache():
 
 def suggest(user, title: str, description: str, region_id=None) -> dict:
     """{"section", "lead_department", "similar", "knowledge"} for the user's region (see the API)."""
-    from qifu.knowledge import feed
-
     region_id = region_id or scopes.home_region_id(user)
     empty = {"section": None, "lead_department": None, "similar": [], "knowledge": []}
     if region_id is None:
@@ -270,7 +275,8 @@ def suggest(user, title: str, description: str, region_id=None) -> dict:
         "section": {"code": section, "name": model.section_names[section]} if section else None,
         "lead_department": {"code": lead, "name": model.lead_names.get(lead, "")} if lead else None,
         "similar": similar_cases(user, model, tokens),
-        "knowledge": feed.matches(user, model, tokens),
+        "knowledge": sorted((hit for source in _sources for hit in source.matches(user, model, tokens)),
+                           key=lambda hit: -hit["score"])[:KNOWLEDGE],
     }
 
 

@@ -10,7 +10,10 @@ class KnowledgeConfig(AppConfig):
     def ready(self):
         from qifu.audit.trail import track
 
-        from . import models
+        from qifu.appeals import routing
 
+        from . import feed, models
+
+        routing.register(feed)  # published entries teach routing and show in its suggestions
         for model in (models.KnowledgeEntry, models.CaseStudy, models.Promotion):
             track(model)

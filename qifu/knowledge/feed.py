@@ -3,7 +3,9 @@
 - training signal: each published knowledge entry is one more text for its unit (lead) and section, like a past case;
 - documents: the published entries and cases, as vectors of the routing model, so a suggestion lists the ones most
   like the new appeal's text (`matches`);
-- its part of the model's stamp: any change to an entry or a case rebuilds the model."""
+- its part of the model's stamp: any change to an entry or a case rebuilds the model.
+
+Registered with routing when the app starts (`KnowledgeConfig.ready`): routing does not import the knowledge base."""
 
 from django.db.models import Count, Max
 
@@ -17,6 +19,21 @@ def stamp(region_id) -> tuple:
     e = KnowledgeEntry.objects.filter(region_id=region_id).aggregate(n=Count("id"), top=Max("id"), at=Max("updated_at"))
     c = CaseStudy.objects.filter(region_id=region_id).aggregate(n=Count("id"), top=Max("id"), at=Max("updated_at"))
     return (e["n"], e["top"], e["at"], c["n"], c["top"], c["at"])
+
+
+def material(region_id) -> tuple[list, list]:
+    """The published entries as training cases (ids negative: never similar cases) and the published entries and
+    case studies as documents (kind, id, words)."""
+    from qifu.appeals.routing import Case, words
+
+    entries, case_studies = texts(region_id)
+    training, documents = [], []
+    for pk, text, section, unit in entries:
+        tokens = words(text)
+        training.append(Case(-pk, tokens, section, unit))
+        documents.append(("entry", pk, tokens))
+    documents += [("case", pk, words(text)) for pk, text in case_studies]
+    return training, documents
 
 
 def texts(region_id) -> tuple[list[tuple], list[tuple]]:
