@@ -407,3 +407,50 @@ def test_cases_published_counts_by_the_source_appeals_lead_unit_and_the_period(w
     assert services.cases_published(w.dept, period) == 1
     services.set_case_state(admin, first, CaseState.WITHDRAWN)
     assert services.cases_published(w.dept, month) == 0
+
+
+# --- the API does what the pages do ---------------------------------------------------------------------------
+
+def api(client, w, user, method, path, body=None):
+    return getattr(client, method)(f"/api/v1{path}", body, content_type="application/json",
+                                   HTTP_AUTHORIZATION=f"Bearer {w.token(user)}")
+
+
+def test_the_api_writes_entries_publishes_cases_and_marks_candidates(client, w):
+    handler, enterprise = w.users[Role.HANDLER], w.users[Role.ENTERPRISE]
+    body = {"question": "消防验收怎么申请？", "answer": "向住建局申请。", "unit": w.dept.code, "section": w.section.code,
+            "publish": True}
+    r = api(client, w, handler, "post", "/knowledge/entries", body)
+    assert r.status_code == 201, r.content
+    entry_id = r.json()["id"]
+    assert r.json()["state"] == "published" and r.json()["unit"]["code"] == w.dept.code
+    assert api(client, w, enterprise, "post", "/knowledge/entries", body).status_code == 403
+    assert api(client, w, handler, "post", "/knowledge/entries", {**body, "unit": "nope"}).status_code == 400
+    r = api(client, w, handler, "put", f"/knowledge/entries/{entry_id}", {**body, "answer": "改了"})
+    assert r.status_code == 200 and r.json()["answer"] == "改了"
+    # a case: the anonymized draft fills what is not given; a name typed back is refused
+    r = api(client, w, handler, "post", "/knowledge/cases", {"appeal_id": w.case_appeal.pk,
+                                                            "solution": "已告知东方演示科技。"})
+    assert r.status_code == 400 and "东方演示科技" in r.json()["detail"]
+    r = api(client, w, handler, "post", "/knowledge/cases", {"appeal_id": w.case_appeal.pk, "publish": True})
+    assert r.status_code == 201, r.content
+    case = r.json()
+    assert case["source_appeal"] == w.case_appeal.number and case["state"] == "published"
+    assert all(secret not in str(case) for secret in secrets(w))
+    assert api(client, w, w.users[Role.DISPATCHER], "post", f"/knowledge/cases/{case['id']}/state",
+               {"state": "withdrawn"}).status_code == 403
+    r = api(client, w, handler, "post", f"/knowledge/cases/{case['id']}/state", {"state": "withdrawn"})
+    assert r.status_code == 200 and r.json()["state"] == "withdrawn"
+    # only a closed, solved appeal
+    open_case = appeal(w, "消防", "厂房消防验收", status=Status.ASSIGNED)
+    assert api(client, w, handler, "post", "/knowledge/cases", {"appeal_id": open_case.pk}).status_code == 400
+    # candidates
+    r = api(client, w, handler, "post", "/knowledge/promotions", {"entry_id": entry_id, "note": "高频咨询"})
+    assert r.status_code == 201 and r.json()["kind"] == "entry"
+    r = api(client, w, handler, "post", "/knowledge/promotions", {"appeal_ids": [open_case.pk, w.case_appeal.pk],
+                                                                  "note": "共性问题"})
+    assert r.status_code == 201 and sorted(r.json()["appeals"]) == sorted([open_case.number, w.case_appeal.number])
+    assert api(client, w, handler, "post", "/knowledge/promotions", {"note": "没有对象"}).status_code == 400
+    listed = api(client, w, w.users[Role.SUPERVISOR], "get", "/knowledge/promotions").json()
+    assert listed["count"] == 2
+    assert api(client, w, enterprise, "get", "/knowledge/promotions").status_code == 403
