@@ -334,13 +334,21 @@ def recurring(user, days: int = 180, least: int = 3, threshold: float = 0.6, lim
     titles = {pk: title for pk, title, _d in rows}
     taken = set(Promotion.objects.filter(state=Promotion.State.CANDIDATE, region_id=region_id)
                 .values_list("appeals", flat=True))
+    postings: dict[str, list[tuple[int, float]]] = {}  # word → [(appeal, weight)]: only cases sharing a word meet
+    for pk, vector in vectors.items():
+        for word, weight in vector.items():
+            postings.setdefault(word, []).append((pk, weight))
     seen: set[int] = set()
     groups = []
     for pk, _title, _description in rows:
         if pk in seen or not vectors[pk]:
             continue
-        members = [other for other, _t, _d in rows if other not in seen
-                   and routing._dot(vectors[pk], vectors[other]) >= threshold]
+        scores: dict[int, float] = {}
+        for word, weight in vectors[pk].items():
+            for other, other_weight in postings[word]:
+                if other not in seen:
+                    scores[other] = scores.get(other, 0.0) + weight * other_weight
+        members = sorted(other for other, score in scores.items() if score >= threshold)
         if len(members) >= least:
             seen.update(members)
             groups.append({"title": titles[pk], "appeals": members, "count": len(members),
