@@ -62,7 +62,8 @@ def publish(client, user, a, **changes):
     page = client.get(f"/knowledge/cases/from-appeal/{a.pk}/")
     form = page.context["form"]
     data = {name: form.initial.get(name) or "" for name in ("title", "problem", "solution", "legal_basis")}
-    data.update(section=w_code(form.initial.get("section")), lead_department=w_code(form.initial.get("lead_department")))
+    data.update(section=w_code(form.initial.get("section")),
+                lead_department=w_code(form.initial.get("lead_department")))
     data.update(changes)
     data["state_action"] = "publish"
     return client.post(f"/knowledge/cases/from-appeal/{a.pk}/", data)
@@ -281,8 +282,8 @@ def test_search_finds_by_words_and_ranks_the_best_first(client, w):
     assert entries[1].question in html and entries[0].question not in html
     assert "某企业厂房消防验收" in html  # the case too
     assert "草稿：消防验收的常见问题" in html  # staff see drafts
-    api = client.get("/api/v1/knowledge", {"q": "消防验收"}, HTTP_AUTHORIZATION=f"Bearer {w.token(w.users[Role.ENTERPRISE])}")
-    body = api.json()
+    body = client.get("/api/v1/knowledge", {"q": "消防验收"},
+                      HTTP_AUTHORIZATION=f"Bearer {w.token(w.users[Role.ENTERPRISE])}").json()
     kinds = [(i["kind"], i["id"]) for i in body["items"]]
     assert ("entry", entries[1].pk) in kinds and ("entry", entries[0].pk) not in kinds
     assert any(k == "case" for k, _id in kinds)

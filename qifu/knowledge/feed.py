@@ -56,7 +56,8 @@ def matches(user, model, tokens: list[str], limit: int = MATCHES) -> list[dict]:
         return []
     from qifu.appeals.routing import _dot
 
-    scored = sorted(((_dot(query, vec), kind, pk) for kind, pk, vec in model.documents), key=lambda s: (-s[0], s[1], s[2]))
+    scored = sorted(((_dot(query, vec), kind, pk) for kind, pk, vec in model.documents),
+                    key=lambda s: (-s[0], s[1], s[2]))
     scored = [s for s in scored if s[0] >= MIN_SCORE][:limit * 3]
     entries = {e.pk: e for e in services.entries(user).filter(
         state=EntryState.PUBLISHED, pk__in=[pk for _s, kind, pk in scored if kind == "entry"])}

@@ -21,7 +21,7 @@ from qifu.lib.inputs import InputError
 
 from . import services
 from .forms import CaseForm, EntryForm, PromoteForm, SearchForm
-from .models import CaseState, CaseStudy, EntryState, KnowledgeEntry, Promotion
+from .models import CaseState, CaseStudy, KnowledgeEntry, Promotion
 
 
 def _seeing(user) -> None:
