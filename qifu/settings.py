@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "qifu.notify",
     "qifu.appeals",
     "qifu.supervision",
+    "qifu.assessments",
     "qifu.policies",
     "qifu.knowledge",
     "qifu.front",

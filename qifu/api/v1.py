@@ -115,6 +115,7 @@ def _routers():
     from qifu.appeals.api import router as appeals
     from qifu.appeals.revisits_api import router as revisits
     from qifu.appeals.stats_api import router as appeal_stats
+    from qifu.assessments.api import router as ranking
     from qifu.enterprises.api import router as enterprises
     from qifu.knowledge.api import router as knowledge
     from qifu.org.api import router as org
@@ -129,6 +130,7 @@ def _routers():
     api.add_router("/notifications", "qifu.notify.api.router")
     api.add_router("/appeals", appeals)
     api.add_router("", appeal_stats)
+    api.add_router("", ranking)
     api.add_router("", revisits)
     api.add_router("", supervision)
     api.add_router("", policies)

@@ -4,6 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from qifu.accounts import scopes
+from qifu.lib.filters import check_range
 from qifu.lib.inputs import TEXT_MAX
 from qifu.org.models import Section
 
@@ -160,6 +161,11 @@ class FilterForm(forms.Form):
                                      widget=forms.DateInput(attrs={"type": "date"}))
     received_before = forms.DateField(label=_("received before"), required=False,
                                       widget=forms.DateInput(attrs={"type": "date"}))
+    closed_after = forms.DateField(label=_("closed on or after"), required=False,
+                                   widget=forms.DateInput(attrs={"type": "date"}))
+    closed_before = forms.DateField(label=_("closed before"), required=False,
+                                    widget=forms.DateInput(attrs={"type": "date"}))
+    mine = forms.ChoiceField(label=_("registered by me"), required=False, choices=[("", _("any")), ("yes", _("yes"))])
     abnormal = forms.ChoiceField(label=_("abnormal list"), required=False)
 
     def __init__(self, *args, user=None, **kwargs):
@@ -169,6 +175,7 @@ class FilterForm(forms.Form):
         from .stats import zone_of
 
         self.zone = zone_of(user) if user is not None else settings.TIME_ZONE
+        self.user = user
         any_ = [("", _("any"))]
         if user is not None and user.is_enterprise_user and not (user.roles & scopes.STAFF_ROLES):
             del self.fields["abnormal"]  # an enterprise never sees supervision
@@ -183,6 +190,11 @@ class FilterForm(forms.Form):
                                                      .values_list("code", "label"))
         self.fields["q"].widget.attrs.update({"placeholder": _("Number, title or enterprise"), "type": "search"})
         _styled(self)
+
+    def clean(self):
+        data = super().clean()
+        check_range(self, "received_after", "received_before")
+        return data
 
     def filters(self) -> dict:
         """Keyword arguments for `queries.filtered` (unknown values are dropped, not guessed)."""
@@ -203,6 +215,9 @@ class FilterForm(forms.Form):
             # local days of the user's region: from the start of the one, before the start of the other
             "received_after": _local_midnight(data.get("received_after"), self.zone),
             "received_before": _local_midnight(data.get("received_before"), self.zone),
+            "closed_after": _local_midnight(data.get("closed_after"), self.zone),
+            "closed_before": _local_midnight(data.get("closed_before"), self.zone),
+            "created_by": self.user if data.get("mine") == "yes" and getattr(self.user, "pk", None) else None,
         }
 
 

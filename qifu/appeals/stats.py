@@ -194,6 +194,17 @@ def _ids(events):
     return events.values("appeal_id")
 
 
+def closed_ids(start: datetime.datetime | None = None, end: datetime.datetime | None = None):
+    """The appeals closed in [start, end) (either end open when None): a closing event then — `closed`'s
+    definition, also the appeals list's `closed_after`/`closed_before` filter."""
+    events = AppealEvent.objects.filter(to_status=Status.CLOSED)
+    if start is not None:
+        events = events.filter(at__gte=start)
+    if end is not None:
+        events = events.filter(at__lt=end)
+    return _ids(events)
+
+
 def _count(qs, column: str | None) -> dict:
     """{group value: number of appeals} (one key, None, without grouping)."""
     if column is None:
@@ -270,14 +281,22 @@ def compute(user, period: Period, by: str | None = None, now: datetime.datetime 
         raise PermissionDenied(_("Statistics are for staff."))
     by = check_by(by)
     with replica.statistics():
-        return _compute(user, period, by, now or timezone.now())
+        return _compute(scopes.appeals(user), period, by, now or timezone.now())
 
 
-def _compute(user, period: Period, by: str | None, now: datetime.datetime) -> Figures:
-    scoped = scopes.appeals(user)
-    column = GROUPS[by] if by else None
+def compute_region(region, period: Period, by: str | None = None, now: datetime.datetime | None = None) -> Figures:
+    """The same figures over every appeal of `region`, whoever asks (the monthly ranking: one table for all)."""
+    from .models import Appeal
+
+    by = check_by(by)
+    with replica.statistics():
+        return _compute(Appeal.objects.filter(region=region), period, by, now or timezone.now())
+
+
+def appeal_sets(scoped, period: Period, now: datetime.datetime) -> dict:
+    """{metric: the appeals of `scoped` it counts} for the counted metrics (and "solved")."""
     start, end = period.start, period.end
-    closings = _ids(_events(period, to_status=Status.CLOSED))
+    closings = closed_ids(start, end)
     low_rating = Rating.objects.filter(rated_at__gte=start, rated_at__lt=end, stars__isnull=False,
                                        stars__lte=DISSATISFIED_STARS)
     handlings = _last_handlings(scoped, period)
@@ -299,6 +318,13 @@ def _compute(user, period: Period, by: str | None, now: datetime.datetime) -> Fi
         "dissatisfied": scoped.filter(Q(pk__in=_ids(_events(period, action__in=("reject_result", "revisit_reopen"))))
                                       | Q(pk__in=low_rating.values("appeal_id"))),
     }
+    return counted
+
+
+def _compute(scoped, period: Period, by: str | None, now: datetime.datetime) -> Figures:
+    column = GROUPS[by] if by else None
+    counted = appeal_sets(scoped, period, now)
+    handlings = _last_handlings(scoped, period)
     by_key: dict = {}
     for name, qs in counted.items():
         for key, n in _count(qs, column).items():
@@ -350,6 +376,38 @@ def trend(user, months: int = 12, today: datetime.date | None = None, zone: str 
         index = today.year * 12 + today.month - 1 - back
         label = f"{index // 12:04d}-{index % 12 + 1:02d}"
         result.append({"month": label, **compute(user, month_period(label, zone)).total})
+    return result
+
+
+DAILY = ("received", "closed")  # the per-day series
+
+
+def daily(user, days: int = 30, today: datetime.date | None = None, zone: str | None = None) -> list[dict]:
+    """`received` and `closed` per local day of the last `days` days (oldest first, today last):
+    [{"day": date, "received": n, "closed": n}] — each day's figures are `compute` over that one day."""
+    if not may_see(user):
+        raise PermissionDenied(_("Statistics are for staff."))
+    from django.db.models.functions import TruncDate
+
+    zone = zone or zone_of(user)
+    tz = ZoneInfo(zone)
+    today = today or timezone.localtime(timezone.now(), tz).date()
+    days = max(1, min(int(days), MAX_DAYS))
+    period = range_period(today - datetime.timedelta(days=days - 1), today, zone)
+    with replica.statistics():
+        scoped = scopes.appeals(user)
+        received = {row["day"]: row["n"] for row in
+                    scoped.filter(received_at__gte=period.start, received_at__lt=period.end).order_by()
+                    .annotate(day=TruncDate("received_at", tzinfo=tz)).values("day").annotate(n=Count("pk"))}
+        # an appeal closed twice on one day counts once that day (as `closed` over the day)
+        closed = {row["day"]: row["n"] for row in
+                  _events(period, to_status=Status.CLOSED, appeal__in=scoped).order_by()
+                  .annotate(day=TruncDate("at", tzinfo=tz)).values("day")
+                  .annotate(n=Count("appeal_id", distinct=True))}
+    result = []
+    for back in range(days - 1, -1, -1):
+        day = today - datetime.timedelta(days=back)
+        result.append({"day": day, "received": received.get(day, 0), "closed": closed.get(day, 0)})
     return result
 
 

@@ -198,12 +198,41 @@ def appeal_suggest(request):
 
 # --- the list ---------------------------------------------------------------------------------------
 
+def _name(obj) -> str:
+    return obj.name if obj is not None else ""
+
+
+# The dispatcher's columns of the appeals list's Excel export.
+APPEAL_COLUMNS = [
+    (gettext_lazy("number"), lambda a: a.number),
+    (gettext_lazy("received at"), lambda a: a.received_at),
+    (gettext_lazy("enterprise"), lambda a: a.enterprise.name),
+    (gettext_lazy("title"), lambda a: a.title),
+    (gettext_lazy("channel"), lambda a: a.channel.label if a.channel_id else ""),
+    (gettext_lazy("class"), lambda a: a.get_category_display()),
+    (gettext_lazy("section"), lambda a: _name(a.section)),
+    (gettext_lazy("lead department"), lambda a: _name(a.lead_department)),
+    (gettext_lazy("status"), lambda a: a.get_status_display()),
+    (gettext_lazy("due"), lambda a: a.due_at),
+    (gettext_lazy("handled at"), lambda a: a.handled_at),
+    (gettext_lazy("closed at"), lambda a: a.closed_at),
+    (gettext_lazy("overdue?"), lambda a: a.is_overdue() or a.handled_late()),
+    (gettext_lazy("escalation level"), lambda a: a.get_escalation_level_display()),
+    (gettext_lazy("satisfaction (stars)"), lambda a: a.latest_stars),
+]
+
+
 @login_required
 def appeal_list(request):
     user = request.user
     form = forms.FilterForm(request.GET or None, user=user)
-    qs = queries.filtered(scopes.appeals(user), **form.filters())
-    page = Paginator(queries.with_related(qs), 25).get_page(request.GET.get("page"))
+    qs = queries.with_related(queries.filtered(scopes.appeals(user), **form.filters()))
+    if form.is_bound and not form.is_valid():
+        qs = qs.none()  # wrong filters (the form says why) list nothing rather than everything
+    if exports.wants_xlsx(request):
+        exports.refuse_invalid(form)
+        return exports.export_list(_("Appeals"), APPEAL_COLUMNS, queries.with_satisfaction(qs), name="appeals")
+    page = Paginator(qs, 25).get_page(request.GET.get("page"))
     _with_clock(page.object_list)
     context = {"form": form, "page": page, "enterprise_mode": enterprise_mode(user),
                "can_register": may_register(user), "can_submit": may_submit(user)}

@@ -169,6 +169,9 @@ def load() -> dict:
         from . import knowledge
 
         knowledge.load(region)
+        from . import ranking
+
+        ranking.load(region)
     return {
         "region": region.name, "enterprises": count, "sections": region.sections.count(),
         "nodes": region.nodes.count(), "appeals": appeal_count,

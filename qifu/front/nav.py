@@ -20,6 +20,7 @@ NAV = [
     (_("Policies"), "policy_list", None),
     (_("My policies"), "my_policies", {Role.ENTERPRISE}),
     (_("Appeal statistics"), "appeal_stats_page", {Role.LEADER, Role.SUPERVISOR, Role.DISPATCHER, Role.HANDLER}),
+    (_("Monthly ranking"), "ranking_page", {Role.LEADER, Role.SUPERVISOR, Role.HANDLER}),
     (_("Supervision desk"), "supervision_desk", {Role.SUPERVISOR}),
     (_("Coordination meetings"), "ladder_meetings", {Role.LEADER, Role.SUPERVISOR}),
     (_("Fallback cases"), "fallback_list", {Role.FRONT_DESK, Role.DISPATCHER, Role.HANDLER, Role.SUPERVISOR,
