@@ -455,3 +455,18 @@ def test_the_api_writes_entries_publishes_cases_and_marks_candidates(client, w):
     listed = api(client, w, w.users[Role.SUPERVISOR], "get", "/knowledge/promotions").json()
     assert listed["count"] == 2
     assert api(client, w, enterprise, "get", "/knowledge/promotions").status_code == 403
+
+
+def test_the_ranking_gets_the_cases_published_per_unit(w):
+    from qifu.appeals import stats
+    from qifu.assessments import providers
+
+    admin = w.users[Role.ADMIN]
+    other = appeal(w, "招工难", "一线操作工缺口较大", reply="已对接招聘会。", lead=w.other_dept)
+    services.create_case(admin, w.case_appeal, services.draft_from(w.case_appeal), publish=True)
+    services.create_case(admin, other, services.draft_from(other), publish=True)
+    period = stats.period_from(timezone.localdate().strftime("%Y-%m"), None, None, "Asia/Shanghai")
+    month = providers.Month(region=w.region, period=period, now=timezone.now())
+    found = providers.collect(["cases_published"], month)["cases_published"]
+    assert found == {w.dept.pk: 1, w.other_dept.pk: 1}
+    assert found[w.dept.pk] == services.cases_published(w.dept, period)

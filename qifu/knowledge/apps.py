@@ -12,7 +12,7 @@ class KnowledgeConfig(AppConfig):
 
         from qifu.appeals import routing
 
-        from . import feed, models
+        from . import feed, models, ranking_inputs  # noqa: F401  (ranking_inputs registers the ranking's input)
 
         routing.register(feed)  # published entries teach routing and show in its suggestions
         for model in (models.KnowledgeEntry, models.CaseStudy, models.Promotion):
