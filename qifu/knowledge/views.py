@@ -9,7 +9,6 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -43,6 +42,7 @@ def knowledge_home(request):
     entries = services.search(entry_qs, q, services.ENTRY_SEARCH) if kind != "cases" else []
     cases = services.search(case_qs, q, services.CASE_SEARCH) if kind != "entries" else []
     if request.GET.get("format") == "xlsx":
+        exports.refuse_invalid(form)
         return _export(cases if kind == "cases" else entries, kind == "cases")
     query = request.GET.copy()
     for name in ("page", "cpage"):
@@ -62,23 +62,21 @@ def _name(user) -> str:
 
 
 def _export(rows, cases: bool):
-    day = timezone.localdate().isoformat()
     if cases:
-        title = _("Case studies")
-        header = [_("title"), _("problem"), _("solution"), _("legal basis"), _("section"), _("lead department"),
-                  _("class"), _("state"), _("published by"), _("published at")]
-        data = ([c.title, c.problem, c.solution, c.legal_basis, c.section.name if c.section else "",
-                 c.lead_department.name if c.lead_department else "", c.category_label(), str(c.get_state_display()),
-                 _name(c.published_by), exports.local(c.published_at)] for c in rows)
-        return exports.download(exports.workbook(title, header, data), exports.XLSX, f"case-studies-{day}.xlsx",
-                                f"{title}-{day}.xlsx")
-    title = _("Knowledge entries")
-    header = [_("question"), _("answer"), _("legal basis"), _("unit"), _("section"), _("keywords"), _("state"),
-              _("written by"), _("last changed")]
-    data = ([e.question, e.answer, e.legal_basis, e.department.name, e.section.name if e.section else "", e.keywords,
-             str(e.get_state_display()), _name(e.created_by), exports.local(e.updated_at)] for e in rows)
-    return exports.download(exports.workbook(title, header, data), exports.XLSX, f"knowledge-{day}.xlsx",
-                            f"{title}-{day}.xlsx")
+        return exports.export_list(_("Case studies"), [
+            (_("title"), lambda c: c.title), (_("problem"), lambda c: c.problem), (_("solution"), lambda c: c.solution),
+            (_("legal basis"), lambda c: c.legal_basis), (_("section"), lambda c: c.section.name if c.section else ""),
+            (_("lead department"), lambda c: c.lead_department.name if c.lead_department else ""),
+            (_("class"), lambda c: c.category_label()), (_("state"), lambda c: c.get_state_display()),
+            (_("published by"), lambda c: _name(c.published_by)), (_("published at"), lambda c: c.published_at),
+        ], rows, name="case-studies")
+    return exports.export_list(_("Knowledge entries"), [
+        (_("question"), lambda e: e.question), (_("answer"), lambda e: e.answer),
+        (_("legal basis"), lambda e: e.legal_basis), (_("unit"), lambda e: e.department.name),
+        (_("section"), lambda e: e.section.name if e.section else ""), (_("keywords"), lambda e: e.keywords),
+        (_("state"), lambda e: e.get_state_display()), (_("written by"), lambda e: _name(e.created_by)),
+        (_("last changed"), lambda e: e.updated_at),
+    ], rows, name="knowledge")
 
 
 # --- entries --------------------------------------------------------------------------------------------
@@ -294,14 +292,12 @@ def promotions(request):
         raise PermissionDenied
     rows = services.promotions(user).filter(state=Promotion.State.CANDIDATE).prefetch_related("appeals")
     if request.GET.get("format") == "xlsx":
-        day = timezone.localdate().isoformat()
-        title = _("Service item candidates")
-        header = [_("title"), _("grew from"), _("note"), _("appeals"), _("marked by"), _("marked at")]
         kinds = {"entry": _("knowledge entry"), "case": _("case study"), "recurring": _("recurring problem")}
-        data = ([p.title, kinds[p.kind], p.note, len(p.appeals.all()), _name(p.marked_by), exports.local(p.marked_at)]
-                for p in rows[:exports.EXPORT_MAX])
-        return exports.download(exports.workbook(title, header, data), exports.XLSX, f"promotions-{day}.xlsx",
-                                f"{title}-{day}.xlsx")
+        return exports.export_list(_("Service item candidates"), [
+            (_("title"), lambda p: p.title), (_("grew from"), lambda p: kinds[p.kind]), (_("note"), lambda p: p.note),
+            (_("appeals"), lambda p: len(p.appeals.all())), (_("marked by"), lambda p: _name(p.marked_by)),
+            (_("marked at"), lambda p: p.marked_at),
+        ], rows, name="promotions")
     groups = services.recurring(user)
     for group in groups:
         group["ids"] = ",".join(str(pk) for pk in group["appeals"])
