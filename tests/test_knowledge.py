@@ -470,3 +470,17 @@ def test_the_ranking_gets_the_cases_published_per_unit(w):
     found = providers.collect(["cases_published"], month)["cases_published"]
     assert found == {w.dept.pk: 1, w.other_dept.pk: 1}
     assert found[w.dept.pk] == services.cases_published(w.dept, period)
+
+
+def test_the_list_filters_by_the_day_of_the_last_change(client, w):
+    entries = make_entries(w)
+    KnowledgeEntry.objects.filter(pk=entries[0].pk).update(updated_at=timezone.now() - datetime.timedelta(days=30))
+    client.force_login(w.users[Role.DISPATCHER])
+    today = timezone.localdate()
+    page = client.get("/knowledge/", {"date_from": (today - datetime.timedelta(days=1)).isoformat()})
+    shown = {e.pk for e in page.context["entries"]}
+    assert shown == {entries[1].pk, entries[2].pk}
+    wrong = client.get("/knowledge/", {"date_from": today.isoformat(), "date_to": "2000-01-01"})
+    assert list(wrong.context["entries"]) == [] and wrong.context["form"].errors
+    assert client.get("/knowledge/", {"date_from": today.isoformat(), "date_to": "2000-01-01",
+                                      "format": "xlsx"}).status_code == 400

@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy
 
 from qifu.accounts import scopes
 from qifu.appeals.forms import _styled
+from qifu.lib.filters import DateRangeForm
 from qifu.org.models import Department, Section
 
 from .models import CaseState, CaseStudy, KnowledgeEntry
@@ -16,7 +17,12 @@ def _units(user):
     return scopes.departments(user).exclude(kind=Department.Kind.THIRD_PARTY).order_by("code")
 
 
-class SearchForm(forms.Form):
+class SearchForm(DateRangeForm):
+    """Search and filters of /knowledge/; the date range is the day of the last change (entries and cases alike)."""
+
+    date_field = "updated_at"
+    date_labels = (gettext_lazy("changed from"), gettext_lazy("changed until"))
+
     q = forms.CharField(label=gettext_lazy("search"), required=False, max_length=100)
     kind = forms.ChoiceField(label=gettext_lazy("kind"), required=False, choices=KINDS)
     state = forms.ChoiceField(label=gettext_lazy("state"), required=False)
@@ -38,9 +44,13 @@ class SearchForm(forms.Form):
     def value(self, name) -> str:
         return (self.cleaned_data.get(name) or "") if self.is_valid() else ""
 
-    def apply(self, qs, unit_field: str):
-        if not self.is_valid():
+    def narrow(self, qs, unit_field: str):
+        """The rows that pass the filters (none when they are wrong: the form says why)."""
+        if not self.is_bound:
             return qs
+        if not self.is_valid():
+            return qs.none()
+        qs = self._dates(qs)
         data = self.cleaned_data
         if data.get("state"):
             qs = qs.filter(state=data["state"])

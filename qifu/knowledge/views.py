@@ -35,8 +35,8 @@ def knowledge_home(request):
     staff = services.is_staff(user)
     form = SearchForm(request.GET or None, user=user, staff=staff)
     q, kind = form.value("q"), form.value("kind")
-    entry_qs = form.apply(services.entries(user), "department")
-    case_qs = form.apply(services.cases(user), "lead_department")
+    entry_qs = form.narrow(services.entries(user), "department")
+    case_qs = form.narrow(services.cases(user), "lead_department")
     if form.is_valid() and form.cleaned_data.get("state") == CaseState.WITHDRAWN:
         entry_qs = entry_qs.none()
     entries = services.search(entry_qs, q, services.ENTRY_SEARCH) if kind != "cases" else []
