@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "qifu.supervision",
     "qifu.assessments",
     "qifu.policies",
+    "qifu.knowledge",
     "qifu.front",
     "qifu.demo",
     "qifu.accounts.apps.LockoutConfig",  # django-axes, named in Chinese

@@ -118,6 +118,7 @@ def _routers():
     from qifu.appeals.stats_api import router as appeal_stats
     from qifu.assessments.api import router as ranking
     from qifu.enterprises.api import router as enterprises
+    from qifu.knowledge.api import router as knowledge
     from qifu.org.api import router as org
     from qifu.policies.api import router as policies
     from qifu.profiles.api import router as profiles
@@ -135,6 +136,7 @@ def _routers():
     api.add_router("", appeal_ratings)
     api.add_router("", supervision)
     api.add_router("", policies)
+    api.add_router("", knowledge)
 
 
 _routers()

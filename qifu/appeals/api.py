@@ -242,12 +242,23 @@ class SimilarOut(Schema):
     score: float = Field(description="cosine similarity of the texts, 0–1")
 
 
+class KnowledgeHitOut(Schema):
+    kind: str = Field(description="entry (a knowledge entry) or case (a case study)")
+    id: int
+    question: str = Field(description="the entry's question (a case: its title)")
+    title: str = Field(description="the case's title (an entry: its question)")
+    answer: str = Field(description="the beginning of the answer (a case: of its solution)")
+    url: str = Field(description="its page")
+    score: float = Field(description="cosine similarity of the texts, 0–1")
+
+
 class SuggestOut(Schema):
     section: CodeName | None = Field(description="the suggested section (板块); null when no word of the text "
                                                  "matches any section's past cases or description")
     lead_department: CodeName | None = Field(description="the suggested lead unit (牵头单位), or null")
     similar: list[SimilarOut] = Field(description="up to 5 closed cases you may see, most similar first")
-    knowledge: list[dict] = Field(description="knowledge entries: always empty until the knowledge base exists")
+    knowledge: list[KnowledgeHitOut] = Field(description="up to 5 published knowledge entries and case studies most "
+                                                         "like the text, best first")
 
 
 @router.post("/suggest", response={200: SuggestOut, **errors(400, 403)},

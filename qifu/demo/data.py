@@ -174,6 +174,9 @@ def load() -> dict:
         from . import supervision
 
         supervision.load(region)
+        from . import knowledge
+
+        knowledge.load(region)
         from . import ranking
 
         ranking.load(region)
