@@ -181,7 +181,9 @@ class Appeal(models.Model):
                 name="unique_idempotency_key_per_user",
             )
         ]
-        indexes = [models.Index(fields=["region", "status"]), models.Index(fields=["lead_department", "status"])]
+        indexes = [models.Index(fields=["region", "status"]), models.Index(fields=["lead_department", "status"]),
+                   # the statistics' "received" and the lists' order (-received_at, -id) within a region
+                   models.Index(fields=["region", "received_at", "id"], name="appeals_region_received")]
 
     def __str__(self):
         return f"{self.number} {self.title}"
@@ -268,6 +270,14 @@ class AppealEvent(TransitionEvent):
         verbose_name_plural = _("appeal events")
         ordering = ["appeal", "seq"]
         constraints = [models.UniqueConstraint(fields=["appeal", "seq"], name="unique_event_seq")]
+        indexes = [
+            # the statistics read a period's events of one kind (accept, mark_handled, reassign, …) or closings
+            models.Index(fields=["action", "at"], name="appeals_event_action_at"),
+            models.Index(fields=["to_status", "at"], name="appeals_event_to_status_at"),
+            # the deadline in force at an event: the latest earlier event that set one (stats._deadline_then)
+            models.Index(fields=["appeal", "seq"], condition=models.Q(data__has_key="due_at"),
+                         name="appeals_event_sets_due_at"),
+        ]
 
     def __str__(self):
         return f"{self.appeal.number} #{self.seq} {self.action}"
@@ -327,6 +337,7 @@ class Rating(models.Model):
         verbose_name = _("rating")
         verbose_name_plural = _("ratings")
         ordering = ["-rated_at"]
+        indexes = [models.Index(fields=["rated_at"], name="appeals_rating_rated_at")]
 
     def __str__(self):
         return f"{self.appeal.number} {self.stars or '-'}★"

@@ -209,12 +209,11 @@ def _deadline_then():
                 output_field=DateTimeField())
 
 
-def _last_handlings(scoped, period: Period):
-    """Each appeal's last handling (办结) in the period, with the deadline then in force."""
+def _last_handlings(period: Period):
+    """Each appeal's last handling (办结) in the period (of every appeal: the callers keep the visible ones)."""
     later = AppealEvent.objects.filter(appeal_id=OuterRef("appeal_id"), action__in=HANDLING, seq__gt=OuterRef("seq"),
                                        at__lt=period.end)
-    return (_events(period, action__in=HANDLING, appeal__in=scoped).filter(~Exists(later))
-            .annotate(deadline=_deadline_then()))
+    return _events(period, action__in=HANDLING).filter(~Exists(later))
 
 
 class _WorkClock:
@@ -280,8 +279,9 @@ def _compute(user, period: Period, by: str | None, now: datetime.datetime) -> Fi
     closings = _ids(_events(period, to_status=Status.CLOSED))
     low_rating = Rating.objects.filter(rated_at__gte=start, rated_at__lt=end, stars__isnull=False,
                                        stars__lte=DISSATISFIED_STARS)
-    handlings = _last_handlings(scoped, period)
-    on_time = handlings.filter(deadline__isnull=False, at__lte=F("deadline"))
+    handlings = _last_handlings(period)
+    # handled by the deadline then in force (none in force: not on time; `at <= NULL` is not true)
+    on_time = handlings.annotate(deadline=_deadline_then()).filter(at__lte=F("deadline"))
     counted = {
         "received": scoped.filter(received_at__gte=start, received_at__lt=end),
         "accepted": scoped.filter(pk__in=_ids(_events(period, action="accept"))),
@@ -308,7 +308,7 @@ def _compute(user, period: Period, by: str | None, now: datetime.datetime) -> Fi
     days: dict = {}
     group = f"appeal__{column}" if column else None
     fields = ["at", "appeal__accepted_at"] + ([group] if group else [])
-    for row in handlings.values(*fields):
+    for row in handlings.filter(appeal__in=scoped).order_by().values(*fields):
         accepted = row["appeal__accepted_at"]
         if accepted is None:
             continue
