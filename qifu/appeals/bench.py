@@ -75,7 +75,7 @@ STARS = [5] * 62 + [4] * 20 + [3] * 6 + [2] * 3 + [1] * 1 + [None] * 8
 
 
 def marker(appeals: int, seed: int) -> str:
-    return f"qifu bench stats: {appeals} appeals, seed {seed}, complete"
+    return f"qifu bench stats v2: {appeals} appeals, seed {seed}, complete"
 
 
 @dataclass
@@ -267,13 +267,22 @@ class History:
         self.numbers: dict[datetime.date, int] = {}
 
     # one appeal ------------------------------------------------------------------------------------------
-    def appeal(self, pk: int):
+    def receipts(self, count: int) -> list[datetime.datetime]:
+        """The times of receipt of `count` appeals, oldest first: ids (and so the rows on disk) follow time, as
+        they do in production, where a month's appeals and events lie near each other."""
+        rng, out = self.rng, []
+        for _ in range(count):
+            day = self.days[min(bisect.bisect_left(self.cumulative, rng.random()), len(self.days) - 1)]
+            local = datetime.datetime.combine(day, datetime.time(8, 30), tzinfo=ZONE) + datetime.timedelta(
+                seconds=rng.randrange(0, 9 * 3600), microseconds=rng.randrange(0, 1_000_000))
+            out.append(local.astimezone(UTC))
+        out.sort()
+        return out
+
+    def appeal(self, pk: int, received: datetime.datetime):
         """(appeal row, event rows, rating rows, assisting unit ids)."""
         rng, org = self.rng, self.org
-        day = self.days[min(bisect.bisect_left(self.cumulative, rng.random()), len(self.days) - 1)]
-        local = datetime.datetime.combine(day, datetime.time(8, 30), tzinfo=ZONE) + datetime.timedelta(
-            seconds=rng.randrange(0, 9 * 3600), microseconds=rng.randrange(0, 1_000_000))
-        received = local.astimezone(UTC)
+        day = received.astimezone(ZONE).date()
         n = self.numbers[day] = self.numbers.get(day, 0) + 1
         enterprise = self.enterprises[int(len(self.enterprises) * rng.random() ** 1.6)]
         online = rng.random() < 0.15
@@ -488,6 +497,7 @@ def load(org: Org, appeals: int, seed: int, log=print) -> int:
         raise RuntimeError(f"appeal columns changed: {sorted(columns ^ set(History.APPEAL_COLUMNS))}")
     enterprises = _enterprises(org, max(50, appeals // 20))
     history = History(org, enterprises, seed)
+    receipts = history.receipts(appeals)
     first = (Appeal.objects.aggregate(m=Max("pk"))["m"] or 0) + 1
     postgres = connection.vendor == "postgresql"
     events_total, started = 0, time.perf_counter()
@@ -495,7 +505,7 @@ def load(org: Org, appeals: int, seed: int, log=print) -> int:
         size = min(BATCH, appeals - start)
         appeal_rows, event_rows, rating_rows, assisting_rows = [], [], [], []
         for pk in range(first + start, first + start + size):
-            row, events, ratings, assisting = history.appeal(pk)
+            row, events, ratings, assisting = history.appeal(pk, receipts[pk - first])
             appeal_rows.append(row)
             event_rows += events
             rating_rows += ratings
