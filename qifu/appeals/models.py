@@ -183,7 +183,12 @@ class Appeal(models.Model):
         ]
         indexes = [models.Index(fields=["region", "status"]), models.Index(fields=["lead_department", "status"]),
                    # the statistics' "received" and the lists' order (-received_at, -id) within a region
-                   models.Index(fields=["region", "received_at", "id"], name="appeals_region_received")]
+                   models.Index(fields=["region", "received_at", "id"], name="appeals_region_received"),
+                   # the lists' counts: by status (and overdue: due_at), section, escalation level
+                   models.Index(fields=["region", "status", "due_at"], name="appeals_region_status_due"),
+                   models.Index(fields=["section", "status"], name="appeals_section_status"),
+                   models.Index(fields=["region", "escalation_level"], condition=models.Q(escalation_level__gt=1),
+                                name="appeals_escalated")]
 
     def __str__(self):
         return f"{self.number} {self.title}"

@@ -32,9 +32,13 @@ from qifu.accounts import scopes
 from qifu.lib.inputs import InputError
 from qifu.workcal import workdays
 
-from .models import CLOCK_STATUSES, DISSATISFIED_STARS, AppealEvent, Category, Channel, Rating, Resolution, Status
+from .models import (CLOCK_STATUSES, DISSATISFIED_STARS, Appeal, AppealEvent, Category, Channel, Rating, Resolution,
+                     Status)
 
 HANDLING = ("mark_handled", "solve_on_spot")  # 办结: by the lead unit, or on the spot at intake
+DISSATISFIED_ACTIONS = ("reject_result", "revisit_reopen")
+# The events a figure counts (besides closings, by their status): what `_compute` reads the appeals of.
+COUNTED_ACTIONS = ("accept", *HANDLING, "decide_escalation", "reassign", *DISSATISFIED_ACTIONS)
 MAX_DAYS = 366  # the longest period one request may ask for
 EARLIEST, LATEST = datetime.date(2000, 1, 1), datetime.date(2100, 12, 31)
 
@@ -194,13 +198,6 @@ def _ids(events):
     return events.values("appeal_id")
 
 
-def _count(qs, column: str | None) -> dict:
-    """{group value: number of appeals} (one key, None, without grouping)."""
-    if column is None:
-        return {None: qs.order_by().aggregate(n=Count("pk"))["n"]}
-    return {row[column]: row["n"] for row in qs.order_by().values(column).annotate(n=Count("pk"))}
-
-
 def _deadline_then():
     """The deadline in force at an event: the `due_at` of the latest earlier event that set one."""
     earlier = AppealEvent.objects.filter(appeal_id=OuterRef("appeal_id"), seq__lt=OuterRef("seq"),
@@ -282,38 +279,46 @@ def _compute(user, period: Period, by: str | None, now: datetime.datetime) -> Fi
     handlings = _last_handlings(period)
     # handled by the deadline then in force (none in force: not on time; `at <= NULL` is not true)
     on_time = handlings.annotate(deadline=_deadline_then()).filter(at__lte=F("deadline"))
-    counted = {
-        "received": scoped.filter(received_at__gte=start, received_at__lt=end),
-        "accepted": scoped.filter(pk__in=_ids(_events(period, action="accept"))),
-        "handled": scoped.filter(pk__in=handlings.values("appeal_id")),
-        "handled_on_time": scoped.filter(pk__in=on_time.values("appeal_id")),
-        "closed": scoped.filter(pk__in=closings),
-        "solved": scoped.filter(pk__in=closings, resolution=Resolution.SOLVED),
-        "satisfied": scoped.filter(pk__in=closings).exclude(
-            Exists(Rating.objects.filter(appeal_id=OuterRef("pk"), solved=True, stars__isnull=False,
-                                         stars__lte=DISSATISFIED_STARS))),
-        "overdue_open": scoped.filter(received_at__gte=start, received_at__lt=end, status__in=CLOCK_STATUSES,
-                                      due_at__lt=now),
-        "escalated": scoped.filter(pk__in=_ids(_events(period, action="decide_escalation", data__approve=True))),
-        "reassigned": scoped.filter(pk__in=_ids(_events(period, action="reassign"))),
-        "dissatisfied": scoped.filter(Q(pk__in=_ids(_events(period, action__in=("reject_result", "revisit_reopen"))))
-                                      | Q(pk__in=low_rating.values("appeal_id"))),
+    received = Q(received_at__gte=start, received_at__lt=end)
+    closed = Q(pk__in=closings)
+    counted = {  # each figure: the appeals (of those the caller sees) that meet the condition
+        "received": received,
+        "accepted": Q(pk__in=_ids(_events(period, action="accept"))),
+        "handled": Q(pk__in=handlings.values("appeal_id")),
+        "handled_on_time": Q(pk__in=on_time.values("appeal_id")),
+        "closed": closed,
+        "solved": closed & Q(resolution=Resolution.SOLVED),
+        "satisfied": closed & ~Q(Exists(Rating.objects.filter(appeal_id=OuterRef("pk"), solved=True,
+                                                             stars__isnull=False, stars__lte=DISSATISFIED_STARS))),
+        "overdue_open": received & Q(status__in=CLOCK_STATUSES, due_at__lt=now),
+        "escalated": Q(pk__in=_ids(_events(period, action="decide_escalation", data__approve=True))),
+        "reassigned": Q(pk__in=_ids(_events(period, action="reassign"))),
+        "dissatisfied": Q(pk__in=_ids(_events(period, action__in=DISSATISFIED_ACTIONS)))
+        | Q(pk__in=low_rating.values("appeal_id")),
     }
+    # Every appeal a figure counts was received in the period, or has one of these events or a low rating in it:
+    # those few (a month of a long history) are read once, with the caller's scope, and every figure is counted
+    # among them in one query (each condition's set of events is read once).
+    touched = (Appeal.objects.filter(received).values("pk")
+               .union(_events(period).filter(Q(action__in=COUNTED_ACTIONS) | Q(to_status=Status.CLOSED))
+                      .values("appeal_id"), low_rating.values("appeal_id")))
+    among = scoped.filter(pk__in=touched).order_by()
+    figures = {f"n_{name}": Count("pk", filter=condition) for name, condition in counted.items()}
+    rows = among.values(column).annotate(**figures) if column else [among.aggregate(**figures)]
     by_key: dict = {}
-    for name, qs in counted.items():
-        for key, n in _count(qs, column).items():
-            by_key.setdefault(key, {})[name] = n
+    for row in rows:
+        counts = {name: row[f"n_{name}"] for name in counted}
+        if any(counts.values()):
+            by_key[row[column] if column else None] = counts
     # Working days from acceptance to the (last) handling in the period, per case.
     clock = _WorkClock(period.zone)
     days: dict = {}
-    group = f"appeal__{column}" if column else None
-    fields = ["at", "appeal__accepted_at"] + ([group] if group else [])
-    for row in handlings.filter(appeal__in=scoped).order_by().values(*fields):
-        accepted = row["appeal__accepted_at"]
-        if accepted is None:
-            continue
-        days.setdefault(row[group] if group else None, []).append(
-            max(0.0, clock.at(row["at"]) - clock.at(accepted)))
+    last_handling = Subquery(handlings.filter(appeal_id=OuterRef("pk")).values("at")[:1])
+    fields = ["accepted_at"] + ([column] if column else [])
+    for row in (among.filter(pk__in=handlings.values("appeal_id"), accepted_at__isnull=False)
+                .values(*fields).annotate(handled_then=last_handling)):
+        days.setdefault(row[column] if column else None, []).append(
+            max(0.0, clock.at(row["handled_then"]) - clock.at(row["accepted_at"])))
     total_counts = {name: sum(c.get(name, 0) for c in by_key.values()) for name in counted}
     total = _finish(total_counts, [d for values in days.values() for d in values])
     rows = []

@@ -17,6 +17,18 @@ class Migration(migrations.Migration):
             index=models.Index(fields=['region', 'received_at', 'id'], name='appeals_region_received'),
         ),
         migrations.AddIndex(
+            model_name='appeal',
+            index=models.Index(fields=['region', 'status', 'due_at'], name='appeals_region_status_due'),
+        ),
+        migrations.AddIndex(
+            model_name='appeal',
+            index=models.Index(fields=['section', 'status'], name='appeals_section_status'),
+        ),
+        migrations.AddIndex(
+            model_name='appeal',
+            index=models.Index(condition=models.Q(('escalation_level__gt', 1)), fields=['region', 'escalation_level'], name='appeals_escalated'),
+        ),
+        migrations.AddIndex(
             model_name='appealevent',
             index=models.Index(fields=['action', 'at'], name='appeals_event_action_at'),
         ),
