@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
+from django.db import connections, router, transaction
 from django.db.models import Count, DateTimeField, Exists, F, OuterRef, Q, Subquery
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast
@@ -223,6 +224,7 @@ class _WorkClock:
         self.origin: datetime.date | None = None
         self.forward: list[float] = [0.0]   # working days in [origin, origin + i)
         self.backward: list[float] = [0.0]  # working days in [origin - i, origin)
+        self.days: dict = {}
 
     def _before(self, day: datetime.date) -> float:
         """Working days from the origin to the start of `day` (negative before the origin)."""
@@ -242,9 +244,12 @@ class _WorkClock:
     def at(self, moment: datetime.datetime) -> float:
         local = moment.astimezone(self.zone)
         day = local.date()
-        midnight = datetime.datetime.combine(day, datetime.time(0), tzinfo=self.zone)
-        fraction = (local - midnight).total_seconds() / 86400 if workdays.is_workday(day) else 0.0
-        return self._before(day) + fraction
+        known = self.days.get(day)  # (midnight, working day?, working days before it): once per day
+        if known is None:
+            known = self.days[day] = (datetime.datetime.combine(day, datetime.time(0), tzinfo=self.zone),
+                                      workdays.is_workday(day), self._before(day))
+        midnight, working, before = known
+        return before + ((local - midnight).total_seconds() / 86400 if working else 0.0)
 
 
 def _rate(part, whole, digits: int = 4):
@@ -266,7 +271,14 @@ def compute(user, period: Period, by: str | None = None, now: datetime.datetime 
         raise PermissionDenied(_("Statistics are for staff."))
     by = check_by(by)
     with replica.statistics():
-        return _compute(user, period, by, now or timezone.now())
+        db = router.db_for_read(Appeal)
+        if connections[db].vendor != "postgresql":
+            return _compute(user, period, by, now or timezone.now())
+        with transaction.atomic(using=db), connections[db].cursor() as cursor:
+            # PostgreSQL's JIT compiles these queries (their estimated cost is high) for seconds to save
+            # milliseconds: off for this transaction (docs/performance.md, "Appeal statistics …").
+            cursor.execute("SET LOCAL jit = off")
+            return _compute(user, period, by, now or timezone.now())
 
 
 def _compute(user, period: Period, by: str | None, now: datetime.datetime) -> Figures:
@@ -299,9 +311,10 @@ def _compute(user, period: Period, by: str | None, now: datetime.datetime) -> Fi
     # Every appeal a figure counts was received in the period, or has one of these events or a low rating in it:
     # those few (a month of a long history) are read once, with the caller's scope, and every figure is counted
     # among them in one query (each condition's set of events is read once).
-    touched = (Appeal.objects.filter(received).values("pk")
+    touched = (Appeal.objects.filter(received).order_by().values_list("pk", flat=True)
                .union(_events(period).filter(Q(action__in=COUNTED_ACTIONS) | Q(to_status=Status.CLOSED))
-                      .values("appeal_id"), low_rating.values("appeal_id")))
+                      .order_by().values_list("appeal_id", flat=True),
+                      low_rating.order_by().values_list("appeal_id", flat=True)).order_by())
     among = scoped.filter(pk__in=touched).order_by()
     figures = {f"n_{name}": Count("pk", filter=condition) for name, condition in counted.items()}
     rows = among.values(column).annotate(**figures) if column else [among.aggregate(**figures)]
