@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import connections, router, transaction
-from django.db.models import Count, DateTimeField, Exists, F, OuterRef, Q, Subquery
+from django.db.models import BooleanField, DateTimeField, Exists, ExpressionWrapper, F, OuterRef, Q, Subquery
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast
 from django.utils import timezone
@@ -316,22 +316,23 @@ def _compute(user, period: Period, by: str | None, now: datetime.datetime) -> Fi
                       .order_by().values_list("appeal_id", flat=True),
                       low_rating.order_by().values_list("appeal_id", flat=True)).order_by())
     among = scoped.filter(pk__in=touched).order_by()
-    figures = {f"n_{name}": Count("pk", filter=condition) for name, condition in counted.items()}
-    rows = among.values(column).annotate(**figures) if column else [among.aggregate(**figures)]
-    by_key: dict = {}
-    for row in rows:
-        counts = {name: row[f"n_{name}"] for name in counted}
-        if any(counts.values()):
-            by_key[row[column] if column else None] = counts
-    # Working days from acceptance to the (last) handling in the period, per case.
+    flags = {f"is_{name}": ExpressionWrapper(condition, output_field=BooleanField())
+             for name, condition in counted.items()}
+    # each case's last handling in the period (of every region; only the visible ones are looked up)
+    handled_then = dict(handlings.order_by().values_list("appeal_id", "at"))
     clock = _WorkClock(period.zone)
-    days: dict = {}
-    last_handling = Subquery(handlings.filter(appeal_id=OuterRef("pk")).values("at")[:1])
-    fields = ["accepted_at"] + ([column] if column else [])
-    for row in (among.filter(pk__in=handlings.values("appeal_id"), accepted_at__isnull=False)
-                .values(*fields).annotate(handled_then=last_handling)):
-        days.setdefault(row[column] if column else None, []).append(
-            max(0.0, clock.at(row["handled_then"]) - clock.at(row["accepted_at"])))
+    by_key: dict = {}
+    days: dict = {}  # working days from acceptance to the (last) handling in the period, per case
+    for row in among.values("pk", "accepted_at", *([column] if column else [])).annotate(**flags):
+        key = row[column] if column else None
+        counts = by_key.setdefault(key, dict.fromkeys(counted, 0))
+        for name in counted:
+            if row[f"is_{name}"]:
+                counts[name] += 1
+        if row["is_handled"] and row["accepted_at"] is not None:
+            days.setdefault(key, []).append(
+                max(0.0, clock.at(handled_then[row["pk"]]) - clock.at(row["accepted_at"])))
+    by_key = {key: counts for key, counts in by_key.items() if any(counts.values())}
     total_counts = {name: sum(c.get(name, 0) for c in by_key.values()) for name in counted}
     total = _finish(total_counts, [d for values in days.values() for d in values])
     rows = []
