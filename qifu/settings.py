@@ -74,7 +74,9 @@ INSTALLED_APPS = [
     "qifu.notify",
     "qifu.appeals",
     "qifu.supervision",
+    "qifu.assessments",
     "qifu.policies",
+    "qifu.knowledge",
     "qifu.front",
     "qifu.demo",
     "qifu.accounts.apps.LockoutConfig",  # django-axes, named in Chinese

@@ -12,8 +12,10 @@ urlpatterns = [
     path("", include("qifu.notify.urls")),
     path("", include("qifu.appeals.urls")),
     path("", include("qifu.supervision.urls")),
+    path("", include("qifu.assessments.urls")),
     path("", include("qifu.profiles.urls")),
     path("", include("qifu.policies.urls")),
+    path("", include("qifu.knowledge.urls")),
     path("", include("qifu.front.urls")),
 ]
 

@@ -80,7 +80,7 @@ def test_several_problems_raised_together_become_several_appeals(client, world):
         world,
         {"title": "用工招聘", "description": "招不到技术工人"},
         {"title": "政策咨询", "description": "研发补助怎么申请", "on_spot": "on", "resolution": "solved",
-         "answer": "已当场讲解申报流程。"},
+         "answer": "已当场讲解申报流程。", "rating": "none"},
         {"title": "", "description": ""},  # an added row left blank is ignored
         category="single",
     ))

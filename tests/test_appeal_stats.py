@@ -99,7 +99,8 @@ def w(db, settings, tmp_path):
     act(d, "reject_result", dispatcher, "2026-11-02T10:00", comment="还需补充")
 
     e = w.cases["E"] = register(w, "2026-10-20T10:00")
-    act(e, "solve_on_spot", desk, "2026-10-20T10:30", resolution="solved", text="当场解答")
+    act(e, "solve_on_spot", desk, "2026-10-20T10:30", resolution="solved", text="当场解答",
+        rating="none")
 
     f = w.cases["F"] = register(w, "2026-10-01T10:00")
     act(f, "assign", dispatcher, "2026-10-01T10:30", lead_department=w.dept.code)

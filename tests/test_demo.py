@@ -82,3 +82,20 @@ def test_a_second_sweep_fires_nothing_more(db, demo):
 
     before = Record.objects.count()
     assert timers.sweep().fired == [] and Record.objects.count() == before
+
+
+def test_the_monthly_ranking_is_meaningful(db, demo):
+    """Last month published with last month's figures, this month's table live: every ranked unit has a total,
+    the totals spread (not everyone tied) and the platforms/streets carry the 不满意件 of their enterprises."""
+    from qifu.assessments import ranking
+    from qifu.org.models import Region
+
+    region = Region.objects.get(code="qiantang")
+    this = ranking.this_month(region)
+    assert ranking.publication(region, ranking.previous_month(this)) is not None
+    table = ranking.compute(region, this)
+    assert [g["code"] for g in table["groups"]] == ["departments", "areas"]
+    for group in table["groups"]:
+        totals = [row["total"] for row in group["rows"]]
+        assert len(totals) >= 10 and len(set(totals)) >= len(totals) / 2
+        assert all(row["last_rank"] is not None for row in group["rows"])

@@ -6,6 +6,7 @@ import io
 import re
 
 import pytest
+from django.core.exceptions import PermissionDenied
 
 from qifu.accounts.models import Role
 from qifu.appeals import stats, stats_views
@@ -190,3 +191,137 @@ def test_the_navigation_links_the_page_for_the_roles_that_may_see_it(client, w):
         assert f'href="{PAGE}"' in client.get("/").content.decode(), role
     client.force_login(w.users[Role.ENTERPRISE])
     assert f'href="{PAGE}"' not in client.get("/").content.decode()
+
+
+# --- received and closed per day (stats.daily) and the cockpit -----------------------------------------------
+
+@pytest.fixture
+def days(db):
+    """Four local days of November 2026 (Asia/Shanghai), the day boundary included:
+
+        N1 received Mon 2 Nov 23:30 (+08:00; 15:30 UTC the 2nd)     → received on the 2nd, open
+        N2 received Tue 3 Nov 00:10 (+08:00; 16:10 UTC the 2nd!)    → received on the 3rd, open
+        N3 received Sun 1 Nov 10:00, solved on the spot 10:30        → received and closed on the 1st
+        N4 received Sun 1 Nov 11:00, 发改局, confirmed Tue 3 Nov 00:30 → received the 1st, closed the 3rd
+           (16:30 UTC the 2nd)
+        N5 received Mon 2 Nov 10:00, 人社局, still open
+        X  another region's, received and closed on the 2nd: never counts
+    """
+    from qifu.appeals.channels import ensure_default_channels
+
+    from .test_appeal_stats import act, handle, register
+    from .world import World
+
+    ensure_default_channels()
+    w = World()
+    dispatcher, desk = w.users[Role.DISPATCHER], w.users[Role.FRONT_DESK]
+    w.cases = {}
+    w.cases["N1"] = register(w, "2026-11-02T23:30")
+    w.cases["N2"] = register(w, "2026-11-03T00:10")
+    n3 = w.cases["N3"] = register(w, "2026-11-01T10:00")
+    act(n3, "solve_on_spot", desk, "2026-11-01T10:30", resolution="solved", text="当场解答", rating="none")
+    n4 = w.cases["N4"] = register(w, "2026-11-01T11:00")
+    act(n4, "assign", dispatcher, "2026-11-01T11:30", lead_department=w.dept.code)
+    handle(w, n4, "2026-11-02T10:00")
+    act(n4, "confirm", dispatcher, "2026-11-03T00:30", solved=True, rating=5)
+    n5 = w.cases["N5"] = register(w, "2026-11-02T10:00")
+    act(n5, "assign", dispatcher, "2026-11-02T10:30", lead_department=w.other_dept.code)
+    x = World("x")
+    other = register(x, "2026-11-02T09:00")
+    act(other, "solve_on_spot", x.users[Role.FRONT_DESK], "2026-11-02T09:30", resolution="solved", text="当场解答",
+        rating="none")
+    return w
+
+
+def test_received_and_closed_per_day_in_shanghai_days(client, days):
+    import datetime
+
+    leader = days.users[Role.LEADER]
+    today = datetime.date(2026, 11, 4)
+    series = stats.daily(leader, 5, today=today)
+    assert [(d["day"].isoformat(), d["received"], d["closed"]) for d in series] == [
+        ("2026-10-31", 0, 0), ("2026-11-01", 2, 1), ("2026-11-02", 2, 0), ("2026-11-03", 1, 1), ("2026-11-04", 0, 0)]
+    for d in series:  # each day is the statistics' definition over that one day
+        total = stats.compute(leader, stats.range_period(d["day"], d["day"])).total
+        assert (total["received"], total["closed"]) == (d["received"], d["closed"]), d
+    # each day's list: the rows counted
+    client.force_login(leader)
+    assert numbers(client, "/appeals/?received_after=2026-11-02&received_before=2026-11-03") == of(days, "N1", "N5")
+    assert numbers(client, "/appeals/?received_after=2026-11-03&received_before=2026-11-04") == of(days, "N2")
+    assert numbers(client, "/appeals/?closed_after=2026-11-03&closed_before=2026-11-04") == of(days, "N4")
+    assert numbers(client, "/appeals/?closed_after=2026-11-01&closed_before=2026-11-02") == of(days, "N3")
+    assert numbers(client, "/appeals/?closed_after=2026-11-02&closed_before=2026-11-03") == set()
+    # scopes: a handler counts its unit's cases only; an enterprise none
+    handler = stats.daily(days.users[Role.HANDLER], 5, today=today)
+    assert [(d["received"], d["closed"]) for d in handler] == [(0, 0), (1, 0), (0, 0), (0, 1), (0, 0)]  # N4
+    with pytest.raises(PermissionDenied):
+        stats.daily(days.users[Role.ENTERPRISE], 5, today=today)
+
+
+def test_the_cockpit_per_day_chart_links_each_day_to_its_list(client, days, monkeypatch):
+    import datetime
+
+    from qifu.front import views as front
+
+    monkeypatch.setattr(front, "today_in", lambda zone: datetime.date(2026, 11, 4))
+    for role in (Role.LEADER, Role.SUPERVISOR):
+        client.force_login(days.users[role])
+        r = client.get("/")
+        assert r.status_code == 200 and 'data-chart="appeal-daily"' in r.content.decode()
+        chart = r.context["daily_chart"]
+        assert len(chart["labels"]) == 30 and chart["days"][-1] == "2026-11-04" and chart["labels"][-1] == "11-04"
+        received_links, closed_links = chart["series_links"]
+        for values, links in ((chart["received"], received_links), (chart["closed"], closed_links)):
+            for n, url in zip(values, links, strict=True):
+                assert len(numbers(client, url)) == n, url
+        if role == Role.LEADER:
+            assert chart["received"][-4:] == [2, 2, 1, 0] and chart["closed"][-4:] == [1, 0, 1, 0]
+            assert received_links[-3] == "/appeals/?received_after=2026-11-02&received_before=2026-11-03"
+            assert closed_links[-2] == "/appeals/?closed_after=2026-11-03&closed_before=2026-11-04"
+        else:  # the west street's supervisor: none of these (all 东方's)
+            assert sum(chart["received"]) == 0 == sum(chart["closed"])
+        for item in r.context["daily_totals"]:
+            client.get(item["url"])
+            assert client.get(item["url"]).context["page"].paginator.count == item["n"], item
+
+
+def test_the_cockpit_escalations_and_abnormal_lists_count_their_lists(client, w, monkeypatch):  # noqa: F811
+    import datetime
+
+    from qifu.front import views as front
+
+    monkeypatch.setattr(front, "today_in", lambda zone: datetime.date(2026, 10, 31))
+    monkeypatch.setattr(stats_views, "this_month", lambda zone: "2026-10")
+    for role in (Role.LEADER, Role.SUPERVISOR):
+        client.force_login(w.users[role])
+        r = client.get("/")
+        html = r.content.decode()
+        escalations = {item["name"]: item for item in r.context["escalations"]}
+        assert set(escalations) == {"escalation-pending", "escalation-level-2", "escalation-level-3",
+                                    "escalation-level-4"}
+        for item in escalations.values():
+            assert client.get(item["url"]).context["page"].paginator.count == item["n"], item
+            assert f'data-testid="count-{item["name"]}">{item["n"]}<' in html
+        abnormal = r.context["abnormal"]
+        assert [a["name"] for a in abnormal] == ["warning", "dissatisfied", "closed_overdue", "reassigned",
+                                                 "leader_instructed"]
+        for item in abnormal:
+            url = f"/supervision/abnormal/{item['name']}/"
+            assert f'href="{url}"' in html
+            assert client.get(url).context["page"].paginator.count == item["count"], item
+        assert html.count('data-testid="abnormal-counts"') == 1  # once, the same block on both homes
+        chart = r.context["daily_chart"]
+        for values, links in zip((chart["received"], chart["closed"]), chart["series_links"], strict=True):
+            for n, url in zip(values, links, strict=True):
+                assert len(numbers(client, url)) == n, url
+        if role == Role.LEADER:
+            assert escalations["escalation-level-2"]["n"] == 1  # F, at the task force, still open
+            assert escalations["escalation-level-2"]["url"] == "/appeals/escalated/?level=2&open=yes"
+            assert numbers(client, escalations["escalation-level-2"]["url"]) == of(w, "F")
+            assert {a["name"]: a["count"] for a in abnormal}["dissatisfied"] == 3  # B, C, D: all time
+            assert chart["received"][-1] == 1  # I, 23:30 on the 31st
+            assert sum(chart["received"]) == 6 and sum(chart["closed"]) == 3  # B C D E G I; A B E (F: 1 Oct)
+        else:
+            assert all(item["n"] == 0 for item in escalations.values()) and sum(chart["received"]) == 1  # G
+    client.force_login(w.users[Role.HANDLER])
+    assert "daily_chart" not in client.get("/").context  # the cockpit is the leader's and the supervisor's

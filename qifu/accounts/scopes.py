@@ -145,8 +145,14 @@ def appeals(user):
         visible |= Q(section__in=mine.values("pk"))
         if user.node_id:
             visible |= Q(received_node_id=user.node_id)
-    if user.has_role(Role.LIAISON) and user.jurisdiction_id:
-        visible |= _in_area(user.jurisdiction.path)
+    if user.has_role(Role.LIAISON):
+        if user.jurisdiction_id:
+            visible |= _in_area(user.jurisdiction.path)
+        from qifu.enterprises.models import LiaisonOfficer
+
+        # the cases of the enterprises the officer is paired with (助企员, to follow them up and rate the lead unit)
+        visible |= Q(enterprise_id__in=LiaisonOfficer.enterprises.through.objects.filter(
+            liaisonofficer__user=user, liaisonofficer__active=True).values("enterprise_id"))
     for extra in _bodies_cases(user, region_id):
         visible |= extra
     from qifu.appeals.models import AppealTask

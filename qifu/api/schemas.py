@@ -3,7 +3,7 @@ one shape of an error answer."""
 
 import datetime
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Literal
 
 from ninja import Field, Schema
 from pydantic import AwareDatetime, StringConstraints, field_validator
@@ -33,6 +33,8 @@ Version = Annotated[int, Field(ge=0, le=2**31 - 1, description="the version you 
 Amount = Annotated[Decimal, Field(ge=0, le=inputs.AMOUNT_MAX, max_digits=16, decimal_places=2,
                                   description="yuan, at most 2 decimals")]
 Stars = Annotated[int, Field(ge=1, le=5)]
+# The enterprise's rating answer when a case is closed: 1–5 stars, or "none" (not rated, an explicit answer).
+RatingAnswer = Annotated[Stars | Literal["none"], Field(description='1–5 stars, or "none" (not rated)')]
 # A time with its offset (e.g. 2026-11-20T10:00:00+08:00); without one: 400.
 AwareTime = AwareDatetime
 

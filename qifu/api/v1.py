@@ -113,9 +113,12 @@ def not_found(request, rest=""):
 def _routers():
     from qifu.accounts.api import router as accounts
     from qifu.appeals.api import router as appeals
+    from qifu.appeals.ratings_api import router as appeal_ratings
     from qifu.appeals.revisits_api import router as revisits
     from qifu.appeals.stats_api import router as appeal_stats
+    from qifu.assessments.api import router as ranking
     from qifu.enterprises.api import router as enterprises
+    from qifu.knowledge.api import router as knowledge
     from qifu.org.api import router as org
     from qifu.policies.api import router as policies
     from qifu.profiles.api import router as profiles
@@ -128,9 +131,12 @@ def _routers():
     api.add_router("/notifications", "qifu.notify.api.router")
     api.add_router("/appeals", appeals)
     api.add_router("", appeal_stats)
+    api.add_router("", ranking)
     api.add_router("", revisits)
+    api.add_router("", appeal_ratings)
     api.add_router("", supervision)
     api.add_router("", policies)
+    api.add_router("", knowledge)
 
 
 _routers()

@@ -13,7 +13,7 @@ from ninja.pagination import paginate
 
 from qifu.accounts import scopes
 from qifu.api.pagination import Paginated, Rows
-from qifu.api.schemas import AwareTime, Code, EventOut, Input, Stars, Text, Version, errors
+from qifu.api.schemas import AwareTime, Code, EventOut, Input, RatingAnswer, Text, Version, errors
 from qifu.lib import inputs
 from qifu.lib.inputs import max_length
 
@@ -135,6 +135,20 @@ class InstructionOut(Schema):
     at: datetime.datetime
 
 
+class RatingOut(Schema):
+    kind: str = Field(description="enterprise (its answer at closing or sending back), enterprise_to_officer, "
+                                  "officer_to_unit")
+    solved: bool | None = Field(description="kind enterprise: solved (closed) or not (sent back)")
+    stars: int | None
+    rated: bool | None = Field(description="false: not rated (an explicit answer); null: stored before answers "
+                                           "were required")
+    comment: str
+    officer: str | None
+    department: str | None
+    by: str | None
+    at: datetime.datetime
+
+
 class AppealDetailOut(AppealOut):
     events: list[EventOut]
     actions: list[str]
@@ -144,6 +158,8 @@ class AppealDetailOut(AppealOut):
     supervision: list[SupervisionOut]
     slips: list[SlipOut]
     leader_instructions: list[InstructionOut] = Field(description="领导批示 on the case")
+    ratings: list[RatingOut] = Field(description="the case's ratings, oldest first (an enterprise: its own answers "
+                                                 "and its rating of the liaison officer)")
 
 
 class ActionIn(Input):
@@ -157,7 +173,8 @@ class ActionIn(Input):
     resolution: Text(max_length(Appeal, "resolution")) | None = None
     text: Text() | None = None
     solved: bool | None = None
-    rating: Stars | None = None
+    rating: RatingAnswer | None = Field(None, description='confirm and solve_on_spot: required — 1–5 stars or "none" '
+                                                      '(not rated); reject_result: optional')
     comment: Text() | None = None
     into: Text(max_length(Appeal, "number")) | None = None
     note: Text() | None = None
@@ -225,12 +242,23 @@ class SimilarOut(Schema):
     score: float = Field(description="cosine similarity of the texts, 0–1")
 
 
+class KnowledgeHitOut(Schema):
+    kind: str = Field(description="entry (a knowledge entry) or case (a case study)")
+    id: int
+    question: str = Field(description="the entry's question (a case: its title)")
+    title: str = Field(description="the case's title (an entry: its question)")
+    answer: str = Field(description="the beginning of the answer (a case: of its solution)")
+    url: str = Field(description="its page")
+    score: float = Field(description="cosine similarity of the texts, 0–1")
+
+
 class SuggestOut(Schema):
     section: CodeName | None = Field(description="the suggested section (板块); null when no word of the text "
                                                  "matches any section's past cases or description")
     lead_department: CodeName | None = Field(description="the suggested lead unit (牵头单位), or null")
     similar: list[SimilarOut] = Field(description="up to 5 closed cases you may see, most similar first")
-    knowledge: list[dict] = Field(description="knowledge entries: always empty until the knowledge base exists")
+    knowledge: list[KnowledgeHitOut] = Field(description="up to 5 published knowledge entries and case studies most "
+                                                         "like the text, best first")
 
 
 @router.post("/suggest", response={200: SuggestOut, **errors(400, 403)},

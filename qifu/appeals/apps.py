@@ -14,5 +14,6 @@ class AppealsConfig(AppConfig):
         track(models.Channel)
         track(models.AppealAttachment)
         track(models.Rating)
+        track(models.OfficerRating)
         for model in (models.Meeting, models.AgendaItem, models.MeetingAttachment, models.AppealTask):
             track(model)

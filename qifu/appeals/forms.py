@@ -4,6 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from qifu.accounts import scopes
+from qifu.lib.filters import check_range
 from qifu.lib.inputs import TEXT_MAX
 from qifu.org.models import Section
 
@@ -39,6 +40,17 @@ def _textarea(rows: int = 3) -> forms.Textarea:
 
 REGULAR_CHOICES = [(c.value, c.label) for c in REGULAR_CATEGORIES]
 CATEGORY_BLANK = [("", _("not yet classified"))] + REGULAR_CHOICES
+
+
+STARS = [(str(n), str(n)) for n in range(1, 6)]
+# Closing a case records the enterprise's answer: stars or the explicit "not rated" (workflow.NOT_RATED).
+RATING_ANSWERS = STARS + [("none", _("not rated"))]
+RATING_REQUIRED = _("Choose the enterprise's rating: 1 to 5 stars, or \"not rated\".")
+
+
+def rating_field(required: bool = True) -> forms.ChoiceField:
+    return forms.ChoiceField(label=_("rating"), choices=RATING_ANSWERS, required=required, widget=forms.RadioSelect,
+                             error_messages={"required": RATING_REQUIRED})
 
 
 # --- intake ----------------------------------------------------------------------------------------
@@ -96,6 +108,8 @@ class ProblemForm(forms.Form):
     resolution = forms.ChoiceField(label=_("resolution"), choices=Resolution.choices, initial=Resolution.SOLVED,
                                    required=False)
     answer = forms.CharField(max_length=TEXT_MAX, label=_("answer given"), required=False, widget=_textarea(2))
+    rating = forms.ChoiceField(label=_("the enterprise's rating"), required=False,
+                               choices=[("", "—")] + [(v, f"{v}★") for v, _label in STARS] + [("none", _("not rated"))])
     section = forms.ModelChoiceField(label=_("section"), queryset=Section.objects.none(), to_field_name="code",
                                      required=False, empty_label=_("not yet chosen"))
 
@@ -116,6 +130,8 @@ class ProblemForm(forms.Form):
                 self.add_error("resolution", _("Say how it was resolved."))
             if not (data.get("answer") or "").strip():
                 self.add_error("answer", _("Write the answer given on the spot."))
+            if not data.get("rating"):
+                self.add_error("rating", RATING_REQUIRED)
         return data
 
 
@@ -160,6 +176,11 @@ class FilterForm(forms.Form):
                                      widget=forms.DateInput(attrs={"type": "date"}))
     received_before = forms.DateField(label=_("received before"), required=False,
                                       widget=forms.DateInput(attrs={"type": "date"}))
+    closed_after = forms.DateField(label=_("closed on or after"), required=False,
+                                   widget=forms.DateInput(attrs={"type": "date"}))
+    closed_before = forms.DateField(label=_("closed before"), required=False,
+                                    widget=forms.DateInput(attrs={"type": "date"}))
+    mine = forms.ChoiceField(label=_("registered by me"), required=False, choices=[("", _("any")), ("yes", _("yes"))])
     abnormal = forms.ChoiceField(label=_("abnormal list"), required=False)
 
     def __init__(self, *args, user=None, **kwargs):
@@ -169,6 +190,7 @@ class FilterForm(forms.Form):
         from .stats import zone_of
 
         self.zone = zone_of(user) if user is not None else settings.TIME_ZONE
+        self.user = user
         any_ = [("", _("any"))]
         if user is not None and user.is_enterprise_user and not (user.roles & scopes.STAFF_ROLES):
             del self.fields["abnormal"]  # an enterprise never sees supervision
@@ -183,6 +205,11 @@ class FilterForm(forms.Form):
                                                      .values_list("code", "label"))
         self.fields["q"].widget.attrs.update({"placeholder": _("Number, title or enterprise"), "type": "search"})
         _styled(self)
+
+    def clean(self):
+        data = super().clean()
+        check_range(self, "received_after", "received_before")
+        return data
 
     def filters(self) -> dict:
         """Keyword arguments for `queries.filtered` (unknown values are dropped, not guessed)."""
@@ -203,6 +230,9 @@ class FilterForm(forms.Form):
             # local days of the user's region: from the start of the one, before the start of the other
             "received_after": _local_midnight(data.get("received_after"), self.zone),
             "received_before": _local_midnight(data.get("received_before"), self.zone),
+            "closed_after": _local_midnight(data.get("closed_after"), self.zone),
+            "closed_before": _local_midnight(data.get("closed_before"), self.zone),
+            "created_by": self.user if data.get("mine") == "yes" and getattr(self.user, "pk", None) else None,
         }
 
 
@@ -216,9 +246,6 @@ def _local_midnight(day, zone: str):
 
 
 # --- actions on one appeal ---------------------------------------------------------------------------
-
-STARS = [(str(n), str(n)) for n in range(1, 6)]
-
 
 class ActionForm(forms.Form):
     """Base of the small forms on the detail page: `payload()` is what `workflow.perform` takes."""
@@ -330,7 +357,7 @@ class EmptyForm(ActionForm):
 
 
 class ConfirmForm(ActionForm):
-    rating = forms.ChoiceField(label=_("rating"), choices=STARS, required=False, widget=forms.RadioSelect)
+    rating = rating_field()
     comment = forms.CharField(max_length=TEXT_MAX, label=_("comment"), required=False, widget=_textarea(2))
 
     def payload(self) -> dict:
@@ -338,7 +365,7 @@ class ConfirmForm(ActionForm):
 
 
 class RejectForm(ActionForm):
-    rating = forms.ChoiceField(label=_("rating"), choices=STARS, required=False, widget=forms.RadioSelect)
+    rating = rating_field(required=False)
     comment = forms.CharField(max_length=TEXT_MAX, label=_("what is still not solved"), widget=_textarea(2))
 
 
@@ -354,6 +381,8 @@ class MergeForm(ActionForm):
 class SolveOnSpotForm(ActionForm):
     resolution = forms.ChoiceField(label=_("resolution"), choices=Resolution.choices, widget=forms.RadioSelect)
     text = forms.CharField(max_length=TEXT_MAX, label=_("answer given"), widget=_textarea(3))
+    rating = rating_field()
+    comment = forms.CharField(max_length=TEXT_MAX, label=_("comment"), required=False, widget=_textarea(2))
 
 
 class EscalateForm(ActionForm):

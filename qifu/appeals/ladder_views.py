@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET, require_POST
 from qifu.accounts import scopes
 from qifu.accounts.models import User
 from qifu.lib import exports, uploads
+from qifu.lib.filters import DateRangeForm
 
 from . import documents, escalation, queries, workflow
 from .forms import _styled
@@ -118,19 +119,27 @@ class FallbackFilter(djforms.Form):
         return qs
 
 
-def _list_page(request, *, qs, form, title: str, template_rows: str, export_name: str, header, row):
+def _list_page(request, *, qs, form, title: str, template_rows: str, export_name: str, columns):
     qs = queries.with_related(form.apply(qs))
-    if request.GET.get("format") == "xlsx":
-        data = exports.workbook(title, header, (row(a) for a in qs[:exports.EXPORT_MAX]))
-        day = timezone.localdate().isoformat()
-        return exports.download(data, exports.XLSX, f"{export_name}-{day}.xlsx", f"{title}-{day}.xlsx")
+    if exports.wants_xlsx(request):
+        exports.refuse_invalid(form)
+        return exports.export_list(title, columns, qs, name=export_name)
     page = Paginator(qs, 25).get_page(request.GET.get("page"))
     _with_clock(page.object_list)
-    query = request.GET.copy()
-    query.pop("page", None)
-    query["format"] = "xlsx"
     return render(request, "appeals/ladder_list.html", {
-        "title": title, "form": form, "page": page, "rows": template_rows, "export_query": query.urlencode()})
+        "title": title, "form": form, "page": page, "rows": template_rows})
+
+
+def _unit(a) -> str:
+    return a.lead_department.name if a.lead_department else ""
+
+
+def escalated_cases(user):
+    """The escalated list's cases (before its filters): escalated (level 2–4), awaiting a decision, or ever put up
+    the ladder."""
+    ladder_events = AppealEvent.objects.filter(appeal=OuterRef("pk"), action="escalate")
+    return scopes.appeals(user).filter(Q(escalation_level__gte=2) | Q(escalation_requested_at__isnull=False)
+                                       | Exists(ladder_events)).order_by("-escalation_level", "-received_at", "-pk")
 
 
 @login_required
@@ -138,19 +147,13 @@ def escalated_list(request):
     """Cases on the ladder: escalated (level 2–4), awaiting a decision, or refused once (a second assignment)."""
     user = request.user
     _staff(user)
-    ladder_events = AppealEvent.objects.filter(appeal=OuterRef("pk"), action="escalate")
-    qs = scopes.appeals(user).filter(Q(escalation_level__gte=2) | Q(escalation_requested_at__isnull=False)
-                                     | Exists(ladder_events)).order_by("-escalation_level", "-received_at", "-pk")
-    header = [_("number"), _("enterprise"), _("title"), _("escalation level"), _("escalation requested at"),
-              _("lead department"), _("status"), _("due")]
-
-    def row(a):
-        return [a.number, a.enterprise.name, a.title, str(a.get_escalation_level_display()),
-                exports.local(a.escalation_requested_at), a.lead_department.name if a.lead_department else "",
-                str(a.get_status_display()), exports.local(a.due_at)]
-
+    qs = escalated_cases(user)
+    columns = [(_("number"), lambda a: a.number), (_("enterprise"), lambda a: a.enterprise.name),
+               (_("title"), lambda a: a.title), (_("escalation level"), lambda a: a.get_escalation_level_display()),
+               (_("escalation requested at"), lambda a: a.escalation_requested_at), (_("lead department"), _unit),
+               (_("status"), lambda a: a.get_status_display()), (_("due"), lambda a: a.due_at)]
     return _list_page(request, qs=qs, form=LadderFilter(request.GET or None), title=_("Escalated cases"),
-                      template_rows="escalated", export_name="escalated", header=header, row=row)
+                      template_rows="escalated", export_name="escalated", columns=columns)
 
 
 @login_required
@@ -160,16 +163,13 @@ def fallback_list(request):
     _staff(user)
     qs = scopes.appeals(user).filter(category__in=FALLBACK_CATEGORIES).annotate(
         deliberation_count=Count("events", filter=Q(events__action="deliberate"))).order_by("-received_at", "-pk")
-    header = [_("number"), _("enterprise"), _("title"), _("class"), _("why"), _("deliberations"),
-              _("lead department"), _("status"), _("due")]
-
-    def row(a):
-        return [a.number, a.enterprise.name, a.title, str(a.get_category_display()),
-                "、".join(str(x) for x in a.fallback_reason_labels()), a.deliberation_count,
-                a.lead_department.name if a.lead_department else "", str(a.get_status_display()), exports.local(a.due_at)]
-
+    columns = [(_("number"), lambda a: a.number), (_("enterprise"), lambda a: a.enterprise.name),
+               (_("title"), lambda a: a.title), (_("class"), lambda a: a.get_category_display()),
+               (_("why"), lambda a: "、".join(str(x) for x in a.fallback_reason_labels())),
+               (_("deliberations"), lambda a: a.deliberation_count), (_("lead department"), _unit),
+               (_("status"), lambda a: a.get_status_display()), (_("due"), lambda a: a.due_at)]
     return _list_page(request, qs=qs, form=FallbackFilter(request.GET or None), title=_("Fallback cases"),
-                      template_rows="fallback", export_name="fallback", header=header, row=row)
+                      template_rows="fallback", export_name="fallback", columns=columns)
 
 
 # --- the escalation approval form and tasks -----------------------------------------------------------------
@@ -217,6 +217,22 @@ class ScheduleForm(djforms.Form):
         _styled(self)
 
 
+class MeetingFilter(DateRangeForm):
+    date_field = "held_on"
+    date_labels = (gettext_lazy("held from"), gettext_lazy("held until"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        _styled(self)
+
+
+MEETING_COLUMNS = [
+    (gettext_lazy("held by"), lambda m: m.body.name), (gettext_lazy("date"), lambda m: m.held_on),
+    (gettext_lazy("title"), lambda m: m.title), (gettext_lazy("cases on the agenda"), lambda m: m.items),
+    (gettext_lazy("minutes"), lambda m: m.minutes),
+]
+
+
 @login_required
 def meetings(request):
     """The leader's page: for each body of the ladder the user belongs to, what awaits its decision, the cases at
@@ -239,6 +255,12 @@ def meetings(request):
                 messages.success(request, _("Meeting scheduled with %(n)s cases on its agenda.") % {
                     "n": meeting.agenda.count()})
                 return redirect("ladder_meeting", pk=meeting.pk)
+    held = MeetingFilter(request.GET or None)
+    meetings_held = held.apply(Meeting.objects.filter(body__in=bodies)).select_related("body").annotate(
+        items=Count("agenda")).order_by("-held_on", "-pk")
+    if exports.wants_xlsx(request):
+        exports.refuse_invalid(held)
+        return exports.export_list(_("Coordination meetings"), MEETING_COLUMNS, meetings_held, name="meetings")
     pending = set(escalation.pending_escalations(user).values_list("pk", flat=True))
     panels = []
     for body in bodies:
@@ -251,9 +273,9 @@ def meetings(request):
             "body": body, "decides": escalation.may_decide_for(user, body),
             "to_decide": [a for a in cases if a.escalation_level == body.escalation_level - 1],
             "at_level": [a for a in cases if a.escalation_level == body.escalation_level],
-            "meetings": body.meetings.annotate(items=Count("agenda")).order_by("-held_on", "-pk")[:10],
+            "meetings": meetings_held.filter(body=body)[:10],
         })
-    return render(request, "appeals/meetings.html", {"panels": panels, "form": form},
+    return render(request, "appeals/meetings.html", {"panels": panels, "form": form, "held": held},
                   status=400 if request.method == "POST" else 200)
 
 

@@ -328,12 +328,15 @@ DISSATISFIED_STARS = 2
 
 
 class Rating(models.Model):
-    """The enterprise's rating (好差评) of how its appeal was handled: 1–5 stars and a comment."""
+    """The enterprise's answer (好差评) when its appeal is closed or sent back: solved or not, 1–5 stars or an explicit
+    "not rated", and a comment. `rated`: True with stars, False when the enterprise chose not to rate (stars NULL),
+    NULL for answers stored before the answer was required (migration 0008)."""
 
     appeal = models.ForeignKey(Appeal, on_delete=models.CASCADE, related_name="ratings")
     lead_department = models.ForeignKey("org.Department", null=True, on_delete=models.PROTECT, related_name="ratings")
     solved = models.BooleanField(_("solved"))
     stars = models.PositiveSmallIntegerField(_("stars"), null=True, blank=True)
+    rated = models.BooleanField(_("rated"), null=True, blank=True)
     comment = models.TextField(_("comment"), blank=True)
     rated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
     rated_at = models.DateTimeField(_("rated at"), default=timezone.now)
@@ -496,3 +499,43 @@ class Revisit(models.Model):
 
     def __str__(self):
         return f"{self.appeal.number} #{self.closing_seq}"
+
+
+# --- two-way rating (seed 003 line 1437) --------------------------------------------------------------------
+
+class OfficerRating(models.Model):
+    """After a paired enterprise's appeal is closed: the enterprise rates its liaison officer's follow-up
+    (`enterprise_to_officer`), the liaison officer rates the lead unit's handling (`officer_to_unit`). 1–5 stars or
+    "not rated" (`rated` False, stars NULL); once per case, direction and closing (`closing_seq`, the closing event)."""
+
+    class Direction(models.TextChoices):
+        ENTERPRISE_TO_OFFICER = "enterprise_to_officer", _("enterprise rates its liaison officer")
+        OFFICER_TO_UNIT = "officer_to_unit", _("liaison officer rates the lead unit")
+
+    appeal = models.ForeignKey(Appeal, verbose_name=_("appeal"), on_delete=models.CASCADE,
+                               related_name="officer_ratings")
+    closing_seq = models.PositiveIntegerField(_("closing event"))
+    direction = models.CharField(_("direction"), max_length=32, choices=Direction.choices)
+    officer = models.ForeignKey("enterprises.LiaisonOfficer", verbose_name=_("liaison officer"),
+                                on_delete=models.PROTECT, related_name="ratings")
+    department = models.ForeignKey("org.Department", verbose_name=_("lead department"), null=True, blank=True,
+                                   on_delete=models.PROTECT, related_name="officer_ratings")
+    stars = models.PositiveSmallIntegerField(_("stars"), null=True, blank=True)
+    rated = models.BooleanField(_("rated"), default=True)
+    comment = models.TextField(_("comment"), blank=True)
+    rated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    rated_at = models.DateTimeField(_("rated at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("two-way rating")
+        verbose_name_plural = _("two-way ratings")
+        ordering = ["-rated_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["appeal", "direction", "closing_seq"], name="appeals_officer_rating_once"),
+            models.CheckConstraint(condition=models.Q(rated=False, stars__isnull=True)
+                                   | models.Q(rated=True, stars__gte=1, stars__lte=5),
+                                   name="appeals_officer_rating_stars_or_not_rated"),
+        ]
+
+    def __str__(self):
+        return f"{self.appeal.number} {self.direction} {self.stars or '-'}"

@@ -3,7 +3,7 @@
 from zoneinfo import ZoneInfo
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
+from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -11,7 +11,7 @@ from qifu.accounts import scopes
 from qifu.lib import uscc as uscc_lib
 
 from . import workflow
-from .models import CLOCK_STATUSES, FALLBACK_CATEGORIES, Appeal
+from .models import CLOCK_STATUSES, FALLBACK_CATEGORIES, Appeal, Rating
 
 
 def with_related(qs):
@@ -19,11 +19,27 @@ def with_related(qs):
         .prefetch_related("assisting_departments")
 
 
+def with_satisfaction(qs):
+    """`latest_stars`: the stars of each appeal's latest rating (好差评), None when not rated."""
+    latest = Rating.objects.filter(appeal=OuterRef("pk")).order_by("-rated_at", "-pk")
+    return qs.annotate(latest_stars=Subquery(latest.values("stars")[:1]))
+
+
 def filtered(qs, *, status=None, category=None, lead_department=None, section=None, node=None, overdue=None,
              enterprise_uscc=None, channel=None, q=None, abnormal=None, escalation_level=None, fallback=None,
-             received_after=None, received_before=None):
+             received_after=None, received_before=None, closed_after=None, closed_before=None, created_by=None):
     """The appeals of `qs` that pass every filter given. `received_after` (inclusive) and `received_before`
-    (exclusive) are aware datetimes (a naive one or one out of range: InputError, 400)."""
+    (exclusive) are aware datetimes (a naive one or one out of range: InputError, 400); so are `closed_after` and
+    `closed_before`: closed (a closing event) in that time, the statistics' `closed`. `created_by`: registered by
+    that user."""
+    if closed_after is not None or closed_before is not None:
+        from .stats import closed_ids
+
+        qs = qs.filter(pk__in=closed_ids(
+            _aware(closed_after, "closed_after") if closed_after is not None else None,
+            _aware(closed_before, "closed_before") if closed_before is not None else None))
+    if created_by is not None:
+        qs = qs.filter(created_by=created_by)
     if received_after is not None:
         qs = qs.filter(received_at__gte=_aware(received_after, "received_after"))
     if received_before is not None:
@@ -148,6 +164,9 @@ def as_detail(appeal: Appeal, user) -> dict:
     body = escalation.coordinating_body(appeal)
     data["coordinating_body"] = body.name if body else None
     data["tasks"] = [task_dict(t) for t in tasks_of(appeal)]
+    from . import ratings
+
+    data["ratings"] = ratings.history(appeal, user)
     from qifu.supervision import records
 
     if user.is_enterprise_user and not (user.roles & scopes.STAFF_ROLES):  # an enterprise never sees supervision

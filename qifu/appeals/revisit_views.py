@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from qifu.accounts import scopes
 from qifu.lib import exports
+from qifu.lib.filters import DateRangeForm
 
 from . import revisits, workflow
 from .forms import _styled
@@ -25,7 +26,10 @@ REASONS = {"difficult": gettext_lazy("difficult case"), "complaint": gettext_laz
            "sample": gettext_lazy("sampled")}
 
 
-class RevisitFilter(djforms.Form):
+class RevisitFilter(DateRangeForm):
+    date_field = "due_at"
+    date_labels = (gettext_lazy("due from"), gettext_lazy("due until"))
+
     state = djforms.ChoiceField(label=gettext_lazy("state"), required=False,
                                 choices=[("", gettext_lazy("any")), *Revisit.State.choices])
     outcome = djforms.ChoiceField(label=gettext_lazy("outcome"), required=False,
@@ -37,10 +41,7 @@ class RevisitFilter(djforms.Form):
         self.fields["lead_department"].choices = [("", _("any")), *scopes.departments(user).values_list("code", "name")]
         _styled(self)
 
-    def apply(self, qs):
-        if not self.is_valid():
-            return qs
-        data = self.cleaned_data
+    def filter(self, qs, data):
         if data.get("state"):
             qs = qs.filter(state=data["state"])
         if data.get("outcome"):
@@ -61,6 +62,18 @@ class OutcomeForm(djforms.Form):
         _styled(self)
 
 
+REVISIT_COLUMNS = [
+    (gettext_lazy("number"), lambda r: r.appeal.number), (gettext_lazy("enterprise"), lambda r: r.appeal.enterprise.name),
+    (gettext_lazy("title"), lambda r: r.appeal.title),
+    (gettext_lazy("lead department"), lambda r: r.appeal.lead_department.name if r.appeal.lead_department else ""),
+    (gettext_lazy("why it is called"), lambda r: REASONS.get(r.reason, r.reason)), (gettext_lazy("call due"), lambda r: r.due_at),
+    (gettext_lazy("state"), lambda r: r.get_state_display()),
+    (gettext_lazy("outcome"), lambda r: r.get_outcome_display() if r.outcome else ""), (gettext_lazy("note"), lambda r: r.note),
+    (gettext_lazy("called by"), lambda r: (r.done_by.display_name or r.done_by.username) if r.done_by else ""),
+    (gettext_lazy("called at"), lambda r: r.done_at),
+]
+
+
 def _caller(user) -> None:
     if not revisits.may_call(user):
         raise PermissionDenied
@@ -72,28 +85,18 @@ def revisit_list(request):
     _caller(user)
     form = RevisitFilter(request.GET or None, user=user)
     qs = form.apply(revisits.queue(user)).order_by("state", "due_at", "pk")
-    if request.GET.get("format") == "xlsx":
-        title = _("Revisits")
-        header = [_("number"), _("enterprise"), _("title"), _("lead department"), _("why it is called"), _("due"),
-                  _("state"), _("outcome"), _("note"), _("called by"), _("called at")]
-        rows = ([r.appeal.number, r.appeal.enterprise.name, r.appeal.title,
-                 r.appeal.lead_department.name if r.appeal.lead_department else "", str(REASONS.get(r.reason, r.reason)),
-                 exports.local(r.due_at), str(r.get_state_display()), str(r.get_outcome_display()) if r.outcome else "",
-                 r.note, (r.done_by.display_name or r.done_by.username) if r.done_by else "", exports.local(r.done_at)]
-                for r in qs[:exports.EXPORT_MAX])
-        day = timezone.localdate().isoformat()
-        return exports.download(exports.workbook(title, header, rows), exports.XLSX, f"revisits-{day}.xlsx", f"{title}-{day}.xlsx")
+    if exports.wants_xlsx(request):
+        exports.refuse_invalid(form)
+        return exports.export_list(_("Revisits"), REVISIT_COLUMNS, qs.select_related(
+            "appeal__enterprise", "appeal__lead_department", "done_by"), name="revisits")
     page = Paginator(qs, 25).get_page(request.GET.get("page"))
     now = timezone.now()
     for revisit in page.object_list:
         revisit.reason_label = REASONS.get(revisit.reason, revisit.reason)
         revisit.is_overdue = revisits.overdue(revisit, now)
         revisit.form = OutcomeForm(prefix=f"r{revisit.pk}") if revisit.state == Revisit.State.PENDING else None
-    query = request.GET.copy()
-    query.pop("page", None)
-    query["format"] = "xlsx"
     return render(request, "appeals/revisits.html", {
-        "form": form, "page": page, "export_query": query.urlencode(),
+        "form": form, "page": page,
         "ratings": revisits.ratings_by_unit(scopes.appeals(user)),
         "pending": revisits.queue(user).filter(state=Revisit.State.PENDING).count()})
 

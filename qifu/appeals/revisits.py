@@ -14,14 +14,14 @@ from __future__ import annotations
 
 import hashlib
 
-from django.db.models import Avg, Count, Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from qifu.accounts import scopes
 from qifu.accounts.models import Role
 from qifu.workcal import workdays
 
-from .models import DISSATISFIED_STARS, FALLBACK_CATEGORIES, Appeal, Category, Rating, Revisit
+from .models import FALLBACK_CATEGORIES, Appeal, Category, Revisit
 
 # Who calls enterprises back: the front desk, the dispatchers, the section specialists (and administrators).
 CALLERS = (Role.FRONT_DESK, Role.DISPATCHER, Role.SPECIALIST, Role.CHIEF_SPECIALIST, Role.ADMIN)
@@ -101,11 +101,10 @@ def overdue(revisit: Revisit, now=None) -> bool:
 # --- the ratings roll-up --------------------------------------------------------------------------------------
 
 def ratings_by_unit(appeals: QuerySet[Appeal]) -> list[dict]:
-    """好差评 per lead unit over the given appeals: ratings with stars, their average, and the bad ones (1–2 stars)."""
-    rows = (Rating.objects.filter(appeal__in=appeals.values("pk"), stars__isnull=False)
-            .values("lead_department__code", "lead_department__name")
-            .annotate(rated=Count("pk"), average=Avg("stars"), bad=Count("pk", filter=Q(stars__lte=DISSATISFIED_STARS)))
-            .order_by("-bad", "lead_department__code"))
-    return [{"code": r["lead_department__code"] or "", "name": r["lead_department__name"] or "",
-             "rated": r["rated"], "average": round(float(r["average"]), 2) if r["average"] is not None else None,
-             "bad": r["bad"]} for r in rows]
+    """好差评 per lead unit over the given appeals — `ratings.summary` (the one roll-up), with the names this page and
+    `GET /api/v1/revisits/ratings` had: `code`, `rated` (with stars), `average`, `bad` (= not satisfied: sent back or
+    1–2 stars)."""
+    from . import ratings
+
+    return [{"code": row["key"] or "", "name": row["name"], "bad": row["dissatisfied"], **row}
+            for row in ratings.by_unit(appeals)]

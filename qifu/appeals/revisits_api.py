@@ -48,9 +48,14 @@ class OutcomeIn(Input):
 class RatingRowOut(Schema):
     code: str
     name: str
-    rated: int = Field(description="ratings with stars")
+    count: int = Field(description="answers (closing, sending back)")
+    rated: int = Field(description="answers with stars")
+    not_rated: int = Field(description='answers "not rated" (outside the average)')
     average: float | None
-    bad: int = Field(description="差评: 1–2 stars")
+    satisfied: int
+    dissatisfied: int = Field(description="sent back, or 1–2 stars")
+    dissatisfied_share: float | None
+    bad: int = Field(description="= dissatisfied (差评)")
 
 
 def _out(revisit: Revisit) -> dict:

@@ -12,6 +12,9 @@ How (simple and explainable, pure Python):
 - The suggestion is the class with the highest cosine similarity; none when no word is shared with any class.
 - Similar cases: cosine similarity between the text and each closed case of the region, top 5 among those
   the caller may see (`scopes.appeals`).
+- Other sources of material register themselves (`register`; the knowledge base, `qifu.knowledge.feed`, does at
+  start-up): each published knowledge entry is one more training text for its unit and section, and the published
+  entries and case studies most like the text (cosine) are the suggestion's `knowledge`.
 
 The model is cached per region in each process's memory, stamped with a cheap aggregate over the region's
 appeals and its organization (count, highest id, sum of versions — every event of an appeal raises its version):
@@ -34,6 +37,7 @@ from .models import Appeal, Status
 
 MAX_TRAINING = 20_000  # the region's latest cases the model learns from (and the similar cases are drawn from)
 SIMILAR = 5
+KNOWLEDGE = 5  # knowledge entries and case studies in a suggestion
 PRIOR_WEIGHT = 1.0  # a class's prior text counts as much as one past case
 
 _WORD = re.compile(r"[\u4e00-\u9fff]{2,}|[A-Za-z0-9]{2,}")
@@ -88,6 +92,7 @@ class Model:
     lead_names: dict[str, str]
     section_lead: dict[str, str]  # section code → its lead unit's code (a fallback for the unit)
     postings: dict[str, list[tuple[int, float]]] = field(default_factory=dict)  # word → [(closed case id, weight)]
+    documents: list[tuple[str, int, dict[str, float]]] = field(default_factory=list)  # (entry|case, id, vector)
 
     def vector(self, tokens: list[str]) -> dict[str, float]:
         return _unit({w: (1 + math.log(n)) * self.idf[w] for w, n in Counter(tokens).items() if w in self.idf})
@@ -138,9 +143,11 @@ def priors(region_id) -> tuple[dict, dict, dict, dict, dict]:
 
 
 def train(cases: list[Case], section_text: dict, lead_text: dict, section_names: dict, lead_names: dict,
-          section_lead: dict) -> Model:
-    """Learn the centroids from past cases and the prior texts; index the closed cases for similarity."""
-    docs = [c.words for c in cases] + list(section_text.values()) + list(lead_text.values())
+          section_lead: dict, documents: list[tuple[str, int, list[str]]] = ()) -> Model:
+    """Learn the centroids from past cases and the prior texts; index the closed cases for similarity and the
+    `documents` (knowledge entries and case studies: kind, id, words) for the knowledge suggestion."""
+    docs = [c.words for c in cases] + list(section_text.values()) + list(lead_text.values()) + [
+        d[2] for d in documents]
     df = Counter(w for doc in docs for w in set(doc))
     n = len(docs)
     idf = {w: math.log((1 + n) / (1 + k)) + 1 for w, k in df.items()}
@@ -165,6 +172,7 @@ def train(cases: list[Case], section_text: dict, lead_text: dict, section_names:
         if case.closed:
             for w, v in vec.items():
                 model.postings.setdefault(w, []).append((case.id, v))
+    model.documents = [(kind, pk, vec) for kind, pk, tokens in documents if (vec := model.vector(tokens))]
     model.sections = {c: _unit(v) for c, v in sums["section"].items() if v}
     model.leads = {c: _unit(v) for c, v in sums["lead"].items() if v}
     return model
@@ -184,7 +192,29 @@ def stamp(region_id) -> tuple:
     s = Section.objects.filter(region_id=region_id).aggregate(n=Count("id"), top=Max("id"),
                                                              d=Count("lead_department"))
     d = Department.objects.filter(region_id=region_id).aggregate(n=Count("id"), top=Max("id"))
-    return (a["n"], a["top"], a["v"], s["n"], s["top"], s["d"], d["n"], d["top"])
+    extra = tuple(part for source in _sources for part in source.stamp(region_id))
+    return (a["n"], a["top"], a["v"], s["n"], s["top"], s["d"], d["n"], d["top"], *extra)
+
+
+# Other material (the knowledge base): modules with `stamp(region_id) -> tuple` (part of the model's stamp),
+# `material(region_id) -> (training cases, documents)` and `matches(user, model, tokens) -> [hit dicts with "score"]`.
+_sources: list = []
+
+
+def register(source) -> None:
+    if source not in _sources:
+        _sources.append(source)
+
+
+def knowledge(region_id) -> tuple[list[Case], list[tuple[str, int, list[str]]]]:
+    """The registered sources' training cases (e.g. knowledge entries: their unit and section; never similar
+    cases) and documents (kind, id, words) for the suggestion's `knowledge`."""
+    training, documents = [], []
+    for source in _sources:
+        more, docs = source.material(region_id)
+        training += more
+        documents += docs
+    return training, documents
 
 
 def cases(region_id, limit: int = MAX_TRAINING, ids=None) -> list[Case]:
@@ -215,7 +245,8 @@ def model_for(region_id) -> Model:
         if cached and cached[0] == key:
             return cached[1]
         material = cases(region_id)
-        model = train(material, *priors(region_id))
+        extra, documents = knowledge(region_id)
+        model = train(material + extra, *priors(region_id), documents=documents)
         _words[region_id] = {c.id: c.words for c in material}  # only the current material's words are kept
         _models[region_id] = (key, model)
         return model
@@ -244,7 +275,8 @@ def suggest(user, title: str, description: str, region_id=None) -> dict:
         "section": {"code": section, "name": model.section_names[section]} if section else None,
         "lead_department": {"code": lead, "name": model.lead_names.get(lead, "")} if lead else None,
         "similar": similar_cases(user, model, tokens),
-        "knowledge": [],  # the knowledge base does not exist yet
+        "knowledge": sorted((hit for source in _sources for hit in source.matches(user, model, tokens)),
+                           key=lambda hit: -hit["score"])[:KNOWLEDGE],
     }
 
 
@@ -290,6 +322,8 @@ class Evaluation:
     classes: tuple[int, int]  # sections, units
     latency_ms: dict[str, float]  # p50, p95, max of a whole suggestion (words, ranks, similar cases); build, stamp
     baseline: tuple[float | None, float | None]  # always the most frequent section / unit of the training part
+    verbatim: int = 0  # held-out cases whose words are those of a training case (the same text again)
+    unseen_top1: tuple[float | None, float | None] = (None, None)  # section / unit top-1 on the other held-out cases
 
 
 def evaluate(region_id, holdout: float = 0.2) -> Evaluation:
@@ -304,11 +338,17 @@ def evaluate(region_id, holdout: float = 0.2) -> Evaluation:
     assigned.sort(key=lambda c: c.id)
     cut = int(round(len(assigned) * (1 - holdout)))
     training, testing = assigned[:cut], assigned[cut:]
-    model = train(training, *priors(region_id))
+    extra, _documents = knowledge(region_id)
+    model = train(training + extra, *priors(region_id))
     hits = {"section": [0, 0, 0], "lead": [0, 0, 0]}  # tested, top1, top3
+    known = {tuple(sorted(c.words)) for c in training}
+    unseen = {"section": [0, 0], "lead": [0, 0]}  # tested, top1 — on held-out texts not in the training part
+    verbatim = 0
     common = {kind: Counter(getattr(c, kind) for c in training if getattr(c, kind)) for kind in ("section", "lead")}
     baseline_hits = {"section": 0, "lead": 0}
     for case in testing:
+        again = tuple(sorted(case.words)) in known
+        verbatim += again
         for kind in ("section", "lead"):
             truth = getattr(case, kind)
             if not truth:
@@ -318,6 +358,9 @@ def evaluate(region_id, holdout: float = 0.2) -> Evaluation:
             h[0] += 1
             h[1] += ranked[:1] == [truth]
             h[2] += truth in ranked[:3]
+            if not again:
+                unseen[kind][0] += 1
+                unseen[kind][1] += ranked[:1] == [truth]
             if common[kind] and common[kind].most_common(1)[0][0] == truth:
                 baseline_hits[kind] += 1
     # latency: the whole suggestion as the API runs it (the cached model), for each held-out text
@@ -357,4 +400,6 @@ def evaluate(region_id, holdout: float = 0.2) -> Evaluation:
         classes=(len(model.section_names), len(model.lead_names)), latency_ms=latency,
         baseline=(baseline_hits["section"] / hits["section"][0] if hits["section"][0] else None,
                   baseline_hits["lead"] / hits["lead"][0] if hits["lead"][0] else None),
+        verbatim=verbatim,
+        unseen_top1=tuple(unseen[k][1] / unseen[k][0] if unseen[k][0] else None for k in ("section", "lead")),
     )

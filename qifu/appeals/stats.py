@@ -21,7 +21,8 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import connections, router, transaction
-from django.db.models import BooleanField, DateTimeField, Exists, ExpressionWrapper, F, OuterRef, Q, Subquery
+from django.db.models import (BooleanField, Count, DateTimeField, Exists, ExpressionWrapper, F, OuterRef, Q,
+                              Subquery)
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast
 from django.utils import timezone
@@ -199,6 +200,17 @@ def _ids(events):
     return events.values("appeal_id")
 
 
+def closed_ids(start: datetime.datetime | None = None, end: datetime.datetime | None = None):
+    """The appeals closed in [start, end) (either end open when None): a closing event then — `closed`'s
+    definition, also the appeals list's `closed_after`/`closed_before` filter."""
+    events = AppealEvent.objects.filter(to_status=Status.CLOSED)
+    if start is not None:
+        events = events.filter(at__gte=start)
+    if end is not None:
+        events = events.filter(at__lt=end)
+    return _ids(events)
+
+
 def _deadline_then():
     """The deadline in force at an event: the `due_at` of the latest earlier event that set one."""
     earlier = AppealEvent.objects.filter(appeal_id=OuterRef("appeal_id"), seq__lt=OuterRef("seq"),
@@ -271,21 +283,31 @@ def compute(user, period: Period, by: str | None = None, now: datetime.datetime 
         raise PermissionDenied(_("Statistics are for staff."))
     by = check_by(by)
     with replica.statistics():
-        db = router.db_for_read(Appeal)
-        if connections[db].vendor != "postgresql":
-            return _compute(user, period, by, now or timezone.now())
-        with transaction.atomic(using=db), connections[db].cursor() as cursor:
-            # PostgreSQL's JIT compiles these queries (their estimated cost is high) for seconds to save
-            # milliseconds: off for this transaction (docs/performance.md, "Appeal statistics …").
-            cursor.execute("SET LOCAL jit = off")
-            return _compute(user, period, by, now or timezone.now())
+        return _measured(scopes.appeals(user), period, by, now or timezone.now())
 
 
-def _compute(user, period: Period, by: str | None, now: datetime.datetime) -> Figures:
-    scoped = scopes.appeals(user)
-    column = GROUPS[by] if by else None
+def compute_region(region, period: Period, by: str | None = None, now: datetime.datetime | None = None) -> Figures:
+    """The same figures over every appeal of `region`, whoever asks (the monthly ranking: one table for all)."""
+    by = check_by(by)
+    with replica.statistics():
+        return _measured(Appeal.objects.filter(region=region), period, by, now or timezone.now())
+
+
+def _measured(scoped, period: Period, by: str | None, now: datetime.datetime) -> Figures:
+    db = router.db_for_read(Appeal)
+    if connections[db].vendor != "postgresql":
+        return _compute(scoped, period, by, now)
+    with transaction.atomic(using=db), connections[db].cursor() as cursor:
+        # PostgreSQL's JIT compiles these queries (their estimated cost is high) for seconds to save
+        # milliseconds: off for this transaction (docs/performance.md, "Appeal statistics …").
+        cursor.execute("SET LOCAL jit = off")
+        return _compute(scoped, period, by, now)
+
+
+def _conditions(period: Period, now: datetime.datetime) -> dict:
+    """{metric: the condition on an appeal to be counted} for the counted metrics (and "solved")."""
     start, end = period.start, period.end
-    closings = _ids(_events(period, to_status=Status.CLOSED))
+    closings = closed_ids(start, end)
     low_rating = Rating.objects.filter(rated_at__gte=start, rated_at__lt=end, stars__isnull=False,
                                        stars__lte=DISSATISFIED_STARS)
     handlings = _last_handlings(period)
@@ -293,7 +315,7 @@ def _compute(user, period: Period, by: str | None, now: datetime.datetime) -> Fi
     on_time = handlings.annotate(deadline=_deadline_then()).filter(at__lte=F("deadline"))
     received = Q(received_at__gte=start, received_at__lt=end)
     closed = Q(pk__in=closings)
-    counted = {  # each figure: the appeals (of those the caller sees) that meet the condition
+    return {
         "received": received,
         "accepted": Q(pk__in=_ids(_events(period, action="accept"))),
         "handled": Q(pk__in=handlings.values("appeal_id")),
@@ -308,6 +330,21 @@ def _compute(user, period: Period, by: str | None, now: datetime.datetime) -> Fi
         "dissatisfied": Q(pk__in=_ids(_events(period, action__in=DISSATISFIED_ACTIONS)))
         | Q(pk__in=low_rating.values("appeal_id")),
     }
+
+
+def appeal_sets(scoped, period: Period, now: datetime.datetime) -> dict:
+    """{metric: the appeals of `scoped` it counts} for the counted metrics (and "solved")."""
+    return {name: scoped.filter(condition) for name, condition in _conditions(period, now).items()}
+
+
+def _compute(scoped, period: Period, by: str | None, now: datetime.datetime) -> Figures:
+    column = GROUPS[by] if by else None
+    start, end = period.start, period.end
+    counted = _conditions(period, now)
+    handlings = _last_handlings(period)
+    received = counted["received"]
+    low_rating = Rating.objects.filter(rated_at__gte=start, rated_at__lt=end, stars__isnull=False,
+                                       stars__lte=DISSATISFIED_STARS)
     # Every appeal a figure counts was received in the period, or has one of these events or a low rating in it:
     # those few (a month of a long history) are read once, with the caller's scope, and every figure is counted
     # among them in one query (each condition's set of events is read once).
@@ -369,6 +406,38 @@ def trend(user, months: int = 12, today: datetime.date | None = None, zone: str 
         index = today.year * 12 + today.month - 1 - back
         label = f"{index // 12:04d}-{index % 12 + 1:02d}"
         result.append({"month": label, **compute(user, month_period(label, zone)).total})
+    return result
+
+
+DAILY = ("received", "closed")  # the per-day series
+
+
+def daily(user, days: int = 30, today: datetime.date | None = None, zone: str | None = None) -> list[dict]:
+    """`received` and `closed` per local day of the last `days` days (oldest first, today last):
+    [{"day": date, "received": n, "closed": n}] — each day's figures are `compute` over that one day."""
+    if not may_see(user):
+        raise PermissionDenied(_("Statistics are for staff."))
+    from django.db.models.functions import TruncDate
+
+    zone = zone or zone_of(user)
+    tz = ZoneInfo(zone)
+    today = today or timezone.localtime(timezone.now(), tz).date()
+    days = max(1, min(int(days), MAX_DAYS))
+    period = range_period(today - datetime.timedelta(days=days - 1), today, zone)
+    with replica.statistics():
+        scoped = scopes.appeals(user)
+        received = {row["day"]: row["n"] for row in
+                    scoped.filter(received_at__gte=period.start, received_at__lt=period.end).order_by()
+                    .annotate(day=TruncDate("received_at", tzinfo=tz)).values("day").annotate(n=Count("pk"))}
+        # an appeal closed twice on one day counts once that day (as `closed` over the day)
+        closed = {row["day"]: row["n"] for row in
+                  _events(period, to_status=Status.CLOSED, appeal__in=scoped).order_by()
+                  .annotate(day=TruncDate("at", tzinfo=tz)).values("day")
+                  .annotate(n=Count("appeal_id", distinct=True))}
+    result = []
+    for back in range(days - 1, -1, -1):
+        day = today - datetime.timedelta(days=back)
+        result.append({"day": day, "received": received.get(day, 0), "closed": closed.get(day, 0)})
     return result
 
 

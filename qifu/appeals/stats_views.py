@@ -22,7 +22,7 @@ from . import stats
 LIST_FILTERS = {"department": "lead_department", "section": "section", "node": "node", "channel": "channel",
                 "category": "category", "jurisdiction": None}
 RATES = ("on_time_rate", "solved_rate", "satisfaction_rate")
-LINKED = ("received", "overdue_open")  # the figures that open a list
+LINKED = ("received", "closed", "overdue_open")  # the figures that open a list
 TREND_MONTHS = 6
 
 
@@ -31,15 +31,17 @@ def this_month(zone: str) -> str:
 
 
 def list_url(period: stats.Period, metric: str, by: str | None = None, key: str | None = None) -> str | None:
-    """The appeals list behind one figure (`received` or `overdue_open`) of a row (`key` of `by`) or the total."""
+    """The appeals list behind one figure (`received`, `closed` or `overdue_open`) of a row (`key` of `by`) or the
+    total."""
     query = {}
     if by is not None:
         name = LIST_FILTERS.get(by)
         if not name or not key:
             return None
         query[name] = key
-    query["received_after"] = period.first.isoformat()
-    query["received_before"] = (period.last + datetime.timedelta(days=1)).isoformat()
+    when = "closed" if metric == "closed" else "received"
+    query[f"{when}_after"] = period.first.isoformat()
+    query[f"{when}_before"] = (period.last + datetime.timedelta(days=1)).isoformat()
     if metric == "overdue_open":
         query["overdue"] = "yes"
     return f"{reverse('appeal_list')}?{urlencode(query)}"

@@ -1,6 +1,6 @@
 from django.urls import include, path, re_path
 
-from . import ladder_views, open311, revisit_views, stats_views, views
+from . import ladder_views, open311, rating_views, revisit_views, stats_views, views
 
 # /open311/v2/ — GeoReport v2 resources; the extension (.json, .xml) picks the format, none means JSON.
 FMT = r"(?:\.(?P<fmt>json|xml))?$"
@@ -30,6 +30,8 @@ urlpatterns = [
     path("appeals/<int:pk>/tasks/<int:task_id>/done/", ladder_views.task_done, name="appeal_task_done"),
     path("appeals/revisits/", revisit_views.revisit_list, name="revisit_list"),
     path("appeals/revisits/<int:pk>/", revisit_views.revisit_record, name="revisit_record"),
+    path("appeals/ratings/", rating_views.rating_page, name="rating_page"),
+    path("appeals/<int:pk>/officer-rating/", rating_views.officer_rating, name="appeal_officer_rating"),
     path("appeals/escalated/", ladder_views.escalated_list, name="escalated_list"),
     path("appeals/fallback/", ladder_views.fallback_list, name="fallback_list"),
     path("meetings/", ladder_views.meetings, name="ladder_meetings"),

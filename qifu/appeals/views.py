@@ -114,7 +114,8 @@ def _register(user, intake, problems) -> list[Appeal] | None:
                     )
                     if row["on_spot"] and appeal.status == Status.ACCEPTED:
                         appeal = workflow.perform(appeal.pk, "solve_on_spot", user, appeal.version,
-                                                  resolution=row["resolution"], text=row["answer"])
+                                                  resolution=row["resolution"], text=row["answer"],
+                                                  rating=row.get("rating") or None)
                 except (workflow.WorkflowError, PermissionDenied) as error:
                     form.add_error(None, str(error))
                     raise _Undo from error
@@ -198,12 +199,41 @@ def appeal_suggest(request):
 
 # --- the list ---------------------------------------------------------------------------------------
 
+def _name(obj) -> str:
+    return obj.name if obj is not None else ""
+
+
+# The dispatcher's columns of the appeals list's Excel export.
+APPEAL_COLUMNS = [
+    (gettext_lazy("number"), lambda a: a.number),
+    (gettext_lazy("received at"), lambda a: a.received_at),
+    (gettext_lazy("enterprise"), lambda a: a.enterprise.name),
+    (gettext_lazy("title"), lambda a: a.title),
+    (gettext_lazy("channel"), lambda a: a.channel.label if a.channel_id else ""),
+    (gettext_lazy("class"), lambda a: a.get_category_display()),
+    (gettext_lazy("section"), lambda a: _name(a.section)),
+    (gettext_lazy("lead department"), lambda a: _name(a.lead_department)),
+    (gettext_lazy("status"), lambda a: a.get_status_display()),
+    (gettext_lazy("due"), lambda a: a.due_at),
+    (gettext_lazy("handled at"), lambda a: a.handled_at),
+    (gettext_lazy("closed at"), lambda a: a.closed_at),
+    (gettext_lazy("overdue?"), lambda a: a.is_overdue() or a.handled_late()),
+    (gettext_lazy("escalation level"), lambda a: a.get_escalation_level_display()),
+    (gettext_lazy("satisfaction (stars)"), lambda a: a.latest_stars),
+]
+
+
 @login_required
 def appeal_list(request):
     user = request.user
     form = forms.FilterForm(request.GET or None, user=user)
-    qs = queries.filtered(scopes.appeals(user), **form.filters())
-    page = Paginator(queries.with_related(qs), 25).get_page(request.GET.get("page"))
+    qs = queries.with_related(queries.filtered(scopes.appeals(user), **form.filters()))
+    if form.is_bound and not form.is_valid():
+        qs = qs.none()  # wrong filters (the form says why) list nothing rather than everything
+    if exports.wants_xlsx(request):
+        exports.refuse_invalid(form)
+        return exports.export_list(_("Appeals"), APPEAL_COLUMNS, queries.with_satisfaction(qs), name="appeals")
+    page = Paginator(qs, 25).get_page(request.GET.get("page"))
     _with_clock(page.object_list)
     context = {"form": form, "page": page, "enterprise_mode": enterprise_mode(user),
                "can_register": may_register(user), "can_submit": may_submit(user)}
@@ -248,7 +278,7 @@ def _timeline(appeal, user) -> list[dict]:
             or d.get("conclusion") or "", "comment": d.get("comment") or "",
             "note": "" if internal_hidden and (event.action in INTERNAL_ACTIONS or d.get("second_assignment"))
             else event.note,
-            "stars": d.get("rating") or 0,
+            "stars": d.get("rating") or 0, "not_rated": d.get("rated") is False,
         })
     return rows
 
@@ -316,13 +346,20 @@ def _detail(request, appeal, failed: tuple[str, forms.ActionForm] | None = None,
     tasks = list(queries.tasks_of(appeal))
     for task in tasks:
         task.may_complete = escalation.may_complete_task(user, task)
+    from . import rating_views, ratings
+
+    to_rate = ratings.pending(user, appeal)
+    officer = ratings.officer_of(appeal) if to_rate else None
     return render(request, "appeals/detail.html", {
+        "rating_history": ratings.history(appeal, user),
+        "to_rate": to_rate, "rate_form": rating_views.OfficerRatingForm(auto_id="id_officer_%s") if to_rate else None,
+        "rate_officer": officer.name if officer else "",
         "ladder": _ladder(appeal, user, names), "tasks": tasks, "today": timezone.localdate(),
         "supervision": panel.case_panel(appeal, user, supervision_failed),
         "deliberations": appeal.events.filter(action="deliberate").order_by("seq") if appeal.is_fallback else [],
         "attachment_kinds": AttachmentKind.choices,
         "appeal": appeal, "contact_phone": phone, "timeline": _timeline(appeal, user),
-        "action_forms": action_forms, "action_error": error, "ratings": appeal.ratings.all(),
+        "action_forms": action_forms, "action_error": error,
         "show_slip": appeal.status in SLIP_STATUSES, "enterprise_mode": enterprise_mode(user),
         "stars": range(1, 6), "collapsed_actions": COLLAPSED_ACTIONS,
         "attachments": appeal.attachments.order_by("uploaded_at", "id"),

@@ -40,6 +40,7 @@ from .models import (
     Scope,
     Status,
 )
+from .ratings import NOT_RATED, rating_answer  # noqa: F401 - the answer closing a case requires (NOT_RATED)
 
 
 # --- deadlines -------------------------------------------------------------------------------------
@@ -185,16 +186,9 @@ def _category(value, regular_only: bool = False) -> str:
     return value
 
 
-def _rating(value) -> int | None:
-    if value in (None, ""):
-        return None
-    try:
-        stars = int(value)
-    except (TypeError, ValueError):
-        stars = 0
-    if not 1 <= stars <= 5:
-        raise TransitionError(_("A rating is 1 to 5 stars."))
-    return stars
+def _rating_data(payload: dict, required: bool = True) -> dict:
+    stars, rated = rating_answer(payload.get("rating"), required=required)
+    return {"rating": stars, "rated": rated}
 
 
 def _text(payload, key="text", required=True) -> str:
@@ -300,9 +294,8 @@ def build_data(appeal: Appeal, action: str, payload: dict, now: datetime.datetim
             raise TransitionError(_("The resolution must be one of: %(values)s.") % {
                 "values": ", ".join(Resolution.values)})
         data = {"resolution": resolution, "text": _text(payload)}
-        if action == "solve_on_spot":
-            data.update({"rating": _rating(payload.get("rating")), "comment": (payload.get("comment") or "").strip(),
-                         "solved": True})
+        if action == "solve_on_spot":  # closed at intake: the enterprise's answer is given at the desk
+            data.update({**_rating_data(payload), "comment": (payload.get("comment") or "").strip(), "solved": True})
     elif action == "mark_handled":
         if not appeal.reply:
             raise TransitionError(_("Reply to the enterprise before marking the case handled."))
@@ -310,9 +303,9 @@ def build_data(appeal: Appeal, action: str, payload: dict, now: datetime.datetim
         solved = payload.get("solved", True)
         if solved is False or str(solved).lower() in ("false", "0", "no"):
             raise TransitionError(_("Not solved? Send the case back with reject_result."))
-        data = {"solved": True, "rating": _rating(payload.get("rating")), "comment": (payload.get("comment") or "").strip()}
-    elif action == "reject_result":
-        data = {"solved": False, "rating": _rating(payload.get("rating")), "comment": _text(payload, "comment")}
+        data = {"solved": True, **_rating_data(payload), "comment": (payload.get("comment") or "").strip()}
+    elif action == "reject_result":  # the answer is "not satisfied"; stars optional (none given: not rated)
+        data = {"solved": False, **_rating_data(payload, required=False), "comment": _text(payload, "comment")}
         if appeal.region.rule("reopen_resets_deadline") and appeal.category:
             data["due_at"] = deadline_for(appeal, appeal.category, now).isoformat()
     elif action == "revisit_reopen":
@@ -478,7 +471,8 @@ def record_rating(appeal: Appeal, event: AppealEvent, actor) -> None:
     d = event.data
     if d.get("rating") or "solved" in d:
         Rating.objects.create(appeal=appeal, lead_department_id=appeal.lead_department_id, solved=d.get("solved", False),
-                              stars=d.get("rating"), comment=d.get("comment", ""),
+                              stars=d.get("rating"), rated=d.get("rated", bool(d.get("rating"))),
+                              comment=d.get("comment", ""),
                               rated_by=actor if getattr(actor, "pk", None) else None, rated_at=event.at)
 
 

@@ -126,6 +126,14 @@ def _users(region: Region) -> None:
             user.set_unusable_password()
             user.save(update_fields=["password"])
         user.grant(Role.HANDLER)
+    # The demo liaison officer (助企员) follows the demo enterprise and some others (pairings: the admin's
+    # 助企员 page, qifu.enterprises.LiaisonOfficer).
+    from qifu.enterprises.models import LiaisonOfficer
+
+    officer, _new = LiaisonOfficer.objects.get_or_create(user=User.objects.get(username="liaison"),
+                                                         defaults={"region": region})
+    paired = list(Enterprise.objects.filter(region=region).order_by("id").values_list("pk", flat=True)[:30])
+    officer.enterprises.add(*paired)
     chief, specialist = User.objects.get(username="chief"), User.objects.get(username="specialist")
     for section in sections[:3]:
         if section.chief_specialist_id is None:
@@ -166,6 +174,12 @@ def load() -> dict:
         from . import supervision
 
         supervision.load(region)
+        from . import knowledge
+
+        knowledge.load(region)
+        from . import ranking
+
+        ranking.load(region)
     return {
         "region": region.name, "enterprises": count, "sections": region.sections.count(),
         "nodes": region.nodes.count(), "appeals": appeal_count,

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Enterprise, Tag
+from .models import Enterprise, LiaisonOfficer, Tag
 
 
 @admin.register(Enterprise)
@@ -18,3 +18,14 @@ class TagAdmin(admin.ModelAdmin):
     search_fields = ("name",)
 
 
+
+
+@admin.register(LiaisonOfficer)
+class LiaisonOfficerAdmin(admin.ModelAdmin):
+    """Pairings of liaison officers (助企员) with enterprises."""
+
+    list_display = ("user", "region", "department", "active")
+    list_filter = ("region", "active")
+    search_fields = ("user__username", "user__display_name", "enterprises__name")
+    autocomplete_fields = ("enterprises",)
+    raw_id_fields = ("user",)

@@ -9,7 +9,8 @@ class EnterprisesConfig(AppConfig):
     def ready(self):
         from qifu.audit.trail import track
 
-        from .models import Enterprise, Tag
+        from .models import Enterprise, LiaisonOfficer, Tag
 
         track(Enterprise)
         track(Tag)
+        track(LiaisonOfficer)

@@ -4,10 +4,12 @@ import datetime
 import re
 
 from django import forms
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from qifu.lib import industry, inputs, uscc
+from qifu.lib.filters import DateRangeForm
 from qifu.org.models import Jurisdiction
 
 from .models import Enterprise, Tag
@@ -76,3 +78,33 @@ class EnterpriseForm(forms.ModelForm):
             tags = [Tag.objects.get_or_create(name=name)[0] for name in self.cleaned_data["tag_names"]]
             enterprise.tags.set(tags)
         return enterprise
+
+
+class EnterpriseFilter(DateRangeForm):
+    """The enterprise list's filters: name or credit code, and the registration date."""
+
+    date_field = "registration_date"
+    date_labels = (_("registered from"), _("registered until"))
+
+    q = forms.CharField(label=_("Search"), required=False, max_length=100)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["q"].widget.attrs.update({"placeholder": _("Enterprise name or credit code"), "type": "search"})
+        for field in self.fields.values():
+            field.widget.attrs.setdefault("class", "form-control")
+
+    def filter(self, qs, data):
+        q = (data.get("q") or "").strip()
+        return qs.filter(Q(name__icontains=q) | Q(uscc__startswith=q.upper())) if q else qs
+
+
+# The columns of an Excel export of enterprises (the enterprise list, a tag's enterprises).
+ENTERPRISE_COLUMNS = [
+    (_("Name"), lambda e: e.name), (_("Credit code"), lambda e: e.uscc),
+    (_("Jurisdiction"), lambda e: e.jurisdiction.name if e.jurisdiction else ""),
+    (_("Industry"), lambda e: f"{e.industry} {industry.section_name(e.industry)}".strip()),
+    (_("Size"), lambda e: e.get_size_display()),
+    (_("registration date"), lambda e: e.registration_date),
+    (_("registered address"), lambda e: e.registered_address),
+]

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -75,3 +76,31 @@ class Enterprise(models.Model):
     def save(self, *args, **kwargs):
         self.uscc = uscc.normalize(self.uscc)
         super().save(*args, **kwargs)
+
+
+class LiaisonOfficer(models.Model):
+    """A liaison officer (助企员, seed 003 lines 1395–1511): a user with the liaison role paired with the enterprises
+    they follow. After a paired enterprise's appeal is closed, the enterprise rates the officer's follow-up and the
+    officer rates the lead unit's handling (`qifu.appeals.ratings`). Pairings are edited in the admin."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.PROTECT,
+                                related_name="liaison_officer")
+    region = models.ForeignKey("org.Region", verbose_name=_("region"), on_delete=models.PROTECT,
+                               related_name="liaison_officers")
+    department = models.ForeignKey("org.Department", verbose_name=_("home unit"), null=True, blank=True,
+                                   on_delete=models.PROTECT, related_name="liaison_officers")
+    enterprises = models.ManyToManyField(Enterprise, verbose_name=_("paired enterprises"), blank=True,
+                                         related_name="liaison_officers")
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("liaison officer")
+        verbose_name_plural = _("liaison officers")
+        ordering = ["region", "user__username"]
+
+    def __str__(self):
+        return str(self.user)
+
+    @property
+    def name(self) -> str:
+        return self.user.display_name or self.user.username

@@ -3,6 +3,7 @@
 They render `front/error.html` without the request: no context processor runs and nothing is read from the
 database, so the 500 page still shows when the database is what failed."""
 
+from django.core.exceptions import BadRequest
 from django.http import HttpResponse
 from django.template import loader
 from django.utils.translation import gettext as _
@@ -27,6 +28,9 @@ def _page(status: int, title: str = "", message: str = "") -> HttpResponse:
 
 
 def bad_request(request, exception=None):
+    """A plain BadRequest carries a message written for the user (e.g. a list's wrong date range)."""
+    if type(exception) is BadRequest and exception.args:
+        return _page(400, message=str(exception.args[0]))
     return _page(400)
 
 

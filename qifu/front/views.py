@@ -1,27 +1,26 @@
 """Pages. Views stay thin: querysets come from accounts.scopes, validation from the forms."""
 
+import datetime
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from qifu.accounts import scopes
 from qifu.accounts.models import Role
 from qifu.audit.models import AuditEntry
-from qifu.enterprises.forms import EnterpriseForm
+from qifu.enterprises.forms import ENTERPRISE_COLUMNS, EnterpriseFilter, EnterpriseForm
 from qifu.enterprises.models import Enterprise
-from qifu.lib import industry, uploads
+from qifu.lib import exports, industry, uploads
 from qifu.org.models import Post, Region, Section, ServiceNode, Window, Zone
-
-
-def _search(qs, q: str):
-    q = (q or "").strip()
-    if not q:
-        return qs
-    return qs.filter(Q(name__icontains=q) | Q(uscc__startswith=q.upper()))
 
 
 @login_required
@@ -32,6 +31,8 @@ def home(request):
         return render(request, "front/home/none.html", status=403)
     context = {"role": role, "role_label": Role(role).label}
     context.update(HOME_DATA.get(role, lambda u: {})(user))
+    if role in STATION_ROLES:
+        context.update(_station(user))
     return render(request, f"front/home/{HOME_TEMPLATE.get(role, role)}.html", context)
 
 
@@ -42,18 +43,72 @@ def _admin_home(user):
     }
 
 
-def _front_desk_home(user):
-    return {"enterprise_count": scopes.enterprises(user).count()}
+# --- work queues: each count with the appeals list it opens, counted through that list's own filters ------
+
+QUEUES = {"to_dispatch": {"status": "to_dispatch"}, "overdue": {"overdue": "yes"},
+          "being_handled": {"status": "assigned"}, "to_confirm": {"status": "handled"}}
+
+
+def _listed(user, query: dict, name: str = "", label: str = "") -> dict | None:
+    """{"name", "label", "n", "url"}: `url` is the appeals list with `query`, `n` how many rows it shows the user —
+    counted through the list's own form and `queries.filtered`, so the two cannot differ. None when the list would
+    not take the query (a code the user may not filter on)."""
+    from qifu.appeals import queries
+    from qifu.appeals.forms import FilterForm
+
+    form = FilterForm(query, user=user)
+    if not form.is_valid():
+        return None
+    return {"name": name, "label": label, "n": queries.filtered(scopes.appeals(user), **form.filters()).count(),
+            "url": f"{reverse('appeal_list')}?{urlencode(query)}"}
 
 
 def _queue(user, *names: str) -> dict[str, int]:
     """How many of the user's appeals each home button opens — the same filters as the appeals list it links to."""
-    from qifu.appeals import queries
-    from qifu.appeals.forms import STATUS_FILTERS
+    return {name: _listed(user, QUEUES[name])["n"] for name in names}
 
-    filters = {"to_dispatch": {"status": STATUS_FILTERS["to_dispatch"]}, "overdue": {"overdue": True},
-               "being_handled": {"status": "assigned"}, "to_confirm": {"status": "handled"}}
-    return {name: queries.filtered(scopes.appeals(user), **filters[name]).count() for name in names}
+
+def today_in(zone: str) -> datetime.date:
+    return timezone.localtime(timezone.now(), ZoneInfo(zone)).date()
+
+
+def _today(user) -> dict:
+    """The list's filter for the appeals received today (the user's region's day)."""
+    from qifu.appeals import stats
+
+    day = today_in(stats.zone_of(user))
+    return {"received_after": day.isoformat(), "received_before": (day + datetime.timedelta(days=1)).isoformat()}
+
+
+def _counts(*items) -> list[dict]:
+    return [item for item in items if item is not None]
+
+
+def _front_desk_home(user):
+    """What the desk registered today, what came in at its node today, what waits for dispatch (at its node)."""
+    node = {"node": user.node.code} if user.node_id else {}
+    today = _today(user)
+    return {"enterprise_count": scopes.enterprises(user).count(), "work": _counts(
+        _listed(user, {"mine": "yes", **today}, "mine-today", _("Registered by me today")),
+        _listed(user, {**node, **today}, "node-today", _("Received at my node today")) if node else None,
+        _listed(user, {"status": "to_dispatch", **node}, "to-dispatch", _("Waiting for dispatch")),
+    )}
+
+
+# A staff member of a station (驿站) or sub-center sees the node's name as the heading and the node's cases.
+STATION_ROLES = (Role.FRONT_DESK, Role.DISPATCHER, Role.SPECIALIST, Role.CHIEF_SPECIALIST, Role.LIAISON)
+
+
+def _station(user) -> dict:
+    if not scopes.is_station_staff(user):
+        return {}
+    node = {"node": user.node.code}
+    return {"station": {"node": user.node, "all": _listed(user, node, "station-all", _("All the node's cases")),
+                        "counts": _counts(
+        _listed(user, {**node, "status": "open"}, "station-open", _("Open appeals")),
+        _listed(user, {**node, "overdue": "yes"}, "station-overdue", _("Overdue appeals")),
+        _listed(user, {**node, "status": "handled"}, "station-to-confirm", _("Waiting for the enterprise")),
+    )}}
 
 
 def _dispatcher_home(user):
@@ -79,11 +134,25 @@ def _section_staff_home(user):
         Q(chief_specialist=user) | Q(specialists=user) | Q(chief_officer=user)
     ).distinct().select_related("lead_department", "chief_specialist", "chief_officer")
     posts = Post.objects.filter(Q(holder=user) | Q(backup=user)).select_related("holder", "backup", "node")
+    sections = list(sections)
+    for section in sections:  # each section's open and overdue cases
+        code = {"section": section.code}
+        section.work = _counts(_listed(user, {**code, "status": "open"}, "section-open", _("Open appeals")),
+                               _listed(user, {**code, "overdue": "yes"}, "section-overdue", _("Overdue appeals")))
     return {"my_sections": sections, "my_posts": posts}
 
 
 def _liaison_home(user):
-    return {"enterprise_count": scopes.enterprises(user).count()}
+    """The cases the liaison officer registered (still open, waiting for the enterprise's answer) and the closed
+    cases of the paired enterprises whose lead unit the officer has still to rate."""
+    from qifu.appeals import ratings
+
+    to_rate = ratings.officer_queue(user)
+    return {"enterprise_count": scopes.enterprises(user).count(), "work": _counts(
+        _listed(user, {"mine": "yes", "status": "open"}, "mine-open", _("Registered by me, still open")),
+        _listed(user, {"mine": "yes", "status": "handled"}, "mine-to-confirm",
+                _("Registered by me, waiting for the enterprise")),
+    ), "officer": getattr(user, "liaison_officer", None), "to_rate_count": to_rate.count(), "to_rate": to_rate[:20]}
 
 
 def _jurisdiction_overview(user):
@@ -137,15 +206,62 @@ def _appeal_figures(user) -> dict:
     }
 
 
+COCKPIT_DAYS = 30
+
+
+def _cockpit(user) -> dict:
+    """The leader's cockpit and the supervisor's overview beyond this month's figures: received and closed per day
+    (the last 30 days, `appeals.stats.daily`), the escalations, the abnormal lists — every figure, bar and point
+    with the list it opens, which shows exactly that many rows."""
+    from qifu.appeals import ladder_views, stats, stats_views
+    from qifu.appeals.models import Level
+    from qifu.supervision import views as supervision
+
+    zone = stats.zone_of(user)
+    days = stats.daily(user, COCKPIT_DAYS, today=today_in(zone), zone=zone)
+
+    def link(metric, first, last):
+        return stats_views.list_url(stats.range_period(first, last, zone), metric)
+
+    first, last = days[0]["day"], days[-1]["day"]
+    escalated = ladder_views.escalated_cases(user)
+
+    def ladder(query, name, label):
+        return {"name": name, "label": label, "n": ladder_views.LadderFilter(query).apply(escalated).count(),
+                "url": f"{reverse('escalated_list')}?{urlencode(query)}"}
+
+    return {
+        "daily_days": COCKPIT_DAYS,
+        "daily_chart": {
+            "labels": [f"{d['day']:%m-%d}" for d in days],
+            "days": [d["day"].isoformat() for d in days],
+            "names": {m: str(stats.LABELS[m]) for m in stats.DAILY},
+            **{m: [d[m] for d in days] for m in stats.DAILY},
+            "series_links": [[link(m, d["day"], d["day"]) for d in days] for m in stats.DAILY],
+        },
+        "daily_totals": [_listed(user, {"received_after": first.isoformat(),
+                                        "received_before": (last + datetime.timedelta(days=1)).isoformat()},
+                                 "daily-received", str(stats.LABELS["received"])),
+                         _listed(user, {"closed_after": first.isoformat(),
+                                        "closed_before": (last + datetime.timedelta(days=1)).isoformat()},
+                                 "daily-closed", str(stats.LABELS["closed"]))],
+        "escalations": [ladder({"pending": "yes"}, "escalation-pending", _("Escalations awaiting a decision"))] + [
+            ladder({"level": str(level), "open": "yes"}, f"escalation-level-{level}", str(Level(level).label))
+            for level in (Level.TASK_FORCE, Level.MEETING, Level.PRINCIPAL)],
+        "abnormal": supervision.abnormal_counts(user),
+    }
+
+
 def _supervisor_home(user):
     from qifu.supervision import views as supervision
 
     context = _jurisdiction_overview(user)
     context.update(_appeal_figures(user))
+    context.update(_cockpit(user))
     if supervision.may_use_desk(user):
         context["desk"] = {"followups": supervision.open_followups(user).count(),
-                           "slips": supervision.open_slips(user).count(),
-                           "abnormal": supervision.abnormal_counts(user)}
+                           "slips": supervision.open_slips(user).count()}
+    context["ranking"] = _ranking_card(user)
     return context
 
 
@@ -156,10 +272,18 @@ def _leader_home(user):
 
     context = _jurisdiction_overview(user)
     context.update(_appeal_figures(user))
+    context.update(_cockpit(user))
     context["to_decide"] = list(escalation.pending_escalations(user).select_related("lead_department")[:20])
     context["instructed"] = supervision.instructed_cases(user)[:10]
-    context["abnormal"] = supervision.abnormal_counts(user)
+    context["ranking"] = _ranking_card(user)
     return context
+
+
+def _ranking_card(user):
+    """This month's ranking, top 5 and last place per group (qifu.assessments)."""
+    from qifu.assessments.views import card
+
+    return card(user)
 
 
 def _enterprise_home(user):
@@ -193,12 +317,15 @@ def my_enterprise(request):
 def enterprise_list(request):
     if request.user.is_enterprise_user:
         return redirect("my_enterprise")
-    qs = _search(scopes.enterprises(request.user).select_related("jurisdiction"), request.GET.get("q"))
-    page = Paginator(qs.order_by("name"), 25).get_page(request.GET.get("page"))
+    form = EnterpriseFilter(request.GET or None)
+    qs = form.apply(scopes.enterprises(request.user).select_related("jurisdiction")).order_by("name", "pk")
+    if exports.wants_xlsx(request):
+        exports.refuse_invalid(form)
+        return exports.export_list(_("Enterprises"), ENTERPRISE_COLUMNS, qs, name="enterprises")
+    page = Paginator(qs, 25).get_page(request.GET.get("page"))
     template = "front/enterprise_rows.html" if request.headers.get("HX-Request") else "front/enterprise_list.html"
     return render(request, template, {
-        "page": page, "q": request.GET.get("q", ""),
-        "can_create": scopes.can_create_enterprise(request.user),
+        "page": page, "form": form, "can_create": scopes.can_create_enterprise(request.user),
     })
 
 

@@ -67,6 +67,57 @@ DEFAULTS: dict = {
     "revisit_due_workdays": 5,
     # A signed-in user idle this many minutes is signed out (等保 level 3); enterprise users may differ.
     "session_idle_minutes": {"staff": 30, "enterprise": 30},
+    # The monthly ranking (每月晾晒, seed 003 line 1138: 每月对各部门、平台街道工业经济指标、企业诉求办理、助企纾困政策落地、
+    # 走访服务企业、典型案例报送等相关指标进行晾晒比拼; deductions of the 督查考核机制, lines 1198–1202: 未履行首问责任制、
+    # 超期未交办、逾期办理、企业不满意件、诉求协调率、解决率、处理不力被通报 — 对企业不满意件，所在平台、街道及承办单位进行
+    # 同等扣分). The seeds give no points: the numbers below are this system's defaults (docs/appeals.md, "Monthly
+    # ranking"). `groups`: units ranked among themselves, by Department kind. `manual_inputs`: figures the task force
+    # enters per unit and month (a missing one counts as `default`, 0 unless given; null = unknown). `indicators`: each
+    # a `value` (an expression over the unit's inputs) and a `score` (over `value`, `best` and `worst` — the group's
+    # best and worst value by `direction` — and the inputs), clipped to [min, max]; `if_missing`: the score when the
+    # value is unknown (e.g. a rate with no case); `groups`: the groups it applies to (all if absent).
+    # `area_units`: jurisdiction code → the platform/street department code whose area it is (an enterprise's
+    # 不满意件 costs that unit too); a jurisdiction not named goes to the platform/street of the same name or short
+    # name, else to its parent's.
+    "ranking": {
+        "groups": [
+            {"code": "departments", "name": "部门", "kinds": ["government"]},
+            {"code": "areas", "name": "平台、街道", "kinds": ["platform", "street"]},
+        ],
+        "manual_inputs": [
+            {"code": "industry", "name": "工业经济指标得分（百分制）", "default": None},
+            {"code": "relief", "name": "助企纾困政策落地得分（百分制）", "default": None},
+            {"code": "visits", "name": "走访服务企业数"},
+            {"code": "cases", "name": "典型案例报送数（案例库以外）"},
+            {"code": "first_contact_breaches", "name": "未履行首问责任制次数"},
+            {"code": "late_assignments", "name": "超期未交办件数"},
+            {"code": "notices", "name": "处理不力被通报次数"},
+        ],
+        "indicators": [
+            {"code": "industry", "name": "工业经济指标", "value": "industry", "score": "value * 0.2", "max": 20,
+             "groups": ["areas"]},
+            {"code": "on_time", "name": "诉求按时办结率", "value": "round(on_time_rate * 100, 1)", "score": "value / 10",
+             "max": 10, "if_missing": 10},
+            {"code": "solved", "name": "诉求解决率", "value": "round(solved_rate * 100, 1)", "score": "value / 10",
+             "max": 10, "if_missing": 10},
+            {"code": "satisfaction", "name": "企业满意率", "value": "round(satisfaction_rate * 100, 1)",
+             "score": "value / 10", "max": 10, "if_missing": 10},
+            {"code": "relief", "name": "助企纾困政策落地", "value": "relief", "score": "value * 0.15", "max": 15},
+            {"code": "visits", "name": "走访服务企业", "value": "visits", "score": "20 * value / best if best > 0 else 0",
+             "max": 20},
+            {"code": "cases", "name": "典型案例报送", "value": "cases + cases_published", "score": "5 * value",
+             "max": 15},
+            {"code": "late", "name": "逾期办理", "value": "handled_late + overdue_open", "score": "-1 * value",
+             "min": -10, "max": 0, "direction": "lower"},
+            {"code": "dissatisfied", "name": "企业不满意件", "value": "dissatisfied_charged", "score": "-2 * value",
+             "min": -10, "max": 0, "direction": "lower"},
+            {"code": "supervised", "name": "被督办通报", "value": "slips + notices", "score": "-1 * value",
+             "min": -5, "max": 0, "direction": "lower"},
+            {"code": "first_contact", "name": "首问及交办", "value": "first_contact_breaches + late_assignments",
+             "score": "-1 * value", "min": -5, "max": 0, "direction": "lower"},
+        ],
+        "area_units": {},
+    },
 }
 
 

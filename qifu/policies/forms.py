@@ -13,13 +13,14 @@ from django.utils.translation import gettext_lazy
 
 from qifu.accounts import scopes
 from qifu.lib import uploads
+from qifu.lib.filters import DateRangeForm
 from qifu.org.models import Department
 from qifu.rules import conditions as cond
 from qifu.rules.expr import Expression
 from qifu.rules.values import RuleError
 
 from . import wording
-from .models import Level, Policy, PolicyClause
+from .models import ApplicationStatus, Level, PayoutStatus, Policy, PolicyClause
 
 OPS_BY_TYPE = {
     "number": ["==", "!=", ">", ">=", "<", "<=", "between", "in", "not_in"],
@@ -284,3 +285,43 @@ class PaymentForm(forms.Form):
 
 
 LEVEL_CHOICES = [("", gettext_lazy("all levels"))] + list(Level.choices)
+
+
+# --- the lists' filters ------------------------------------------------------------------------------------
+
+class _ListFilter(DateRangeForm):
+    status = forms.ChoiceField(label=gettext_lazy("status"), required=False)
+    statuses: list = []
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["status"].choices = [("", gettext_lazy("all statuses")), *self.statuses]
+        styled(self)
+
+    def filter(self, qs, data):
+        return qs.filter(status=data["status"]) if data.get("status") else qs
+
+
+class PayoutFilter(_ListFilter):
+    date_field = "approved_at"
+    date_labels = (gettext_lazy("approved from"), gettext_lazy("approved until"))
+    statuses = PayoutStatus.choices
+
+    clause = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+
+    def filter(self, qs, data):
+        qs = super().filter(qs, data)
+        return qs.filter(clause_id=data["clause"]) if data.get("clause") else qs
+
+
+class ApplicationFilter(_ListFilter):
+    date_field = "submitted_at"
+    date_labels = (gettext_lazy("submitted from"), gettext_lazy("submitted until"))
+    statuses = ApplicationStatus.choices
+
+    pending = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+    def filter(self, qs, data):
+        if data.get("pending") and not data.get("status"):
+            return qs.filter(status__in=[ApplicationStatus.SUBMITTED, ApplicationStatus.UNDER_REVIEW])
+        return super().filter(qs, data)

@@ -15,10 +15,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from qifu.accounts import scopes
 from qifu.enterprises.models import Tag
+from qifu.lib import exports
 from qifu.org.models import Region
 from qifu.profiles import facts as profile_facts
 from qifu.rules import clauses as cl
@@ -61,6 +63,39 @@ def _region_of(user) -> Region | None:
 
 # --- the library ----------------------------------------------------------------------------------
 
+def _name(obj) -> str:
+    return obj.name if obj is not None else ""
+
+
+POLICY_COLUMNS = [
+    (gettext_lazy("code"), lambda p: p.code), (gettext_lazy("title"), lambda p: p.title),
+    (gettext_lazy("level"), lambda p: p.get_level_display()), (gettext_lazy("department"), lambda p: _name(p.department)),
+    (gettext_lazy("document number"), lambda p: p.document_number), (gettext_lazy("status"), lambda p: p.get_status_display()),
+    (gettext_lazy("effective from"), lambda p: p.effective_from), (gettext_lazy("effective to"), lambda p: p.effective_to),
+    (gettext_lazy("clauses"), lambda p: p.n_clauses),
+]
+CANDIDATE_COLUMNS = [
+    (gettext_lazy("enterprise"), lambda m: m.enterprise.name), (gettext_lazy("credit code"), lambda m: m.enterprise.uscc),
+    (gettext_lazy("jurisdiction"), lambda m: _name(m.enterprise.jurisdiction)),
+    (gettext_lazy("amount (yuan)"), lambda m: m.amount),
+]
+PAYOUT_COLUMNS = [
+    (gettext_lazy("enterprise"), lambda p: p.enterprise.name), (gettext_lazy("credit code"), lambda p: p.enterprise.uscc),
+    (gettext_lazy("policy"), lambda p: p.clause.policy.title), (gettext_lazy("clause"), lambda p: p.clause.title),
+    (gettext_lazy("status"), lambda p: p.get_status_display()),
+    (gettext_lazy("approved amount"), lambda p: p.amount), (gettext_lazy("approved at"), lambda p: p.approved_at),
+    (gettext_lazy("amount paid"), lambda p: p.paid_amount), (gettext_lazy("paid on"), lambda p: p.paid_on),
+    (gettext_lazy("payment reference"), lambda p: p.reference),
+]
+APPLICATION_COLUMNS = [
+    (gettext_lazy("enterprise"), lambda a: a.enterprise.name), (gettext_lazy("credit code"), lambda a: a.enterprise.uscc),
+    (gettext_lazy("policy"), lambda a: a.clause.policy.title), (gettext_lazy("clause"), lambda a: a.clause.title),
+    (gettext_lazy("status"), lambda a: a.get_status_display()), (gettext_lazy("submitted at"), lambda a: a.submitted_at),
+    (gettext_lazy("review due"), lambda a: a.review_due), (gettext_lazy("decided at"), lambda a: a.decided_at),
+    (gettext_lazy("granted amount"), lambda a: a.amount),
+]
+
+
 @login_required
 def policy_list(request):
     user = request.user
@@ -76,7 +111,10 @@ def policy_list(request):
     status = request.GET.get("status") or ""
     if status and not access.enterprise_only(user):
         qs = qs.filter(status=status)
-    page = Paginator(qs.order_by("status", "-effective_from", "code"), 25).get_page(request.GET.get("page"))
+    qs = qs.order_by("status", "-effective_from", "code")
+    if exports.wants_xlsx(request):
+        return exports.export_list(_("Policies"), POLICY_COLUMNS, qs, name="policies")
+    page = Paginator(qs, 25).get_page(request.GET.get("page"))
     region = _region_of(user)
     return render(request, "policies/list.html", {
         "page": page, "q": q, "level": level, "status": status, "levels": forms.LEVEL_CHOICES,
@@ -432,6 +470,9 @@ def clause_confirm(request, pk: int):
     if not clause.no_application:
         raise Http404
     candidates = services.confirmable(clause)
+    if request.method == "GET" and exports.wants_xlsx(request):
+        return exports.export_list(f"{_('Granted without application')} {clause.code}", CANDIDATE_COLUMNS, candidates,
+                                   name=f"candidates-{clause.code}")
     if request.method == "POST":
         try:
             payouts = services.confirm_payouts(clause, request.POST.getlist("enterprise"), request.user)
@@ -450,23 +491,20 @@ def clause_confirm(request, pk: int):
 @login_required
 def payout_list(request):
     user = request.user
-    qs = access.payouts(user)
-    clause_id = request.GET.get("clause")
-    if clause_id:
-        qs = qs.filter(clause_id=clause_id)
-    status = request.GET.get("status") or ""
-    if status:
-        qs = qs.filter(status=status)
-    page = Paginator(qs.select_related("clause", "clause__policy", "enterprise").order_by("-approved_at", "-id"),
-                     50).get_page(request.GET.get("page"))
+    form = forms.PayoutFilter(request.GET or None)
+    qs = form.apply(access.payouts(user)).select_related("clause", "clause__policy", "enterprise").order_by(
+        "-approved_at", "-id")
+    if exports.wants_xlsx(request):
+        exports.refuse_invalid(form)
+        return exports.export_list(_("Payouts"), PAYOUT_COLUMNS, qs, name="payouts")
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
     applications_shown = [p.application_id for p in page if p.application_id]
     visible_applications = set(access.applications(user).filter(pk__in=applications_shown).values_list("pk", flat=True))
     for payout in page:
         payout.can_pay = payout.status == PayoutStatus.APPROVED and access.may_maintain(user, payout.clause.policy)
         payout.form = forms.PaymentForm(payout=payout, prefix=f"p{payout.pk}") if payout.can_pay else None
     return render(request, "policies/payouts.html", {
-        "page": page, "status": status, "statuses": PayoutStatus.choices, "clause_id": clause_id or "",
-        "visible_applications": visible_applications,
+        "page": page, "form": form, "visible_applications": visible_applications,
         "enterprise_mode": access.enterprise_only(user),
     })
 
@@ -495,21 +533,19 @@ def payout_pay(request, pk: int):
 @login_required
 def application_list(request):
     user = request.user
-    qs = access.applications(user)
-    status = request.GET.get("status") or ""
-    if status:
-        qs = qs.filter(status=status)
-    elif request.GET.get("pending"):
-        qs = qs.filter(status__in=[ApplicationStatus.SUBMITTED, ApplicationStatus.UNDER_REVIEW])
-    page = Paginator(qs.order_by("review_due", "-id"), 50).get_page(request.GET.get("page"))
+    form = forms.ApplicationFilter(request.GET or None)
+    qs = form.apply(access.applications(user)).order_by("review_due", "-id")
+    if exports.wants_xlsx(request):
+        exports.refuse_invalid(form)
+        return exports.export_list(_("Applications"), APPLICATION_COLUMNS, qs, name="applications")
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
     now = timezone.now()
     for application in page:
         left = application.workdays_left(now)
         application.clock = None if left is None else {"overdue": left < 0, "days": abs(left),
                                                        "pending": application.is_pending}
     return render(request, "policies/applications.html", {
-        "page": page, "status": status, "statuses": ApplicationStatus.choices,
-        "enterprise_mode": access.enterprise_only(user),
+        "page": page, "form": form, "enterprise_mode": access.enterprise_only(user),
     })
 
 
@@ -594,7 +630,5 @@ def policy_performance(request, pk: int):
 @login_required
 def policy_performance_xlsx(request, pk: int):
     policy = _performance_policy(request, pk)
-    data = performance.workbook(performance.figures(policy))
-    response = HttpResponse(data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    response["Content-Disposition"] = f'attachment; filename="performance-{policy.code}.xlsx"'
-    return response
+    name = f"performance-{policy.code}.xlsx"
+    return exports.download(performance.workbook(performance.figures(policy)), exports.XLSX, name, name)

@@ -12,11 +12,13 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from qifu.accounts import scopes
 from qifu.enterprises.models import Enterprise, Tag
-from qifu.lib import uscc
+from qifu.enterprises.forms import ENTERPRISE_COLUMNS
+from qifu.lib import exports, uscc
 from qifu.org.models import Region
 from qifu.rules import conditions
 
@@ -47,6 +49,12 @@ def conditions_text(conditions) -> str:
     return yaml.safe_dump(conditions, allow_unicode=True, sort_keys=False, default_flow_style=False).strip()
 
 
+TAG_COLUMNS = [
+    (gettext_lazy("tag"), lambda t: t.name), (gettext_lazy("kind"), lambda t: t.get_kind_display()),
+    (gettext_lazy("description"), lambda t: t.description), (gettext_lazy("number of enterprises"), lambda t: t.n),
+]
+
+
 @login_required
 def tag_list(request):
     user = request.user
@@ -69,7 +77,10 @@ def tag_list(request):
     for rule in TagRule.objects.filter(region__in=scopes.regions(user)).select_related("region"):
         rule.text = conditions_text(rule.conditions)
         rules.setdefault(rule.tag_id, []).append(rule)
-    rows = [{"tag": t, "n": t.n, "rules": rules.get(t.pk, [])} for t in tags.order_by("kind", "name")]
+    tags = tags.order_by("kind", "name")
+    if exports.wants_xlsx(request):
+        return exports.export_list(_("Tag library"), TAG_COLUMNS, tags, name="tags")
+    rows = [{"tag": t, "n": t.n, "rules": rules.get(t.pk, [])} for t in tags]
     return render(request, "profiles/tag_list.html", {
         "rows": rows, "form": form, "can_manage": can_manage, "kind": kind, "kinds": Tag.Kind.choices,
     })
@@ -93,7 +104,9 @@ def tag_detail(request, pk: int):
             enterprise.tags.add(tag)
             messages.success(request, _("Tagged %(name)s.") % {"name": enterprise.name})
         return redirect("tag_detail", pk=tag.pk)
-    enterprises = visible.filter(tags=tag).select_related("jurisdiction").order_by("name")
+    enterprises = visible.filter(tags=tag).select_related("jurisdiction").order_by("name", "pk")
+    if exports.wants_xlsx(request):
+        return exports.export_list(tag.name, ENTERPRISE_COLUMNS, enterprises, name=f"tag-{tag.pk}")
     page = Paginator(enterprises, 50).get_page(request.GET.get("page"))
     rules = list(TagRule.objects.filter(tag=tag, region__in=scopes.regions(user)).select_related("region"))
     for rule in rules:

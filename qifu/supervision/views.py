@@ -15,6 +15,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from qifu.accounts import scopes
@@ -221,6 +222,15 @@ def desk(request):
         "pending": pending, "abnormal": abnormal_counts(user)})
 
 
+ABNORMAL_COLUMNS = [
+    (gettext_lazy("number"), lambda a: a.number), (gettext_lazy("enterprise"), lambda a: a.enterprise.name),
+    (gettext_lazy("title"), lambda a: a.title), (gettext_lazy("class"), lambda a: a.get_category_display()),
+    (gettext_lazy("lead department"), lambda a: a.lead_department.name if a.lead_department_id else ""),
+    (gettext_lazy("status"), lambda a: a.get_status_display()), (gettext_lazy("received at"), lambda a: a.received_at),
+    (gettext_lazy("due"), lambda a: a.due_at), (gettext_lazy("handled at"), lambda a: a.handled_at),
+]
+
+
 @login_required
 def abnormal_list(request, name: str):
     user = request.user
@@ -232,21 +242,12 @@ def abnormal_list(request, name: str):
     form.fields.pop("abnormal", None)
     filters = {k: v for k, v in form.filters().items() if k != "abnormal"}
     qs = queries.filtered(scopes.appeals(user), **filters, abnormal=name).order_by("-received_at", "-pk")
-    if request.GET.get("format") == "xlsx":
-        header = [_("number"), _("enterprise"), _("title"), _("class"), _("lead department"), _("status"),
-                  _("received at"), _("due"), _("handled at")]
-        rows = ([a.number, a.enterprise.name, a.title, str(a.get_category_display() or ""),
-                 a.lead_department.name if a.lead_department_id else "", str(a.get_status_display()),
-                 exports.local(a.received_at), exports.local(a.due_at), exports.local(a.handled_at)]
-                for a in queries.with_related(qs)[:exports.EXPORT_MAX])
-        day = timezone.localdate().isoformat()
-        return exports.download(exports.workbook(title, header, rows), exports.XLSX, f"{name}-{day}.xlsx", f"{title}-{day}.xlsx")
+    if exports.wants_xlsx(request):
+        exports.refuse_invalid(form)
+        return exports.export_list(title, ABNORMAL_COLUMNS, queries.with_related(qs), name=name)
     page = Paginator(queries.with_related(qs), 25).get_page(request.GET.get("page"))
     _with_clock(page.object_list)
-    query = request.GET.copy()
-    query.pop("page", None)
-    query["format"] = "xlsx"
     return render(request, "supervision/abnormal.html", {
         "name": name, "title": title, "form": form, "page": page, "units": records.counts_by_unit(qs),
-        "lists": [(n, label) for n, label in records.ABNORMAL.items()], "export_query": query.urlencode(),
+        "lists": [(n, label) for n, label in records.ABNORMAL.items()],
         "desk": may_use_desk(user)})

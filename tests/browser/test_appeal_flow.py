@@ -6,7 +6,8 @@ import pytest
 from qifu.accounts.models import Role
 from qifu.appeals import workflow
 from qifu.appeals.channels import ensure_default_channels
-from qifu.appeals.models import Appeal, Channel, Rating
+from qifu.appeals.models import Appeal, Channel, OfficerRating, Rating
+from qifu.enterprises.models import LiaisonOfficer
 
 from ..world import World
 from .conftest import login
@@ -114,6 +115,7 @@ def test_the_full_loop_from_walk_in_to_closed(page, phone, world):
     assert status_of(page) == "已办结"
 
     # 4. The enterprise, on its phone, follows the progress, confirms it solved and gives 5 stars.
+    LiaisonOfficer.objects.create(user=world.users[Role.LIAISON], region=world.region).enterprises.add(world.ent_east)
     login(phone, world.users[Role.ENTERPRISE].username)
     phone.click('[data-testid="home-my-appeals"]')
     phone.wait_for_url("**/appeals/")
@@ -126,6 +128,12 @@ def test_the_full_loop_from_walk_in_to_closed(page, phone, world):
         assert step in timeline
     assert "验收材料清单" in phone.locator('[data-testid="appeal-reply"]').inner_text()
     assert phone.evaluate("document.documentElement.scrollWidth") <= 375
+    # Closing needs an explicit answer: without one the form says so and nothing changes.
+    phone.locator('[data-testid="action-confirm"] textarea').fill("办得很快，谢谢！")
+    do(phone, "confirm")
+    assert phone.locator('[data-testid="error-confirm-rating"]').is_visible()
+    assert status_of(phone) == "已办结"
+    assert phone.locator('[data-testid="confirm-star-none"]').inner_text() == "不评价"
     phone.click('[data-testid="confirm-star-5"]')
     phone.locator('[data-testid="action-confirm"] textarea').fill("办得很快，谢谢！")
     do(phone, "confirm")
@@ -135,7 +143,16 @@ def test_the_full_loop_from_walk_in_to_closed(page, phone, world):
     appeal.refresh_from_db()
     assert appeal.status == "closed" and appeal.closed_at is not None
     rating = Rating.objects.get(appeal=appeal)
-    assert rating.solved and rating.stars == 5 and rating.comment == "办得很快，谢谢！"
+    assert rating.solved and rating.stars == 5 and rating.rated and rating.comment == "办得很快，谢谢！"
+
+    # 5. Its liaison officer (助企员) is paired with it: the enterprise answers about the officer — "not rated".
+    phone.click('[data-testid="officer-star-none"]')
+    with phone.expect_navigation():
+        phone.click('[data-testid="do-officer-rating"]')
+    assert phone.locator('[data-testid="rating-not-rated"]').count() == 1
+    officer_rating = OfficerRating.objects.get(appeal=appeal)
+    assert (officer_rating.direction, officer_rating.rated, officer_rating.stars) == ("enterprise_to_officer", False,
+                                                                                      None)
 
 
 def test_not_solved_sends_the_case_back_to_the_handler(page, phone, world):

@@ -70,3 +70,36 @@ def test_the_homes_overdue_by_unit_opens_the_list(page, w, monkeypatch):  # noqa
     with page.expect_navigation():
         page.click('[data-testid="home-overdue-unit"]')
     assert listed(page) == overdue
+
+
+def test_the_leader_clicks_a_day_and_the_escalations_on_the_cockpit(page, w, monkeypatch):  # noqa: F811
+    import datetime
+
+    from qifu.front import views as front
+
+    monkeypatch.setattr(front, "today_in", lambda zone: datetime.date(2026, 10, 31))
+    monkeypatch.setattr(stats_views, "this_month", lambda zone: "2026-10")
+    login(page, w.users["leader"].username)
+    chart = '[data-testid="home-daily-chart"]'
+    page.wait_for_selector(f"{chart}[data-chart-ready] canvas")
+    # the last bar: 31 October, one appeal received (I, submitted at 23:30 Shanghai time)
+    page.locator(chart).scroll_into_view_if_needed()
+    box = page.locator(chart).bounding_box()
+    x, y = page.evaluate("""(selector) => {
+        const chart = echarts.getInstanceByDom(document.querySelector(selector));
+        return chart.convertToPixel({seriesIndex: 0}, [29, 0.5]);
+    }""", chart)
+    with page.expect_navigation():
+        page.mouse.click(box["x"] + x, box["y"] + y)
+    assert "received_after=2026-10-31" in page.url and "received_before=2026-11-01" in page.url
+    assert listed(page) == {w.cases["I"].number}
+    assert page.input_value("#id_received_after") == "2026-10-31"
+
+    # the escalation figure: the cases at the task force, still open → the escalated list
+    page.go_back()
+    figure = page.locator('[data-testid="home-escalation-level-2"]')
+    assert figure.locator('[data-testid="count-escalation-level-2"]').inner_text() == "1"
+    with page.expect_navigation():
+        figure.click()
+    page.wait_for_url("**/appeals/escalated/?level=2&open=yes")
+    assert listed(page) == {w.cases["F"].number}

@@ -1,4 +1,5 @@
-"""`qifu enterprise import FILE --region CODE [--skip-bad-rows] [--dry-run]`."""
+"""`qifu enterprise import FILE --region CODE [--skip-bad-rows] [--dry-run]`; `qifu enterprise pair FILE --region CODE`
+(liaison officers with enterprises, `qifu.enterprises.pairing`)."""
 
 from pathlib import Path
 
@@ -22,10 +23,34 @@ class Command(BaseCommand):
                           help="import the good rows and report the bad ones "
                                "(by default nothing is imported if any row is bad)")
         load.add_argument("--dry-run", action="store_true", help="check and count, but write nothing")
+        pair = actions.add_parser("pair", help="pair liaison officers with enterprises (CSV: username, uscc)")
+        pair.add_argument("file", help="CSV (UTF-8 or GBK) with the columns username and uscc")
+        pair.add_argument("--region", required=True, help="region code")
 
     def handle(self, *args, action: str, **options) -> None:
         if action == "import":
             self.import_file(Path(options["file"]), options["region"], options["skip_bad_rows"], options["dry_run"])
+        elif action == "pair":
+            self.pair(Path(options["file"]), options["region"])
+
+    def pair(self, path: Path, region_code: str) -> None:
+        from qifu.enterprises.pairing import import_pairings
+
+        region = Region.objects.filter(code=region_code).first()
+        if region is None:
+            raise CommandError(_("There is no region with the code '%(code)s'.") % {"code": region_code})
+        if not path.is_file():
+            raise CommandError(_("No such file: %(path)s") % {"path": path})
+        try:
+            with acting_as(source="cli"):
+                added, problems = import_pairings(path, region)
+        except ValueError as exc:
+            raise CommandError(str(exc)) from exc
+        for problem in problems:
+            self.stdout.write(problem)
+        if problems:
+            raise CommandError(_("Nothing was imported."), returncode=1)
+        self.stdout.write(_("%(n)d pairing(s) added.") % {"n": added})
 
     def import_file(self, path: Path, region_code: str, skip_bad_rows: bool, dry_run: bool) -> None:
         region = Region.objects.filter(code=region_code).first()

@@ -46,6 +46,16 @@
                   data: data.satisfaction_rate}]
       };
     },
+    "appeal-daily": function (data) {
+      return {
+        tooltip: {trigger: "axis"}, legend: {},
+        grid: {left: 40, right: 10, bottom: 40},
+        xAxis: {type: "category", data: data.labels},
+        yAxis: {type: "value", minInterval: 1},
+        series: [{name: data.names.received, type: "bar", data: data.received, cursor: "pointer"},
+                 {name: data.names.closed, type: "line", data: data.closed, symbolSize: 8, cursor: "pointer"}]
+      };
+    },
     "overdue-by-unit": function (data) {
       return {
         tooltip: {trigger: "axis"},
@@ -57,11 +67,13 @@
     }
   };
 
-  // data.links[i]: the page a click on the i-th bar or point opens (a list with the figure's filters)
+  // data.links[i]: the page a click on the i-th bar or point opens (a list with the figure's filters);
+  // with several series, data.series_links[s][i] for the i-th bar or point of series s
   function linkClicks(chart, data) {
-    if (!data || !data.links) { return; }
+    if (!data || !(data.links || data.series_links)) { return; }
     chart.on("click", function (params) {
-      var url = data.links[params.dataIndex];
+      var links = data.series_links ? data.series_links[params.seriesIndex] : data.links;
+      var url = links && links[params.dataIndex];
       if (url) { window.location.href = url; }
     });
   }

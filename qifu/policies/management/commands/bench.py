@@ -128,6 +128,8 @@ class Command(BaseCommand):
                       f"(always the most frequent: {pct(e.baseline[0])})")
             out.write(f"  lead unit: top-1 {pct(e.lead_top1)}, top-3 {pct(e.lead_top3)} of {e.lead_tested} "
                       f"(always the most frequent: {pct(e.baseline[1])})")
+            out.write(f"  held-out texts not in the training part word for word: {e.test - e.verbatim} of {e.test}; "
+                      f"top-1 on them: section {pct(e.unseen_top1[0])}, lead unit {pct(e.unseen_top1[1])}")
             out.write(f"  model build from cold (jieba on every case, in this process): "
                       f"{e.latency_ms['build']:.0f} ms; the freshness check (stamp): {e.latency_ms['stamp']:.1f} ms")
             if "p50" in e.latency_ms:
