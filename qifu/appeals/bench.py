@@ -238,7 +238,8 @@ class History:
                       "escalation_level", "escalation_requested_at", "fallback_reasons")
     EVENT_COLUMNS = ("appeal_id", "seq", "action", "actor_id", "at", "from_status", "to_status", "note", "data",
                      "digest", "prev_hash", "hash")
-    RATING_COLUMNS = ("appeal_id", "lead_department_id", "solved", "stars", "comment", "rated_by_id", "rated_at")
+    RATING_COLUMNS = ("appeal_id", "lead_department_id", "solved", "stars", "rated", "comment", "rated_by_id",
+                      "rated_at")
 
     def __init__(self, org: Org, enterprises: list[int], seed: int):
         from qifu.audit import chain
@@ -359,7 +360,7 @@ class History:
                 s["escalation_requested_at"] = None
             if action in ("confirm", "reject_result", "solve_on_spot"):  # workflow.record_rating
                 ratings.append((pk, s["lead_department_id"], data.get("solved", False), data.get("rating"),
-                                data.get("comment", ""), actor, at))
+                                data.get("rated", bool(data.get("rating"))), data.get("comment", ""), actor, at))
             return True
 
         def later(hours_low, hours_high):
@@ -492,9 +493,11 @@ def load(org: Org, appeals: int, seed: int, log=print) -> int:
     from qifu.appeals.models import Appeal, AppealEvent, AppealNumber, Rating
 
     assisting_model = Appeal.assisting_departments.through
-    columns = {f.column for f in Appeal._meta.concrete_fields}
-    if columns != set(History.APPEAL_COLUMNS):  # a new column needs a value here
-        raise RuntimeError(f"appeal columns changed: {sorted(columns ^ set(History.APPEAL_COLUMNS))}")
+    for model, written in ((Appeal, History.APPEAL_COLUMNS), (AppealEvent, ("id", *History.EVENT_COLUMNS)),
+                           (Rating, ("id", *History.RATING_COLUMNS))):
+        columns = {f.column for f in model._meta.concrete_fields}
+        if columns != set(written):  # a new column needs a value here (as the workflow writes it)
+            raise RuntimeError(f"{model.__name__} columns changed: {sorted(columns ^ set(written))}")
     enterprises = _enterprises(org, max(50, appeals // 20))
     history = History(org, enterprises, seed)
     receipts = history.receipts(appeals)
