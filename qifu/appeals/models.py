@@ -181,7 +181,14 @@ class Appeal(models.Model):
                 name="unique_idempotency_key_per_user",
             )
         ]
-        indexes = [models.Index(fields=["region", "status"]), models.Index(fields=["lead_department", "status"])]
+        indexes = [models.Index(fields=["region", "status"]), models.Index(fields=["lead_department", "status"]),
+                   # the statistics' "received" and the lists' order (-received_at, -id) within a region
+                   models.Index(fields=["region", "received_at", "id"], name="appeals_region_received"),
+                   # the lists' counts: by status (and overdue: due_at), section, escalation level
+                   models.Index(fields=["region", "status", "due_at"], name="appeals_region_status_due"),
+                   models.Index(fields=["section", "status"], name="appeals_section_status"),
+                   models.Index(fields=["region", "escalation_level"], condition=models.Q(escalation_level__gt=1),
+                                name="appeals_escalated")]
 
     def __str__(self):
         return f"{self.number} {self.title}"
@@ -268,6 +275,14 @@ class AppealEvent(TransitionEvent):
         verbose_name_plural = _("appeal events")
         ordering = ["appeal", "seq"]
         constraints = [models.UniqueConstraint(fields=["appeal", "seq"], name="unique_event_seq")]
+        indexes = [
+            # the statistics read a period's events of one kind (accept, mark_handled, reassign, …) or closings
+            models.Index(fields=["action", "at"], name="appeals_event_action_at"),
+            models.Index(fields=["to_status", "at"], name="appeals_event_to_status_at"),
+            # the deadline in force at an event: the latest earlier event that set one (stats._deadline_then)
+            models.Index(fields=["appeal", "seq"], condition=models.Q(data__has_key="due_at"),
+                         name="appeals_event_sets_due_at"),
+        ]
 
     def __str__(self):
         return f"{self.appeal.number} #{self.seq} {self.action}"
@@ -330,6 +345,7 @@ class Rating(models.Model):
         verbose_name = _("rating")
         verbose_name_plural = _("ratings")
         ordering = ["-rated_at"]
+        indexes = [models.Index(fields=["rated_at"], name="appeals_rating_rated_at")]
 
     def __str__(self):
         return f"{self.appeal.number} {self.stars or '-'}★"

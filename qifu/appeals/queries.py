@@ -59,7 +59,10 @@ def filtered(qs, *, status=None, category=None, lead_department=None, section=No
     if enterprise_uscc:
         qs = qs.filter(enterprise__uscc=uscc_lib.normalize(enterprise_uscc))
     if q:
-        qs = qs.filter(Q(title__icontains=q) | Q(number__icontains=q) | Q(enterprise__name__icontains=q))
+        from qifu.enterprises.models import Enterprise
+
+        named = Enterprise.objects.filter(name__icontains=q).values("pk")  # read once, not joined on every appeal
+        qs = qs.filter(Q(title__icontains=q) | Q(number__icontains=q) | Q(enterprise_id__in=named))
     if overdue is True:
         qs = qs.filter(status__in=CLOCK_STATUSES, due_at__lt=timezone.now())
     elif overdue is False:

@@ -20,7 +20,9 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, DateTimeField, Exists, F, OuterRef, Q, Subquery
+from django.db import connections, router, transaction
+from django.db.models import (BooleanField, Count, DateTimeField, Exists, ExpressionWrapper, F, OuterRef, Q,
+                              Subquery)
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast
 from django.utils import timezone
@@ -32,9 +34,13 @@ from qifu.accounts import scopes
 from qifu.lib.inputs import InputError
 from qifu.workcal import workdays
 
-from .models import CLOCK_STATUSES, DISSATISFIED_STARS, AppealEvent, Category, Channel, Rating, Resolution, Status
+from .models import (CLOCK_STATUSES, DISSATISFIED_STARS, Appeal, AppealEvent, Category, Channel, Rating, Resolution,
+                     Status)
 
 HANDLING = ("mark_handled", "solve_on_spot")  # 办结: by the lead unit, or on the spot at intake
+DISSATISFIED_ACTIONS = ("reject_result", "revisit_reopen")
+# The events a figure counts (besides closings, by their status): what `_compute` reads the appeals of.
+COUNTED_ACTIONS = ("accept", *HANDLING, "decide_escalation", "reassign", *DISSATISFIED_ACTIONS)
 MAX_DAYS = 366  # the longest period one request may ask for
 EARLIEST, LATEST = datetime.date(2000, 1, 1), datetime.date(2100, 12, 31)
 
@@ -205,13 +211,6 @@ def closed_ids(start: datetime.datetime | None = None, end: datetime.datetime | 
     return _ids(events)
 
 
-def _count(qs, column: str | None) -> dict:
-    """{group value: number of appeals} (one key, None, without grouping)."""
-    if column is None:
-        return {None: qs.order_by().aggregate(n=Count("pk"))["n"]}
-    return {row[column]: row["n"] for row in qs.order_by().values(column).annotate(n=Count("pk"))}
-
-
 def _deadline_then():
     """The deadline in force at an event: the `due_at` of the latest earlier event that set one."""
     earlier = AppealEvent.objects.filter(appeal_id=OuterRef("appeal_id"), seq__lt=OuterRef("seq"),
@@ -220,12 +219,11 @@ def _deadline_then():
                 output_field=DateTimeField())
 
 
-def _last_handlings(scoped, period: Period):
-    """Each appeal's last handling (办结) in the period, with the deadline then in force."""
+def _last_handlings(period: Period):
+    """Each appeal's last handling (办结) in the period (of every appeal: the callers keep the visible ones)."""
     later = AppealEvent.objects.filter(appeal_id=OuterRef("appeal_id"), action__in=HANDLING, seq__gt=OuterRef("seq"),
                                        at__lt=period.end)
-    return (_events(period, action__in=HANDLING, appeal__in=scoped).filter(~Exists(later))
-            .annotate(deadline=_deadline_then()))
+    return _events(period, action__in=HANDLING).filter(~Exists(later))
 
 
 class _WorkClock:
@@ -238,6 +236,7 @@ class _WorkClock:
         self.origin: datetime.date | None = None
         self.forward: list[float] = [0.0]   # working days in [origin, origin + i)
         self.backward: list[float] = [0.0]  # working days in [origin - i, origin)
+        self.days: dict = {}
 
     def _before(self, day: datetime.date) -> float:
         """Working days from the origin to the start of `day` (negative before the origin)."""
@@ -257,9 +256,12 @@ class _WorkClock:
     def at(self, moment: datetime.datetime) -> float:
         local = moment.astimezone(self.zone)
         day = local.date()
-        midnight = datetime.datetime.combine(day, datetime.time(0), tzinfo=self.zone)
-        fraction = (local - midnight).total_seconds() / 86400 if workdays.is_workday(day) else 0.0
-        return self._before(day) + fraction
+        known = self.days.get(day)  # (midnight, working day?, working days before it): once per day
+        if known is None:
+            known = self.days[day] = (datetime.datetime.combine(day, datetime.time(0), tzinfo=self.zone),
+                                      workdays.is_workday(day), self._before(day))
+        midnight, working, before = known
+        return before + ((local - midnight).total_seconds() / 86400 if working else 0.0)
 
 
 def _rate(part, whole, digits: int = 4):
@@ -281,65 +283,93 @@ def compute(user, period: Period, by: str | None = None, now: datetime.datetime 
         raise PermissionDenied(_("Statistics are for staff."))
     by = check_by(by)
     with replica.statistics():
-        return _compute(scopes.appeals(user), period, by, now or timezone.now())
+        return _measured(scopes.appeals(user), period, by, now or timezone.now())
 
 
 def compute_region(region, period: Period, by: str | None = None, now: datetime.datetime | None = None) -> Figures:
     """The same figures over every appeal of `region`, whoever asks (the monthly ranking: one table for all)."""
-    from .models import Appeal
-
     by = check_by(by)
     with replica.statistics():
-        return _compute(Appeal.objects.filter(region=region), period, by, now or timezone.now())
+        return _measured(Appeal.objects.filter(region=region), period, by, now or timezone.now())
 
 
-def appeal_sets(scoped, period: Period, now: datetime.datetime) -> dict:
-    """{metric: the appeals of `scoped` it counts} for the counted metrics (and "solved")."""
+def _measured(scoped, period: Period, by: str | None, now: datetime.datetime) -> Figures:
+    db = router.db_for_read(Appeal)
+    if connections[db].vendor != "postgresql":
+        return _compute(scoped, period, by, now)
+    with transaction.atomic(using=db), connections[db].cursor() as cursor:
+        # PostgreSQL's JIT compiles these queries (their estimated cost is high) for seconds to save
+        # milliseconds: off for this transaction (docs/performance.md, "Appeal statistics …").
+        cursor.execute("SET LOCAL jit = off")
+        return _compute(scoped, period, by, now)
+
+
+def _conditions(period: Period, now: datetime.datetime) -> dict:
+    """{metric: the condition on an appeal to be counted} for the counted metrics (and "solved")."""
     start, end = period.start, period.end
     closings = closed_ids(start, end)
     low_rating = Rating.objects.filter(rated_at__gte=start, rated_at__lt=end, stars__isnull=False,
                                        stars__lte=DISSATISFIED_STARS)
-    handlings = _last_handlings(scoped, period)
-    on_time = handlings.filter(deadline__isnull=False, at__lte=F("deadline"))
-    counted = {
-        "received": scoped.filter(received_at__gte=start, received_at__lt=end),
-        "accepted": scoped.filter(pk__in=_ids(_events(period, action="accept"))),
-        "handled": scoped.filter(pk__in=handlings.values("appeal_id")),
-        "handled_on_time": scoped.filter(pk__in=on_time.values("appeal_id")),
-        "closed": scoped.filter(pk__in=closings),
-        "solved": scoped.filter(pk__in=closings, resolution=Resolution.SOLVED),
-        "satisfied": scoped.filter(pk__in=closings).exclude(
-            Exists(Rating.objects.filter(appeal_id=OuterRef("pk"), solved=True, stars__isnull=False,
-                                         stars__lte=DISSATISFIED_STARS))),
-        "overdue_open": scoped.filter(received_at__gte=start, received_at__lt=end, status__in=CLOCK_STATUSES,
-                                      due_at__lt=now),
-        "escalated": scoped.filter(pk__in=_ids(_events(period, action="decide_escalation", data__approve=True))),
-        "reassigned": scoped.filter(pk__in=_ids(_events(period, action="reassign"))),
-        "dissatisfied": scoped.filter(Q(pk__in=_ids(_events(period, action__in=("reject_result", "revisit_reopen"))))
-                                      | Q(pk__in=low_rating.values("appeal_id"))),
+    handlings = _last_handlings(period)
+    # handled by the deadline then in force (none in force: not on time; `at <= NULL` is not true)
+    on_time = handlings.annotate(deadline=_deadline_then()).filter(at__lte=F("deadline"))
+    received = Q(received_at__gte=start, received_at__lt=end)
+    closed = Q(pk__in=closings)
+    return {
+        "received": received,
+        "accepted": Q(pk__in=_ids(_events(period, action="accept"))),
+        "handled": Q(pk__in=handlings.values("appeal_id")),
+        "handled_on_time": Q(pk__in=on_time.values("appeal_id")),
+        "closed": closed,
+        "solved": closed & Q(resolution=Resolution.SOLVED),
+        "satisfied": closed & ~Q(Exists(Rating.objects.filter(appeal_id=OuterRef("pk"), solved=True,
+                                                             stars__isnull=False, stars__lte=DISSATISFIED_STARS))),
+        "overdue_open": received & Q(status__in=CLOCK_STATUSES, due_at__lt=now),
+        "escalated": Q(pk__in=_ids(_events(period, action="decide_escalation", data__approve=True))),
+        "reassigned": Q(pk__in=_ids(_events(period, action="reassign"))),
+        "dissatisfied": Q(pk__in=_ids(_events(period, action__in=DISSATISFIED_ACTIONS)))
+        | Q(pk__in=low_rating.values("appeal_id")),
     }
-    return counted
+
+
+def appeal_sets(scoped, period: Period, now: datetime.datetime) -> dict:
+    """{metric: the appeals of `scoped` it counts} for the counted metrics (and "solved")."""
+    return {name: scoped.filter(condition) for name, condition in _conditions(period, now).items()}
 
 
 def _compute(scoped, period: Period, by: str | None, now: datetime.datetime) -> Figures:
     column = GROUPS[by] if by else None
-    counted = appeal_sets(scoped, period, now)
-    handlings = _last_handlings(scoped, period)
-    by_key: dict = {}
-    for name, qs in counted.items():
-        for key, n in _count(qs, column).items():
-            by_key.setdefault(key, {})[name] = n
-    # Working days from acceptance to the (last) handling in the period, per case.
+    start, end = period.start, period.end
+    counted = _conditions(period, now)
+    handlings = _last_handlings(period)
+    received = counted["received"]
+    low_rating = Rating.objects.filter(rated_at__gte=start, rated_at__lt=end, stars__isnull=False,
+                                       stars__lte=DISSATISFIED_STARS)
+    # Every appeal a figure counts was received in the period, or has one of these events or a low rating in it:
+    # those few (a month of a long history) are read once, with the caller's scope, and every figure is counted
+    # among them in one query (each condition's set of events is read once).
+    touched = (Appeal.objects.filter(received).order_by().values_list("pk", flat=True)
+               .union(_events(period).filter(Q(action__in=COUNTED_ACTIONS) | Q(to_status=Status.CLOSED))
+                      .order_by().values_list("appeal_id", flat=True),
+                      low_rating.order_by().values_list("appeal_id", flat=True)).order_by())
+    among = scoped.filter(pk__in=touched).order_by()
+    flags = {f"is_{name}": ExpressionWrapper(condition, output_field=BooleanField())
+             for name, condition in counted.items()}
+    # each case's last handling in the period (of every region; only the visible ones are looked up)
+    handled_then = dict(handlings.order_by().values_list("appeal_id", "at"))
     clock = _WorkClock(period.zone)
-    days: dict = {}
-    group = f"appeal__{column}" if column else None
-    fields = ["at", "appeal__accepted_at"] + ([group] if group else [])
-    for row in handlings.values(*fields):
-        accepted = row["appeal__accepted_at"]
-        if accepted is None:
-            continue
-        days.setdefault(row[group] if group else None, []).append(
-            max(0.0, clock.at(row["at"]) - clock.at(accepted)))
+    by_key: dict = {}
+    days: dict = {}  # working days from acceptance to the (last) handling in the period, per case
+    for row in among.values("pk", "accepted_at", *([column] if column else [])).annotate(**flags):
+        key = row[column] if column else None
+        counts = by_key.setdefault(key, dict.fromkeys(counted, 0))
+        for name in counted:
+            if row[f"is_{name}"]:
+                counts[name] += 1
+        if row["is_handled"] and row["accepted_at"] is not None:
+            days.setdefault(key, []).append(
+                max(0.0, clock.at(handled_then[row["pk"]]) - clock.at(row["accepted_at"])))
+    by_key = {key: counts for key, counts in by_key.items() if any(counts.values())}
     total_counts = {name: sum(c.get(name, 0) for c in by_key.values()) for name in counted}
     total = _finish(total_counts, [d for values in days.values() for d in values])
     rows = []

@@ -276,13 +276,13 @@ def abnormal(qs, name: str):
         warned = Record.objects.filter(appeal=OuterRef("pk"), kind=Kind.WARNING, deadline=OuterRef("due_at"))
         return qs.filter(Exists(warned), status__in=CLOCK_STATUSES)
     if name == "dissatisfied":
-        low = Rating.objects.filter(appeal=OuterRef("pk"), stars__isnull=False, stars__lte=DISSATISFIED_STARS)
-        return qs.filter(Q(dissatisfied_count__gt=0) | Exists(low))
+        low = Rating.objects.filter(stars__isnull=False, stars__lte=DISSATISFIED_STARS)
+        return qs.filter(Q(dissatisfied_count__gt=0) | Q(pk__in=low.values("appeal_id")))
     if name == "closed_overdue":
         return qs.filter(status=Status.CLOSED, handled_at__isnull=False, due_at__isnull=False,
                          handled_at__gt=F("due_at"))
     if name == "reassigned":
-        return qs.filter(Exists(AppealEvent.objects.filter(appeal=OuterRef("pk"), action="reassign")))
+        return qs.filter(pk__in=AppealEvent.objects.filter(action="reassign").values("appeal_id"))
     if name == "leader_instructed":
         return qs.filter(Exists(LeaderInstruction.objects.filter(appeal=OuterRef("pk"))))
     raise TransitionError(_("abnormal must be one of: %(values)s.") % {"values": ", ".join(ABNORMAL)})

@@ -15,7 +15,7 @@ def answers_before(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('appeals', '0006_revisits'),
+        ('appeals', '0007_stats_indexes'),
         ('enterprises', '0002_liaison_officer'),
         ('org', '0003_governance_bodies'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),

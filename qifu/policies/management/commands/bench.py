@@ -5,7 +5,9 @@ from django.core.management.base import BaseCommand, CommandError
 BENCHMARKS = {"policy-match": "match synthetic enterprises against synthetic clauses (batch vs one at a time)",
               "sla-sweep": "the SLA sweep on the configured database (a scratch region of --cases running cases)",
               "routing": "routing suggestions: held-out accuracy (section, lead unit) and latency on the configured "
-                         "database's assigned appeals (e.g. after `qifu demo --load-only`)"}
+                         "database's assigned appeals (e.g. after `qifu demo --load-only`)",
+              "stats": "a month's appeal statistics by unit and the appeals list with filters, on --appeals synthetic "
+                       "appeals with their events loaded into the configured database (reused unless --reload)"}
 
 
 class Command(BaseCommand):
@@ -25,6 +27,11 @@ class Command(BaseCommand):
                                                          "assigned appeals)")
         parser.add_argument("--holdout", type=float, default=0.2,
                             help="routing: the share of assigned appeals held out (the newest by id)")
+        parser.add_argument("--appeals", type=int, default=1_000_000, help="stats: synthetic appeals")
+        parser.add_argument("--reload", action="store_true", help="stats: load again even if already loaded")
+        parser.add_argument("--repeat", type=int, default=5, help="stats: runs of each timing (median and best)")
+        parser.add_argument("--month", default="2026-10", help="stats: the month timed (YYYY-MM)")
+        parser.add_argument("--no-lists", action="store_true", help="stats: time the statistics only")
 
     def handle(self, *args, benchmark, **opts):
         if benchmark == "policy-match":
@@ -33,6 +40,8 @@ class Command(BaseCommand):
             return self.sla_sweep(**opts)
         if benchmark == "routing":
             return self.routing(**opts)
+        if benchmark == "stats":
+            return self.stats(**opts)
         raise CommandError(f"unknown benchmark {benchmark}")  # pragma: no cover (argparse refuses it)
 
     def policy_match(self, enterprises, clauses, sample, seed, no_missing, **_):
@@ -126,3 +135,30 @@ class Command(BaseCommand):
             if "p50" in e.latency_ms:
                 out.write(f"  suggestion latency: p50 {e.latency_ms['p50']:.1f} ms, p95 {e.latency_ms['p95']:.1f} ms, "
                           f"max {e.latency_ms['max']:.1f} ms (cached model, similar cases included)")
+
+    def stats(self, appeals, seed, reload, repeat, month, no_lists, **_):
+        import os
+        import platform
+
+        import django
+        from django.db import connection
+
+        from qifu.appeals import bench
+
+        if appeals < 1 or repeat < 1:
+            raise CommandError("--appeals and --repeat must be positive")
+        out = self.stdout
+        load = os.getloadavg()
+        out.write(f"qifu bench stats: {appeals:,} appeals, seed {seed}; {os.cpu_count()} CPUs, "
+                  f"Python {platform.python_version()}, Django {django.get_version()}, {connection.vendor}; "
+                  f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+        f = bench.run(appeals, seed, reload=reload, repeat=repeat, month=month, lists=not no_lists,
+                      log=lambda line: out.write(line))
+        load = os.getloadavg()
+        out.write(f"load average at the end: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+        failed = 0
+        for name, ok in f.checks.items():
+            out.write(f"{'PASS' if ok else 'FAIL'} {name}")
+            failed += not ok
+        if failed:
+            sys.exit(1)
