@@ -19,7 +19,7 @@ from django.db.models import QuerySet
 from ninja import Field, Schema
 from ninja.pagination import PaginationBase
 
-from qifu.lib import inputs
+from qifu.lib import inputs, paging
 
 
 @dataclass
@@ -41,3 +41,24 @@ class Paginated(PaginationBase):
         offset, limit = pagination.offset, pagination.limit
         page = list(rows.queryset[offset:offset + limit])
         return {"items": [rows.show(row) for row in page] if rows.show else page, "count": rows.queryset.count()}
+
+
+class CappedPaginated(Paginated):
+    """`Paginated` for lists that grow to millions (the appeals): `count` is exact up to `paging.COUNT_CAP`
+    (10,000) matching rows; beyond, `count` is the cap and `count_capped` is true ("more than 10,000")."""
+
+    class Output(Schema):
+        items: list[Any]
+        count: int = Field(description=f"the rows matching; at most {paging.COUNT_CAP} (see count_capped)")
+        count_capped: bool = Field(False, description=f"true: more than {paging.COUNT_CAP} rows match and `count` "
+                                                      "is the cap, not the total")
+
+    def paginate_queryset(self, items, pagination, request, **params):
+        rows = items if isinstance(items, Rows) else Rows(items)
+        if not isinstance(rows.queryset, QuerySet):
+            raise TypeError("paginate a queryset (in the database), not a list")
+        offset, limit = pagination.offset, pagination.limit
+        page = list(rows.queryset[offset:offset + limit])
+        count, capped = paging.capped_count(rows.queryset)  # no state on self: one paginator serves every request
+        return {"items": [rows.show(row) for row in page] if rows.show else page, "count": count,
+                "count_capped": capped}

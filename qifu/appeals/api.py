@@ -12,7 +12,7 @@ from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
 from qifu.accounts import scopes
-from qifu.api.pagination import Paginated, Rows
+from qifu.api.pagination import CappedPaginated, Rows
 from qifu.api.schemas import AwareTime, Code, EventOut, Input, RatingAnswer, Text, Version, errors
 from qifu.lib import inputs
 from qifu.lib.inputs import max_length
@@ -271,7 +271,7 @@ def suggest(request, payload: SuggestIn):
 
 
 @router.get("", response={200: list[AppealOut], **errors(400)}, summary="Appeals you may see, with filters")
-@paginate(Paginated)
+@paginate(CappedPaginated)
 def list_appeals(request, status: str | None = None, category: str | None = None, lead_department: str | None = None,
                  section: str | None = None, node: str | None = None, overdue: bool | None = None,
                  enterprise_uscc: str | None = None, channel: str | None = None, q: str | None = None,

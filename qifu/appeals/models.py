@@ -282,6 +282,8 @@ class AppealEvent(TransitionEvent):
             # the deadline in force at an event: the latest earlier event that set one (stats._deadline_then)
             models.Index(fields=["appeal", "seq"], condition=models.Q(data__has_key="due_at"),
                          name="appeals_event_sets_due_at"),
+            # the abnormal list "reassigned" (records.abnormal), read by the index alone
+            models.Index(fields=["appeal"], condition=models.Q(action="reassign"), name="appeals_event_reassign"),
         ]
 
     def __str__(self):
@@ -345,7 +347,9 @@ class Rating(models.Model):
         verbose_name = _("rating")
         verbose_name_plural = _("ratings")
         ordering = ["-rated_at"]
-        indexes = [models.Index(fields=["rated_at"], name="appeals_rating_rated_at")]
+        indexes = [models.Index(fields=["rated_at"], name="appeals_rating_rated_at"),
+                   # the abnormal list "dissatisfied": 1–2 stars (DISSATISFIED_STARS; records.abnormal)
+                   models.Index(fields=["appeal"], condition=models.Q(stars__lte=2), name="appeals_rating_low")]
 
     def __str__(self):
         return f"{self.appeal.number} {self.stars or '-'}★"

@@ -11,7 +11,6 @@ import uuid
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
@@ -24,7 +23,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from qifu.accounts import scopes
 from qifu.accounts.models import Role
-from qifu.lib import exports, inputs
+from qifu.lib import exports, inputs, paging
 
 from . import documents, escalation, forms, queries, workflow
 from .models import Appeal, AttachmentKind, Category, Channel, FallbackReason, Level, Resolution, Status
@@ -233,7 +232,7 @@ def appeal_list(request):
     if exports.wants_xlsx(request):
         exports.refuse_invalid(form)
         return exports.export_list(_("Appeals"), APPEAL_COLUMNS, queries.with_satisfaction(qs), name="appeals")
-    page = Paginator(qs, 25).get_page(request.GET.get("page"))
+    page = paging.CappedPaginator(qs, 25).get_page(request.GET.get("page"))  # counts up to 10,000
     _with_clock(page.object_list)
     context = {"form": form, "page": page, "enterprise_mode": enterprise_mode(user),
                "can_register": may_register(user), "can_submit": may_submit(user)}

@@ -32,6 +32,7 @@ class Command(BaseCommand):
         parser.add_argument("--repeat", type=int, default=5, help="stats: runs of each timing (median and best)")
         parser.add_argument("--month", default="2026-10", help="stats: the month timed (YYYY-MM)")
         parser.add_argument("--no-lists", action="store_true", help="stats: time the statistics only")
+        parser.add_argument("--no-stats", action="store_true", help="stats: time the appeals lists only")
 
     def handle(self, *args, benchmark, **opts):
         if benchmark == "policy-match":
@@ -136,7 +137,7 @@ class Command(BaseCommand):
                 out.write(f"  suggestion latency: p50 {e.latency_ms['p50']:.1f} ms, p95 {e.latency_ms['p95']:.1f} ms, "
                           f"max {e.latency_ms['max']:.1f} ms (cached model, similar cases included)")
 
-    def stats(self, appeals, seed, reload, repeat, month, no_lists, **_):
+    def stats(self, appeals, seed, reload, repeat, month, no_lists, no_stats, **_):
         import os
         import platform
 
@@ -153,7 +154,7 @@ class Command(BaseCommand):
                   f"Python {platform.python_version()}, Django {django.get_version()}, {connection.vendor}; "
                   f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
         f = bench.run(appeals, seed, reload=reload, repeat=repeat, month=month, lists=not no_lists,
-                      log=lambda line: out.write(line))
+                      time_stats=not no_stats, log=lambda line: out.write(line))
         load = os.getloadavg()
         out.write(f"load average at the end: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
         failed = 0

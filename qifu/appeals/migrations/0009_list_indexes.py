@@ -1,0 +1,83 @@
+"""Indexes for the appeals list at a million appeals (docs/performance.md, "Appeal statistics and lists at a
+million appeals"), built CONCURRENTLY on PostgreSQL (no lock on writes; this migration is not atomic):
+
+- the abnormal lists: the appeals with a 1–2 star rating (dissatisfied) and with a `reassign` event (reassigned),
+  read whole by their index alone;
+- the search `q` (icontains over titles, numbers and enterprise names): `qifu_bigrams(text…)`, the distinct pairs
+  of adjacent characters of the upper-cased texts, with a GIN index. A text containing `q` contains every pair of
+  `q`, so `qifu_bigrams(title, number) @> qifu_bigrams(q)` narrows the rows by the index and the icontains
+  condition, kept as it is, decides (queries.filtered). pg_trgm needs three characters and Chinese words are often
+  two. PostgreSQL only; SQLite scans.
+"""
+
+from django.db import migrations, models
+
+FUNCTIONS = """
+CREATE OR REPLACE FUNCTION qifu_bigrams(t text) RETURNS text[] LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+    SELECT coalesce(array_agg(DISTINCT substr(u, i, 2)), '{}'::text[])
+    FROM (SELECT upper(t) AS u) AS s, generate_series(1, char_length(u) - 1) AS i
+$$;
+CREATE OR REPLACE FUNCTION qifu_bigrams(a text, b text) RETURNS text[] LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+AS $$ SELECT qifu_bigrams(a) || qifu_bigrams(b) $$;
+"""
+
+
+class AddIndexConcurrentlyOnPostgres(migrations.AddIndex):
+    """AddIndex, CONCURRENTLY on PostgreSQL (the tables are large and written to); a plain index elsewhere."""
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        model = to_state.apps.get_model(app_label, self.model_name)
+        if not self.allow_migrate_model(schema_editor.connection.alias, model):
+            return
+        if schema_editor.connection.vendor == "postgresql":
+            schema_editor.add_index(model, self.index, concurrently=True)
+        else:
+            schema_editor.add_index(model, self.index)
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        model = from_state.apps.get_model(app_label, self.model_name)
+        if self.allow_migrate_model(schema_editor.connection.alias, model):
+            kwargs = {"concurrently": True} if schema_editor.connection.vendor == "postgresql" else {}
+            schema_editor.remove_index(model, self.index, **kwargs)
+
+
+def bigrams_forwards(apps, schema_editor):
+    if schema_editor.connection.vendor != "postgresql":
+        return
+    with schema_editor.connection.cursor() as cursor:
+        cursor.execute(FUNCTIONS)
+        cursor.execute("CREATE INDEX CONCURRENTLY IF NOT EXISTS appeals_text_bigrams ON appeals_appeal "
+                       "USING gin (qifu_bigrams(title, number))")
+        cursor.execute("CREATE INDEX CONCURRENTLY IF NOT EXISTS enterprises_name_bigrams ON enterprises_enterprise "
+                       "USING gin (qifu_bigrams(name))")
+
+
+def bigrams_backwards(apps, schema_editor):
+    if schema_editor.connection.vendor != "postgresql":
+        return
+    with schema_editor.connection.cursor() as cursor:
+        cursor.execute("DROP INDEX CONCURRENTLY IF EXISTS appeals_text_bigrams")
+        cursor.execute("DROP INDEX CONCURRENTLY IF EXISTS enterprises_name_bigrams")
+        cursor.execute("DROP FUNCTION IF EXISTS qifu_bigrams(text, text); DROP FUNCTION IF EXISTS qifu_bigrams(text)")
+
+
+class Migration(migrations.Migration):
+    atomic = False
+
+    dependencies = [
+        ('appeals', '0008_rating_answer'),
+        ('enterprises', '0002_liaison_officer'),
+    ]
+
+    operations = [
+        AddIndexConcurrentlyOnPostgres(
+            model_name='rating',
+            index=models.Index(condition=models.Q(('stars__lte', 2)), fields=['appeal'], name='appeals_rating_low'),
+        ),
+        AddIndexConcurrentlyOnPostgres(
+            model_name='appealevent',
+            index=models.Index(condition=models.Q(('action', 'reassign')), fields=['appeal'],
+                               name='appeals_event_reassign'),
+        ),
+        migrations.RunPython(bigrams_forwards, bigrams_backwards, elidable=False),
+    ]
