@@ -12,7 +12,7 @@ from functools import cached_property
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
 
-COUNT_CAP = 10_000
+COUNT_CAP = 1_000
 
 
 def capped_count(qs: QuerySet, cap: int | None = None) -> tuple[int, bool]:

@@ -3,19 +3,28 @@ million appeals"), built CONCURRENTLY on PostgreSQL (no lock on writes; this mig
 
 - the abnormal lists: the appeals with a 1–2 star rating (dissatisfied) and with a `reassign` event (reassigned),
   read whole by their index alone;
-- the search `q` (icontains over titles, numbers and enterprise names): `qifu_bigrams(text…)`, the distinct pairs
-  of adjacent characters of the upper-cased texts, with a GIN index. A text containing `q` contains every pair of
+- the search `q` (icontains over titles, numbers and enterprise names): `qifu_bigrams(text…)`, the pairs of
+  adjacent characters of the upper-cased texts, with a GIN index. A text containing `q` contains every pair of
   `q`, so `qifu_bigrams(title, number) @> qifu_bigrams(q)` narrows the rows by the index and the icontains
   condition, kept as it is, decides (queries.filtered). pg_trgm needs three characters and Chinese words are often
-  two. PostgreSQL only; SQLite scans.
+  two. PL/pgSQL: 12 µs a title where the same in SQL (generate_series, array_agg) took 85 µs — the list's first
+  page evaluates it on the rows it walks. Repeated pairs stay (GIN keeps each key once). PostgreSQL only; SQLite
+  scans.
 """
 
 from django.db import migrations, models
 
 FUNCTIONS = """
-CREATE OR REPLACE FUNCTION qifu_bigrams(t text) RETURNS text[] LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
-    SELECT coalesce(array_agg(DISTINCT substr(u, i, 2)), '{}'::text[])
-    FROM (SELECT upper(t) AS u) AS s, generate_series(1, char_length(u) - 1) AS i
+CREATE OR REPLACE FUNCTION qifu_bigrams(t text) RETURNS text[] LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE AS $$
+DECLARE
+    u text := upper(t);
+    pairs text[] := '{}';
+BEGIN
+    FOR i IN 1 .. char_length(u) - 1 LOOP
+        pairs := pairs || substr(u, i, 2);
+    END LOOP;
+    RETURN pairs;
+END
 $$;
 CREATE OR REPLACE FUNCTION qifu_bigrams(a text, b text) RETURNS text[] LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
 AS $$ SELECT qifu_bigrams(a) || qifu_bigrams(b) $$;
@@ -50,6 +59,10 @@ def bigrams_forwards(apps, schema_editor):
                        "USING gin (qifu_bigrams(title, number))")
         cursor.execute("CREATE INDEX CONCURRENTLY IF NOT EXISTS enterprises_name_bigrams ON enterprises_enterprise "
                        "USING gin (qifu_bigrams(name))")
+        # the planner's statistics of the indexed expressions (how many titles hold a pair): without them it
+        # guesses 0.5 % and sorts 40,000 rows where walking the list's order stops after 25
+        cursor.execute("ANALYZE appeals_appeal")
+        cursor.execute("ANALYZE enterprises_enterprise")
 
 
 def bigrams_backwards(apps, schema_editor):
