@@ -3,7 +3,7 @@
 from zoneinfo import ZoneInfo
 
 from django.core.exceptions import PermissionDenied
-from django.db import connection
+from django.db import connections
 from django.db.models import BooleanField, F, Func, OuterRef, Q, Subquery, Value
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -86,7 +86,8 @@ NAMED_IDS_MAX = 2000
 class BigramsContain(Func):
     """`qifu_bigrams(column…) @> qifu_bigrams(text)` (PostgreSQL, migration appeals/0009): the columns hold every
     pair of adjacent characters of `text` (upper-cased) — true for any row whose column contains `text`, so it
-    only narrows the rows, by a GIN index; icontains still decides. `text` needs two characters or more."""
+    narrows the rows by a GIN index and icontains decides (for a two-character `text` it is the same condition).
+    `text` needs two characters or more."""
 
     output_field = BooleanField()
 
@@ -105,7 +106,7 @@ def _search(qs, q: str) -> Q:
     always was). On PostgreSQL, with two characters or more, the bigram indexes find the candidates."""
     from qifu.enterprises.models import Enterprise
 
-    indexed = qs.db == "default" and connection.vendor == "postgresql" and len(q) >= 2
+    indexed = connections[qs.db].vendor == "postgresql" and len(q) >= 2
     text = Q(title__icontains=q) | Q(number__icontains=q)
     named = Enterprise.objects.filter(name__icontains=q)
     if indexed:
