@@ -484,3 +484,22 @@ def test_the_list_filters_by_the_day_of_the_last_change(client, w):
     assert list(wrong.context["entries"]) == [] and wrong.context["form"].errors
     assert client.get("/knowledge/", {"date_from": today.isoformat(), "date_to": "2000-01-01",
                                       "format": "xlsx"}).status_code == 400
+
+
+def test_the_rankings_typical_cases_count_the_published_cases(w):
+    """典型案例报送 (the default scheme): the case library's published cases plus those entered by hand, 5 points each."""
+    from qifu.assessments import ranking
+    from qifu.assessments.models import RankingInput
+
+    admin = w.users[Role.ADMIN]
+    label = timezone.localdate().strftime("%Y-%m")
+
+    def row():
+        table = ranking.compute(w.region, label, with_last=False)
+        return next(r for g in table["groups"] for r in g["rows"] if r["unit_id"] == w.dept.pk)
+
+    assert row()["values"]["cases"] == 0 and row()["cases"] == 0
+    services.create_case(admin, w.case_appeal, services.draft_from(w.case_appeal), publish=True)
+    assert row()["inputs"]["cases_published"] == 1 and row()["cases"] == 5
+    RankingInput.objects.create(region=w.region, month=label, unit=w.dept, indicator="cases", value=2, entered_by=admin)
+    assert row()["values"]["cases"] == 3 and row()["cases"] == 15
