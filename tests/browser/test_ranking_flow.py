@@ -49,6 +49,7 @@ def test_the_supervisor_enters_a_figure(page, w):  # noqa: F811
         page.click('[data-testid="entry-submit"]')
     row = page.locator('[data-group="departments"] [data-testid="ranking-row"][data-key="w-rsj"]')
     assert row.locator('[data-field="cases"]').inner_text().startswith("5")
+    page.click('[data-testid="ranking-entry"] details summary')  # the month's entries, folded away
     assert "人社局" in page.locator('[data-testid="ranking-entered"]').inner_text()
 
 
