@@ -24,6 +24,7 @@ from django.db import connections, router, transaction
 from django.db.models import (BooleanField, Count, DateTimeField, Exists, ExpressionWrapper, F, OuterRef, Q,
                               Subquery)
 from django.db.models.fields.json import KeyTextTransform
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -304,31 +305,59 @@ def _measured(scoped, period: Period, by: str | None, now: datetime.datetime) ->
         return _compute(scoped, period, by, now)
 
 
+# The month's events each event-defined figure counts the appeals of (with `_events(period)`); `closed` is also
+# `closed_ids`. One definition for the conditions below and for `_compute`'s one pass over the month's events.
+EVENT_SETS = {
+    "accepted": Q(action="accept"),
+    "closed": Q(to_status=Status.CLOSED),
+    "escalated": Q(action="decide_escalation", data__approve=True),
+    "reassigned": Q(action="reassign"),
+    "dissatisfied": Q(action__in=DISSATISFIED_ACTIONS),
+}
+ON_TIME = Q(at__lte=F("deadline"))  # on a handling annotated with `_deadline_then()`: NULL (none in force) is not
+
+
+def _low_ratings(period: Period):
+    """The ratings of 1–2 stars given in the period (a dissatisfied case)."""
+    return Rating.objects.filter(rated_at__gte=period.start, rated_at__lt=period.end, stars__isnull=False,
+                                 stars__lte=DISSATISFIED_STARS)
+
+
+def _bad_solved_ratings():
+    """A rating of 1–2 stars of a case's solution (such a closed case is not `satisfied`)."""
+    return Rating.objects.filter(solved=True, stars__isnull=False, stars__lte=DISSATISFIED_STARS)
+
+
+def _row_conditions(period: Period, now: datetime.datetime) -> dict:
+    """The conditions on the appeal's own columns."""
+    received = Q(received_at__gte=period.start, received_at__lt=period.end)
+    return {"received": received,
+            "overdue_open": received & Q(status__in=CLOCK_STATUSES, due_at__lt=now),
+            "solved_resolution": Q(resolution=Resolution.SOLVED)}
+
+
 def _conditions(period: Period, now: datetime.datetime) -> dict:
     """{metric: the condition on an appeal to be counted} for the counted metrics (and "solved")."""
-    start, end = period.start, period.end
-    closings = closed_ids(start, end)
-    low_rating = Rating.objects.filter(rated_at__gte=start, rated_at__lt=end, stars__isnull=False,
-                                       stars__lte=DISSATISFIED_STARS)
+    def among(name):
+        return Q(pk__in=_ids(_events(period).filter(EVENT_SETS[name])))
+
+    row = _row_conditions(period, now)
     handlings = _last_handlings(period)
     # handled by the deadline then in force (none in force: not on time; `at <= NULL` is not true)
-    on_time = handlings.annotate(deadline=_deadline_then()).filter(at__lte=F("deadline"))
-    received = Q(received_at__gte=start, received_at__lt=end)
-    closed = Q(pk__in=closings)
+    on_time = handlings.annotate(deadline=_deadline_then()).filter(ON_TIME)
+    closed = among("closed")
     return {
-        "received": received,
-        "accepted": Q(pk__in=_ids(_events(period, action="accept"))),
+        "received": row["received"],
+        "accepted": among("accepted"),
         "handled": Q(pk__in=handlings.values("appeal_id")),
         "handled_on_time": Q(pk__in=on_time.values("appeal_id")),
         "closed": closed,
-        "solved": closed & Q(resolution=Resolution.SOLVED),
-        "satisfied": closed & ~Q(Exists(Rating.objects.filter(appeal_id=OuterRef("pk"), solved=True,
-                                                             stars__isnull=False, stars__lte=DISSATISFIED_STARS))),
-        "overdue_open": received & Q(status__in=CLOCK_STATUSES, due_at__lt=now),
-        "escalated": Q(pk__in=_ids(_events(period, action="decide_escalation", data__approve=True))),
-        "reassigned": Q(pk__in=_ids(_events(period, action="reassign"))),
-        "dissatisfied": Q(pk__in=_ids(_events(period, action__in=DISSATISFIED_ACTIONS)))
-        | Q(pk__in=low_rating.values("appeal_id")),
+        "solved": closed & row["solved_resolution"],
+        "satisfied": closed & ~Q(Exists(_bad_solved_ratings().filter(appeal_id=OuterRef("pk")))),
+        "overdue_open": row["overdue_open"],
+        "escalated": among("escalated"),
+        "reassigned": among("reassigned"),
+        "dissatisfied": among("dissatisfied") | Q(pk__in=_low_ratings(period).values("appeal_id")),
     }
 
 
@@ -337,49 +366,100 @@ def appeal_sets(scoped, period: Period, now: datetime.datetime) -> dict:
     return {name: scoped.filter(condition) for name, condition in _conditions(period, now).items()}
 
 
+def _by_ids(queryset, ids, using: str, column: str = "id", either: Q | None = None):
+    """The rows of `queryset` whose `column` is one of `ids` (or that meet `either`): one `= ANY(array)` on
+    PostgreSQL (an index look-up per id), batches of `IN` lists elsewhere. Yields the rows."""
+    ids = sorted(ids)
+    if connections[using].vendor == "postgresql":
+        table = queryset.model._meta.db_table
+        among = RawSQL(f'"{table}"."{column}" = ANY(%s)', (ids,), output_field=BooleanField())
+        yield from queryset.filter(Q(among) | either if either is not None else among)
+        return
+    if either is not None:
+        yield from queryset.filter(either)
+    for offset in range(0, len(ids), 500):
+        yield from queryset.filter(**{f"{column}__in": ids[offset:offset + 500]})
+
+
 def _compute(scoped, period: Period, by: str | None, now: datetime.datetime) -> Figures:
+    """The figures from a few reads that start from the period's events (each through the (action, at) or
+    (to_status, at) index), then the visible appeals among them by primary key — never a scan of every appeal in
+    the scope. The conditions are `_conditions`' (the same event sets, handlings, ratings and row conditions; the
+    tests compare both ways)."""
     column = GROUPS[by] if by else None
-    start, end = period.start, period.end
-    counted = _conditions(period, now)
-    handlings = _last_handlings(period)
-    received = counted["received"]
-    low_rating = Rating.objects.filter(rated_at__gte=start, rated_at__lt=end, stars__isnull=False,
-                                       stars__lte=DISSATISFIED_STARS)
-    # Every appeal a figure counts was received in the period, or has one of these events or a low rating in it:
-    # those few (a month of a long history) are read once, with the caller's scope, and every figure is counted
-    # among them in one query (each condition's set of events is read once).
-    touched = (Appeal.objects.filter(received).order_by().values_list("pk", flat=True)
-               .union(_events(period).filter(Q(action__in=COUNTED_ACTIONS) | Q(to_status=Status.CLOSED))
-                      .order_by().values_list("appeal_id", flat=True),
-                      low_rating.order_by().values_list("appeal_id", flat=True)).order_by())
-    among = scoped.filter(pk__in=touched).order_by()
+    db = scoped.db
+    # 1. one pass over the period's events of the event-defined figures: {figure: appeal ids}
+    sets: dict[str, set] = {name: set() for name in EVENT_SETS}
+    either = Q()
+    for condition in EVENT_SETS.values():
+        either |= condition
     flags = {f"is_{name}": ExpressionWrapper(condition, output_field=BooleanField())
-             for name, condition in counted.items()}
-    # each case's last handling in the period (of every region; only the visible ones are looked up)
-    handled_then = dict(handlings.order_by().values_list("appeal_id", "at"))
+             for name, condition in EVENT_SETS.items()}
+    for row in _events(period).filter(either).order_by().values("appeal_id").annotate(**flags).using(db):
+        for name in EVENT_SETS:
+            if row[f"is_{name}"]:
+                sets[name].add(row["appeal_id"])
+    # 2. each case's last handling in the period, its time and whether it met the deadline then in force
+    handled_then: dict = {}
+    on_time: set = set()
+    handlings = _last_handlings(period).annotate(deadline=_deadline_then()).annotate(
+        on_time=ExpressionWrapper(ON_TIME, output_field=BooleanField()))
+    for appeal_id, at, met in handlings.order_by().values_list("appeal_id", "at", "on_time").using(db):
+        handled_then[appeal_id] = at
+        if met:
+            on_time.add(appeal_id)
+    low = set(_low_ratings(period).order_by().values_list("appeal_id", flat=True).using(db))
+    # 3. the visible appeals among them, in one read (the scope's subqueries once): those received in the period
+    #    (the index on the receipt time) and the others by primary key; never a scan of every appeal in the scope
+    own = _row_conditions(period, now)
+    row_flags = {f"is_{name}": ExpressionWrapper(condition, output_field=BooleanField())
+                 for name, condition in own.items()}
+    fields = ("pk", "accepted_at", *([column] if column else []))
+    touched = set().union(*sets.values()) | set(handled_then) | low
+    rows = {found["pk"]: found for found in _by_ids(scoped.order_by().values(*fields).annotate(**row_flags),
+                                                    touched, db, either=own["received"])}
+    # a closed case with a low rating of its solution is not satisfied
+    closed_visible = [pk for pk in sets["closed"] if pk in rows]
+    unsatisfied = set(_by_ids(_bad_solved_ratings().order_by().values_list("appeal_id", flat=True), closed_visible,
+                              db, column="appeal_id")) if closed_visible else set()
     clock = _WorkClock(period.zone)
+    counted = ("received", "accepted", "handled", "handled_on_time", "closed", "solved", "satisfied", "overdue_open",
+               "escalated", "reassigned", "dissatisfied")
     by_key: dict = {}
     days: dict = {}  # working days from acceptance to the (last) handling in the period, per case
-    for row in among.values("pk", "accepted_at", *([column] if column else [])).annotate(**flags):
+    for pk, row in rows.items():
+        closed = pk in sets["closed"]
+        flags_of = {
+            "received": row["is_received"],
+            "accepted": pk in sets["accepted"],
+            "handled": pk in handled_then,
+            "handled_on_time": pk in on_time,
+            "closed": closed,
+            "solved": closed and row["is_solved_resolution"],
+            "satisfied": closed and pk not in unsatisfied,
+            "overdue_open": row["is_overdue_open"],
+            "escalated": pk in sets["escalated"],
+            "reassigned": pk in sets["reassigned"],
+            "dissatisfied": pk in sets["dissatisfied"] or pk in low,
+        }
         key = row[column] if column else None
         counts = by_key.setdefault(key, dict.fromkeys(counted, 0))
         for name in counted:
-            if row[f"is_{name}"]:
+            if flags_of[name]:
                 counts[name] += 1
-        if row["is_handled"] and row["accepted_at"] is not None:
-            days.setdefault(key, []).append(
-                max(0.0, clock.at(handled_then[row["pk"]]) - clock.at(row["accepted_at"])))
+        if flags_of["handled"] and row["accepted_at"] is not None:
+            days.setdefault(key, []).append(max(0.0, clock.at(handled_then[pk]) - clock.at(row["accepted_at"])))
     by_key = {key: counts for key, counts in by_key.items() if any(counts.values())}
     total_counts = {name: sum(c.get(name, 0) for c in by_key.values()) for name in counted}
     total = _finish(total_counts, [d for values in days.values() for d in values])
-    rows = []
+    rows_out = []
     if by:
         names = _names(by, [k for k in by_key if k is not None])
         for key, counts in by_key.items():
             code, name = names.get(key, (None, _("(none)"))) if key is not None else (None, _("(none)"))
-            rows.append({"key": code, "name": name, **_finish(counts, days.get(key, []))})
-        rows.sort(key=lambda r: (r["key"] is None, -r["received"], r["key"] or ""))
-    return Figures(period, by, total, rows)
+            rows_out.append({"key": code, "name": name, **_finish(counts, days.get(key, []))})
+        rows_out.sort(key=lambda r: (r["key"] is None, -r["received"], r["key"] or ""))
+    return Figures(period, by, total, rows_out)
 
 
 def _names(by: str, keys: list) -> dict:
