@@ -418,10 +418,11 @@ def _compute(scoped, period: Period, by: str | None, now: datetime.datetime) -> 
     own = _row_conditions(period, now)
     row_flags = {f"is_{name}": ExpressionWrapper(condition, output_field=BooleanField())
                  for name, condition in own.items()}
-    fields = ("pk", "accepted_at", *([column] if column else []))
+    fields = ("pk", "accepted_at", "is_received", "is_overdue_open", "is_solved_resolution",
+              *([column] if column else []))
     touched = set().union(*sets.values()) | set(handled_then) | low
-    rows = {found["pk"]: found for found in _by_ids(scoped.order_by().values(*fields).annotate(**row_flags),
-                                                    touched, db, either=own["received"])}
+    rows = {found[0]: found for found in _by_ids(scoped.order_by().annotate(**row_flags).values_list(*fields),
+                                                 touched, db, either=own["received"])}
     # a closed case with a low rating of its solution is not satisfied
     closed_visible = [pk for pk in sets["closed"] if pk in rows]
     unsatisfied = set(_by_ids(_bad_solved_ratings().order_by().values_list("appeal_id", flat=True), closed_visible,
@@ -433,21 +434,21 @@ def _compute(scoped, period: Period, by: str | None, now: datetime.datetime) -> 
     dissatisfied = sets["dissatisfied"] | low
     tallies: dict = {}  # group → [count per `counted`, in that order]
     days: dict = {}  # working days from acceptance to the (last) handling in the period, per case
-    for pk, row in rows.items():
+    for pk, accepted_at, received, overdue_open, solved, *group in rows.values():
         closed = pk in closed_set
         handled = pk in handled_then
-        flags_of = (bool(row["is_received"]), pk in accepted, handled, pk in on_time, closed,
-                    closed and bool(row["is_solved_resolution"]), closed and pk not in unsatisfied,
-                    bool(row["is_overdue_open"]), pk in escalated, pk in reassigned, pk in dissatisfied)
-        key = row[column] if column else None
+        flags_of = (received, pk in accepted, handled, pk in on_time, closed, closed and solved,
+                    closed and pk not in unsatisfied, overdue_open, pk in escalated, pk in reassigned,
+                    pk in dissatisfied)
+        key = group[0] if group else None
         tally = tallies.get(key)
         if tally is None:
             tally = tallies[key] = [0] * len(counted)
         for index, flag in enumerate(flags_of):
             if flag:
                 tally[index] += 1
-        if handled and row["accepted_at"] is not None:
-            days.setdefault(key, []).append(max(0.0, clock.at(handled_then[pk]) - clock.at(row["accepted_at"])))
+        if handled and accepted_at is not None:
+            days.setdefault(key, []).append(max(0.0, clock.at(handled_then[pk]) - clock.at(accepted_at)))
     by_key = {key: dict(zip(counted, tally)) for key, tally in tallies.items()}
     by_key = {key: counts for key, counts in by_key.items() if any(counts.values())}
     total_counts = {name: sum(c.get(name, 0) for c in by_key.values()) for name in counted}
