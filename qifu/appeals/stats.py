@@ -379,17 +379,19 @@ def _by_ids(queryset, ids, using: str, column: str = "id", either: Q | None = No
     # the array as one text literal (psycopg would adapt a list of 50,000 ints element by element)
     among = RawSQL(f'"{table}"."{column}" = ANY(%s::bigint[])', ("{" + ",".join(map(str, ids)) + "}",),
                    output_field=BooleanField())
+    settings_ = ("enable_seqscan = off", "enable_indexscan = off", "random_page_cost = 1.1")
     with connections[using].cursor() as cursor:
-        # With a hashed `= ANY` PostgreSQL finds it cheaper to read every appeal of the scope (by a sequential
-        # scan or the region's index: 1.0–1.2 s at a million appeals) than to look the ids up (0.3 s): bitmap
-        # scans only, for this read (the statistics' transaction, `_measured`).
-        cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute("SET LOCAL enable_indexscan = off")
+        # PostgreSQL's default costs (random_page_cost 4) make reading every appeal of the scope — a sequential
+        # scan, or a bitmap of the whole region from its index — look cheaper than 50,000 look-ups by key: 0.5–1.2 s
+        # instead of 0.2–0.3 s at a million appeals (docs/performance.md). For this read only, within the
+        # statistics' transaction (`_measured`): bitmap scans, with the cost of a page read from the cache.
+        for setting in settings_:
+            cursor.execute(f"SET LOCAL {setting}")
         try:
             return list(queryset.filter(Q(among) | either if either is not None else among))
         finally:
-            cursor.execute("SET LOCAL enable_seqscan TO DEFAULT")
-            cursor.execute("SET LOCAL enable_indexscan TO DEFAULT")
+            for setting in settings_:
+                cursor.execute(f"SET LOCAL {setting.split()[0]} TO DEFAULT")
 
 
 def _compute(scoped, period: Period, by: str | None, now: datetime.datetime) -> Figures:
