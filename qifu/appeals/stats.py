@@ -21,8 +21,8 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import connections, router, transaction
-from django.db.models import (BooleanField, Count, DateTimeField, Exists, ExpressionWrapper, F, OuterRef, Q,
-                              Subquery)
+from django.db.models import (BooleanField, Count, DateTimeField, Exists, ExpressionWrapper, F, Func, OuterRef, Q,
+                              Subquery, Value)
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast
@@ -255,7 +255,13 @@ class _WorkClock:
         return -self.backward[-offset]
 
     def at(self, moment: datetime.datetime) -> float:
-        local = moment.astimezone(self.zone)
+        return self.at_local(moment.astimezone(self.zone))
+
+    def at_local(self, local: datetime.datetime) -> float:
+        """The same for a local wall time in the clock's zone (aware or naive): a difference of wall times, as
+        Python subtracts two datetimes of one zone."""
+        if local.tzinfo is None:
+            local = local.replace(tzinfo=self.zone)
         day = local.date()
         known = self.days.get(day)  # (midnight, working day?, working days before it): once per day
         if known is None:
@@ -263,6 +269,19 @@ class _WorkClock:
                                       workdays.is_workday(day), self._before(day))
         midnight, working, before = known
         return before + ((local - midnight).total_seconds() / 86400 if working else 0.0)
+
+
+class _LocalTime(Func):
+    """A `timestamptz` as the local wall time of `zone` (PostgreSQL's `AT TIME ZONE`): a naive timestamp."""
+
+    output_field = DateTimeField()
+
+    def __init__(self, expression, zone: str):
+        super().__init__(expression, Value(zone))
+
+    def as_sql(self, compiler, connection, **extra):
+        return super().as_sql(compiler, connection, template="(%(expressions)s)", arg_joiner=" AT TIME ZONE ",
+                              **extra)
 
 
 def _rate(part, whole, digits: int = 4):
@@ -410,7 +429,13 @@ def _compute(scoped, period: Period, by: str | None, now: datetime.datetime) -> 
     on_time: set = set()
     handlings = _last_handlings(period).annotate(deadline=_deadline_then()).annotate(
         on_time=ExpressionWrapper(ON_TIME, output_field=BooleanField()))
-    for appeal_id, at, met in handlings.order_by().values_list("appeal_id", "at", "on_time").using(db):
+    postgres = connections[db].vendor == "postgresql"
+    # the times the working-day clock reads: on PostgreSQL as local wall times (`AT TIME ZONE`), which the driver
+    # reads several times faster than instants; the clock counts wall time either way (`_WorkClock.at`)
+    if postgres:
+        handlings = handlings.annotate(local_at=_LocalTime("at", zone=period.zone))
+    for appeal_id, at, met in handlings.order_by().values_list("appeal_id", "local_at" if postgres else "at",
+                                                               "on_time").using(db):
         handled_then[appeal_id] = at
         if met:
             on_time.add(appeal_id)
@@ -420,8 +445,10 @@ def _compute(scoped, period: Period, by: str | None, now: datetime.datetime) -> 
     own = _row_conditions(period, now)
     row_flags = {f"is_{name}": ExpressionWrapper(condition, output_field=BooleanField())
                  for name, condition in own.items()}
-    fields = ("pk", "accepted_at", "is_received", "is_overdue_open", "is_solved_resolution",
-              *([column] if column else []))
+    if postgres:
+        row_flags["local_accepted_at"] = _LocalTime("accepted_at", zone=period.zone)
+    fields = ("pk", "local_accepted_at" if postgres else "accepted_at", "is_received", "is_overdue_open",
+              "is_solved_resolution", *([column] if column else []))
     touched = set().union(*sets.values()) | set(handled_then) | low
     rows = {found[0]: found for found in _by_ids(scoped.order_by().annotate(**row_flags).values_list(*fields),
                                                  touched, db, either=own["received"])}
@@ -430,28 +457,33 @@ def _compute(scoped, period: Period, by: str | None, now: datetime.datetime) -> 
     unsatisfied = set(_by_ids(_bad_solved_ratings().order_by().values_list("appeal_id", flat=True), closed_visible,
                               db, column="appeal_id")) if closed_visible else set()
     clock = _WorkClock(period.zone)
-    counted = ("received", "accepted", "handled", "handled_on_time", "closed", "solved", "satisfied", "overdue_open",
-               "escalated", "reassigned", "dissatisfied")
-    accepted, closed_set, escalated, reassigned = (sets[n] for n in ("accepted", "closed", "escalated", "reassigned"))
-    dissatisfied = sets["dissatisfied"] | low
-    tallies: dict = {}  # group → [count per `counted`, in that order]
+    at = clock.at_local if postgres else clock.at
+    members: dict = {}  # group → the visible appeals counted in it
+    received, overdue_open, solved = set(), set(), set()
     days: dict = {}  # working days from acceptance to the (last) handling in the period, per case
-    for pk, accepted_at, received, overdue_open, solved, *group in rows.values():
-        closed = pk in closed_set
-        handled = pk in handled_then
-        flags_of = (received, pk in accepted, handled, pk in on_time, closed, closed and solved,
-                    closed and pk not in unsatisfied, overdue_open, pk in escalated, pk in reassigned,
-                    pk in dissatisfied)
+    for pk, accepted_at, is_received, is_overdue_open, is_solved, *group in rows.values():
         key = group[0] if group else None
-        tally = tallies.get(key)
-        if tally is None:
-            tally = tallies[key] = [0] * len(counted)
-        for index, flag in enumerate(flags_of):
-            if flag:
-                tally[index] += 1
-        if handled and accepted_at is not None:
-            days.setdefault(key, []).append(max(0.0, clock.at(handled_then[pk]) - clock.at(accepted_at)))
-    by_key = {key: dict(zip(counted, tally)) for key, tally in tallies.items()}
+        members.setdefault(key, []).append(pk)
+        if is_received:
+            received.add(pk)
+        if is_overdue_open:
+            overdue_open.add(pk)
+        if is_solved:
+            solved.add(pk)
+        handled = handled_then.get(pk)
+        if handled is not None and accepted_at is not None:
+            days.setdefault(key, []).append(max(0.0, at(handled) - at(accepted_at)))
+    closed_set = sets["closed"]
+    figure_sets = {"received": received, "accepted": sets["accepted"], "handled": set(handled_then),
+                   "handled_on_time": on_time, "closed": closed_set, "solved": closed_set & solved,
+                   "satisfied": closed_set - unsatisfied, "overdue_open": overdue_open,
+                   "escalated": sets["escalated"], "reassigned": sets["reassigned"],
+                   "dissatisfied": sets["dissatisfied"] | low}
+    by_key = {}
+    for key, pks in members.items():
+        group_set = set(pks)
+        by_key[key] = {name: len(group_set & figure) for name, figure in figure_sets.items()}
+    counted = tuple(figure_sets)
     by_key = {key: counts for key, counts in by_key.items() if any(counts.values())}
     total_counts = {name: sum(c.get(name, 0) for c in by_key.values()) for name in counted}
     total = _finish(total_counts, [d for values in days.values() for d in values])
