@@ -258,17 +258,17 @@ class _WorkClock:
         return self.at_local(moment.astimezone(self.zone))
 
     def at_local(self, local: datetime.datetime) -> float:
-        """The same for a local wall time in the clock's zone (aware or naive): a difference of wall times, as
+        """The same for a local wall time in the clock's zone (aware or naive): the time of day is wall time, as
         Python subtracts two datetimes of one zone."""
-        if local.tzinfo is None:
-            local = local.replace(tzinfo=self.zone)
         day = local.date()
-        known = self.days.get(day)  # (midnight, working day?, working days before it): once per day
+        known = self.days.get(day)  # (working day?, working days before it): once per day
         if known is None:
-            known = self.days[day] = (datetime.datetime.combine(day, datetime.time(0), tzinfo=self.zone),
-                                      workdays.is_workday(day), self._before(day))
-        midnight, working, before = known
-        return before + ((local - midnight).total_seconds() / 86400 if working else 0.0)
+            known = self.days[day] = (workdays.is_workday(day), self._before(day))
+        working, before = known
+        if not working:
+            return before
+        micro = (local.hour * 3600 + local.minute * 60 + local.second) * 1_000_000 + local.microsecond
+        return before + micro / 1_000_000 / 86400
 
 
 class _LocalTime(Func):
