@@ -5,11 +5,14 @@
     figures = stats.compute(user, period, by="department")
     figures.total["on_time_rate"], figures.rows[0]["key"], …
 
-Every figure is computed in the database from the event history (`AppealEvent`, and the `Rating` each
-closing or sending back writes with the event's time), over the appeals the caller may see
-(`scopes.appeals(user)`), current at request time; the reads go to the statistics replica when there is one.
-Only `avg_workdays_to_handle` finishes in Python, over the handled cases' two timestamps (the working-day
-calendar lives in `qifu.workcal`), with an O(1) clock per case.
+Every figure is computed from the event history (`AppealEvent`, and the `Rating` each closing or sending back
+writes with the event's time), over the appeals the caller may see (`scopes.appeals(user)`), current at request
+time; the reads go to the statistics replica when there is one. The conditions are written once (`EVENT_SETS`,
+`_last_handlings`, `_row_conditions`, …): `_conditions` puts them on a queryset of appeals (`appeal_sets`, the
+ranking and the assessments), `_compute` reads each figure's appeals of the period from the events' indexes, then
+the visible appeals among them by key, and counts per group in Python (docs/performance.md; a test compares both).
+`avg_workdays_to_handle` uses the handled cases' two timestamps (the working-day calendar lives in `qifu.workcal`),
+with an O(1) clock per case.
 """
 
 from __future__ import annotations
@@ -35,13 +38,11 @@ from qifu.accounts import scopes
 from qifu.lib.inputs import InputError
 from qifu.workcal import workdays
 
-from .models import (CLOCK_STATUSES, DISSATISFIED_STARS, HANDLING_ACTIONS, Appeal, AppealEvent, Category, Channel, Rating, Resolution,
-                     Status)
+from .models import (CLOCK_STATUSES, DISSATISFIED_STARS, HANDLING_ACTIONS, Appeal, AppealEvent, Category, Channel,
+                     Rating, Resolution, Status)
 
 HANDLING = HANDLING_ACTIONS  # 办结: by the lead unit, or on the spot at intake
 DISSATISFIED_ACTIONS = ("reject_result", "revisit_reopen")
-# The events a figure counts (besides closings, by their status): what `_compute` reads the appeals of.
-COUNTED_ACTIONS = ("accept", *HANDLING, "decide_escalation", "reassign", *DISSATISFIED_ACTIONS)
 MAX_DAYS = 366  # the longest period one request may ask for
 EARLIEST, LATEST = datetime.date(2000, 1, 1), datetime.date(2100, 12, 31)
 
