@@ -335,3 +335,35 @@ def test_the_list_refuses_bad_times(client, w, query):
     r = get(client, w, w.users[Role.LEADER], f"/api/v1/appeals?{query}")
     assert r.status_code == 400, (query, r.content)
     assert any("\u4e00" <= ch <= "\u9fff" for ch in r.json()["detail"])
+
+
+@pytest.mark.parametrize("role", [Role.LEADER, Role.HANDLER, Role.SUPERVISOR])
+def test_the_figures_read_from_the_events_equal_the_conditions_on_the_scope(w, role):
+    """`stats._compute` reads the period's events (one set per figure), the last handlings once and the visible
+    appeals by key; `stats.appeal_sets` (the ranking's and the assessments' path) puts the same conditions on the
+    scope. Both count the same appeals, in total and per lead unit, whatever the period."""
+    from django.db.models import Count
+    from django.utils import timezone
+
+    from qifu.accounts import scopes
+    from qifu.org.models import Department
+
+    codes = dict(Department.objects.values_list("pk", "code"))
+    now = timezone.now()
+    user = w.users[role]
+    periods = (OCTOBER, stats.month_period("2026-11"), stats.month_period("2026-09"),
+               stats.range_period(datetime.date(2026, 10, 1), datetime.date(2026, 10, 8)))
+    for period in periods:
+        scoped = scopes.appeals(user)
+        sets = stats.appeal_sets(scoped, period, now)
+        figures = stats._compute(scoped, period, "department", now)
+        counted = [name for name in sets if name != "solved"]
+        assert {name: figures.total[name] for name in counted} == {name: sets[name].count() for name in counted}
+        solved, closed = sets["solved"].count(), sets["closed"].count()
+        assert figures.total["solved_rate"] == (round(solved / closed, 4) if closed else None)
+        rows = {row["key"]: row for row in figures.rows}
+        for name in counted:
+            per_unit = dict(sets[name].order_by().values_list("lead_department_id").annotate(n=Count("pk")))
+            assert {codes.get(unit): n for unit, n in per_unit.items()} == {
+                key: row[name] for key, row in rows.items() if row[name]}, (period.label, name)
+    assert figures.total["received"] or role != Role.LEADER  # not vacuous: the leader's month counts

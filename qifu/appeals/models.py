@@ -30,6 +30,7 @@ class Status(models.TextChoices):
 OPEN_STATUSES = (Status.SUBMITTED, Status.ACCEPTED, Status.ASSIGNED, Status.HANDLED)
 # The clock runs while the back office owes the enterprise an answer.
 CLOCK_STATUSES = (Status.ACCEPTED, Status.ASSIGNED)
+HANDLING_ACTIONS = ("mark_handled", "solve_on_spot")  # 办结: by the lead unit, or on the spot at intake
 
 
 class Category(models.TextChoices):
@@ -276,9 +277,13 @@ class AppealEvent(TransitionEvent):
         ordering = ["appeal", "seq"]
         constraints = [models.UniqueConstraint(fields=["appeal", "seq"], name="unique_event_seq")]
         indexes = [
-            # the statistics read a period's events of one kind (accept, mark_handled, reassign, …) or closings
-            models.Index(fields=["action", "at"], name="appeals_event_action_at"),
-            models.Index(fields=["to_status", "at"], name="appeals_event_to_status_at"),
+            # the statistics read a period's events of one kind (accept, mark_handled, reassign, …) or closings:
+            # their appeals (and sequence numbers) from the index alone on PostgreSQL
+            models.Index(fields=["action", "at"], include=["appeal", "seq"], name="appeals_event_action_at_ids"),
+            models.Index(fields=["to_status", "at"], include=["appeal"], name="appeals_event_status_at_ids"),
+            # "a later handling" of a handling (stats._last_handlings), from the index alone on PostgreSQL
+            models.Index(fields=["appeal", "seq"], include=["at"], condition=models.Q(action__in=HANDLING_ACTIONS),
+                         name="appeals_event_handlings"),
             # the deadline in force at an event: the latest earlier event that set one (stats._deadline_then)
             models.Index(fields=["appeal", "seq"], condition=models.Q(data__has_key="due_at"),
                          name="appeals_event_sets_due_at"),

@@ -5,11 +5,14 @@
     figures = stats.compute(user, period, by="department")
     figures.total["on_time_rate"], figures.rows[0]["key"], …
 
-Every figure is computed in the database from the event history (`AppealEvent`, and the `Rating` each
-closing or sending back writes with the event's time), over the appeals the caller may see
-(`scopes.appeals(user)`), current at request time; the reads go to the statistics replica when there is one.
-Only `avg_workdays_to_handle` finishes in Python, over the handled cases' two timestamps (the working-day
-calendar lives in `qifu.workcal`), with an O(1) clock per case.
+Every figure is computed from the event history (`AppealEvent`, and the `Rating` each closing or sending back
+writes with the event's time), over the appeals the caller may see (`scopes.appeals(user)`), current at request
+time; the reads go to the statistics replica when there is one. The conditions are written once (`EVENT_SETS`,
+`_last_handlings`, `_row_conditions`, …): `_conditions` puts them on a queryset of appeals (`appeal_sets`, the
+ranking and the assessments), `_compute` reads each figure's appeals of the period from the events' indexes, then
+the visible appeals among them by key, and counts per group in Python (docs/performance.md; a test compares both).
+`avg_workdays_to_handle` uses the handled cases' two timestamps (the working-day calendar lives in `qifu.workcal`),
+with an O(1) clock per case.
 """
 
 from __future__ import annotations
@@ -21,9 +24,10 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import connections, router, transaction
-from django.db.models import (BooleanField, Count, DateTimeField, Exists, ExpressionWrapper, F, OuterRef, Q,
-                              Subquery)
+from django.db.models import (BooleanField, Count, DateTimeField, Exists, ExpressionWrapper, F, Func, OuterRef, Q,
+                              Subquery, Value)
 from django.db.models.fields.json import KeyTextTransform
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -34,13 +38,11 @@ from qifu.accounts import scopes
 from qifu.lib.inputs import InputError
 from qifu.workcal import workdays
 
-from .models import (CLOCK_STATUSES, DISSATISFIED_STARS, Appeal, AppealEvent, Category, Channel, Rating, Resolution,
-                     Status)
+from .models import (CLOCK_STATUSES, DISSATISFIED_STARS, HANDLING_ACTIONS, Appeal, AppealEvent, Category, Channel,
+                     Rating, Resolution, Status)
 
-HANDLING = ("mark_handled", "solve_on_spot")  # 办结: by the lead unit, or on the spot at intake
+HANDLING = HANDLING_ACTIONS  # 办结: by the lead unit, or on the spot at intake
 DISSATISFIED_ACTIONS = ("reject_result", "revisit_reopen")
-# The events a figure counts (besides closings, by their status): what `_compute` reads the appeals of.
-COUNTED_ACTIONS = ("accept", *HANDLING, "decide_escalation", "reassign", *DISSATISFIED_ACTIONS)
 MAX_DAYS = 366  # the longest period one request may ask for
 EARLIEST, LATEST = datetime.date(2000, 1, 1), datetime.date(2100, 12, 31)
 
@@ -254,14 +256,33 @@ class _WorkClock:
         return -self.backward[-offset]
 
     def at(self, moment: datetime.datetime) -> float:
-        local = moment.astimezone(self.zone)
+        return self.at_local(moment.astimezone(self.zone))
+
+    def at_local(self, local: datetime.datetime) -> float:
+        """The same for a local wall time in the clock's zone (aware or naive): the time of day is wall time, as
+        Python subtracts two datetimes of one zone."""
         day = local.date()
-        known = self.days.get(day)  # (midnight, working day?, working days before it): once per day
+        known = self.days.get(day)  # (working day?, working days before it): once per day
         if known is None:
-            known = self.days[day] = (datetime.datetime.combine(day, datetime.time(0), tzinfo=self.zone),
-                                      workdays.is_workday(day), self._before(day))
-        midnight, working, before = known
-        return before + ((local - midnight).total_seconds() / 86400 if working else 0.0)
+            known = self.days[day] = (workdays.is_workday(day), self._before(day))
+        working, before = known
+        if not working:
+            return before
+        micro = (local.hour * 3600 + local.minute * 60 + local.second) * 1_000_000 + local.microsecond
+        return before + micro / 1_000_000 / 86400
+
+
+class _LocalTime(Func):
+    """A `timestamptz` as the local wall time of `zone` (PostgreSQL's `AT TIME ZONE`): a naive timestamp."""
+
+    output_field = DateTimeField()
+
+    def __init__(self, expression, zone: str):
+        super().__init__(expression, Value(zone))
+
+    def as_sql(self, compiler, connection, **extra):
+        return super().as_sql(compiler, connection, template="(%(expressions)s)", arg_joiner=" AT TIME ZONE ",
+                              **extra)
 
 
 def _rate(part, whole, digits: int = 4):
@@ -304,31 +325,59 @@ def _measured(scoped, period: Period, by: str | None, now: datetime.datetime) ->
         return _compute(scoped, period, by, now)
 
 
+# The month's events each event-defined figure counts the appeals of (with `_events(period)`); `closed` is also
+# `closed_ids`. One definition for the conditions below and for `_compute`'s one pass over the month's events.
+EVENT_SETS = {
+    "accepted": Q(action="accept"),
+    "closed": Q(to_status=Status.CLOSED),
+    "escalated": Q(action="decide_escalation", data__approve=True),
+    "reassigned": Q(action="reassign"),
+    "dissatisfied": Q(action__in=DISSATISFIED_ACTIONS),
+}
+ON_TIME = Q(at__lte=F("deadline"))  # on a handling annotated with `_deadline_then()`: NULL (none in force) is not
+
+
+def _low_ratings(period: Period):
+    """The ratings of 1–2 stars given in the period (a dissatisfied case)."""
+    return Rating.objects.filter(rated_at__gte=period.start, rated_at__lt=period.end, stars__isnull=False,
+                                 stars__lte=DISSATISFIED_STARS)
+
+
+def _bad_solved_ratings():
+    """A rating of 1–2 stars of a case's solution (such a closed case is not `satisfied`)."""
+    return Rating.objects.filter(solved=True, stars__isnull=False, stars__lte=DISSATISFIED_STARS)
+
+
+def _row_conditions(period: Period, now: datetime.datetime) -> dict:
+    """The conditions on the appeal's own columns."""
+    received = Q(received_at__gte=period.start, received_at__lt=period.end)
+    return {"received": received,
+            "overdue_open": received & Q(status__in=CLOCK_STATUSES, due_at__lt=now),
+            "solved_resolution": Q(resolution=Resolution.SOLVED)}
+
+
 def _conditions(period: Period, now: datetime.datetime) -> dict:
     """{metric: the condition on an appeal to be counted} for the counted metrics (and "solved")."""
-    start, end = period.start, period.end
-    closings = closed_ids(start, end)
-    low_rating = Rating.objects.filter(rated_at__gte=start, rated_at__lt=end, stars__isnull=False,
-                                       stars__lte=DISSATISFIED_STARS)
+    def among(name):
+        return Q(pk__in=_ids(_events(period).filter(EVENT_SETS[name])))
+
+    row = _row_conditions(period, now)
     handlings = _last_handlings(period)
     # handled by the deadline then in force (none in force: not on time; `at <= NULL` is not true)
-    on_time = handlings.annotate(deadline=_deadline_then()).filter(at__lte=F("deadline"))
-    received = Q(received_at__gte=start, received_at__lt=end)
-    closed = Q(pk__in=closings)
+    on_time = handlings.annotate(deadline=_deadline_then()).filter(ON_TIME)
+    closed = among("closed")
     return {
-        "received": received,
-        "accepted": Q(pk__in=_ids(_events(period, action="accept"))),
+        "received": row["received"],
+        "accepted": among("accepted"),
         "handled": Q(pk__in=handlings.values("appeal_id")),
         "handled_on_time": Q(pk__in=on_time.values("appeal_id")),
         "closed": closed,
-        "solved": closed & Q(resolution=Resolution.SOLVED),
-        "satisfied": closed & ~Q(Exists(Rating.objects.filter(appeal_id=OuterRef("pk"), solved=True,
-                                                             stars__isnull=False, stars__lte=DISSATISFIED_STARS))),
-        "overdue_open": received & Q(status__in=CLOCK_STATUSES, due_at__lt=now),
-        "escalated": Q(pk__in=_ids(_events(period, action="decide_escalation", data__approve=True))),
-        "reassigned": Q(pk__in=_ids(_events(period, action="reassign"))),
-        "dissatisfied": Q(pk__in=_ids(_events(period, action__in=DISSATISFIED_ACTIONS)))
-        | Q(pk__in=low_rating.values("appeal_id")),
+        "solved": closed & row["solved_resolution"],
+        "satisfied": closed & ~Q(Exists(_bad_solved_ratings().filter(appeal_id=OuterRef("pk")))),
+        "overdue_open": row["overdue_open"],
+        "escalated": among("escalated"),
+        "reassigned": among("reassigned"),
+        "dissatisfied": among("dissatisfied") | Q(pk__in=_low_ratings(period).values("appeal_id")),
     }
 
 
@@ -337,49 +386,116 @@ def appeal_sets(scoped, period: Period, now: datetime.datetime) -> dict:
     return {name: scoped.filter(condition) for name, condition in _conditions(period, now).items()}
 
 
+def _by_ids(queryset, ids, using: str, column: str = "id", either: Q | None = None) -> list:
+    """The rows of `queryset` whose `column` is one of `ids` (or that meet `either`): one `= ANY(array)` on
+    PostgreSQL through the indexes, batches of `IN` lists elsewhere."""
+    ids = sorted(ids)
+    if connections[using].vendor != "postgresql":
+        found = list(queryset.filter(either)) if either is not None else []
+        for offset in range(0, len(ids), 500):
+            found += queryset.filter(**{f"{column}__in": ids[offset:offset + 500]})
+        return found
+    table = queryset.model._meta.db_table
+    # the array as one text literal (psycopg would adapt a list of 50,000 ints element by element)
+    among = RawSQL(f'"{table}"."{column}" = ANY(%s::bigint[])', ("{" + ",".join(map(str, ids)) + "}",),
+                   output_field=BooleanField())
+    settings_ = ("enable_seqscan = off", "enable_indexscan = off", "random_page_cost = 1.1")
+    with connections[using].cursor() as cursor:
+        # PostgreSQL's default costs (random_page_cost 4) make reading every appeal of the scope — a sequential
+        # scan, or a bitmap of the whole region from its index — look cheaper than 50,000 look-ups by key: 0.5–1.2 s
+        # instead of 0.2–0.3 s at a million appeals (docs/performance.md). For this read only, within the
+        # statistics' transaction (`_measured`): bitmap scans, with the cost of a page read from the cache.
+        for setting in settings_:
+            cursor.execute(f"SET LOCAL {setting}")
+        try:
+            return list(queryset.filter(Q(among) | either if either is not None else among))
+        finally:
+            for setting in settings_:
+                cursor.execute(f"SET LOCAL {setting.split()[0]} TO DEFAULT")
+
+
 def _compute(scoped, period: Period, by: str | None, now: datetime.datetime) -> Figures:
+    """The figures from a few reads that start from the period's events (each through the (action, at) or
+    (to_status, at) index), then the visible appeals among them by primary key — never a scan of every appeal in
+    the scope. The conditions are `_conditions`' (the same event sets, handlings, ratings and row conditions; the
+    tests compare both ways)."""
     column = GROUPS[by] if by else None
-    start, end = period.start, period.end
-    counted = _conditions(period, now)
-    handlings = _last_handlings(period)
-    received = counted["received"]
-    low_rating = Rating.objects.filter(rated_at__gte=start, rated_at__lt=end, stars__isnull=False,
-                                       stars__lte=DISSATISFIED_STARS)
-    # Every appeal a figure counts was received in the period, or has one of these events or a low rating in it:
-    # those few (a month of a long history) are read once, with the caller's scope, and every figure is counted
-    # among them in one query (each condition's set of events is read once).
-    touched = (Appeal.objects.filter(received).order_by().values_list("pk", flat=True)
-               .union(_events(period).filter(Q(action__in=COUNTED_ACTIONS) | Q(to_status=Status.CLOSED))
-                      .order_by().values_list("appeal_id", flat=True),
-                      low_rating.order_by().values_list("appeal_id", flat=True)).order_by())
-    among = scoped.filter(pk__in=touched).order_by()
-    flags = {f"is_{name}": ExpressionWrapper(condition, output_field=BooleanField())
-             for name, condition in counted.items()}
-    # each case's last handling in the period (of every region; only the visible ones are looked up)
-    handled_then = dict(handlings.order_by().values_list("appeal_id", "at"))
+    db = scoped.db
+    # 1. the appeals of each event-defined figure: the period's events of that kind, from the (action, at) or
+    #    (to_status, at) index (their appeal is in the index: no table read on PostgreSQL)
+    sets = {name: set(_events(period).filter(condition).order_by().values_list("appeal_id", flat=True).using(db))
+            for name, condition in EVENT_SETS.items()}
+    # 2. each case's last handling in the period, its time and whether it met the deadline then in force
+    handled_then: dict = {}
+    on_time: set = set()
+    handlings = _last_handlings(period).annotate(deadline=_deadline_then()).annotate(
+        on_time=ExpressionWrapper(ON_TIME, output_field=BooleanField()))
+    postgres = connections[db].vendor == "postgresql"
+    # the times the working-day clock reads: on PostgreSQL as local wall times (`AT TIME ZONE`), which the driver
+    # reads several times faster than instants; the clock counts wall time either way (`_WorkClock.at`)
+    if postgres:
+        handlings = handlings.annotate(local_at=_LocalTime("at", zone=period.zone))
+    for appeal_id, at, met in handlings.order_by().values_list("appeal_id", "local_at" if postgres else "at",
+                                                               "on_time").using(db):
+        handled_then[appeal_id] = at
+        if met:
+            on_time.add(appeal_id)
+    low = set(_low_ratings(period).order_by().values_list("appeal_id", flat=True).using(db))
+    # 3. the visible appeals among them, in one read (the scope's subqueries once): those received in the period
+    #    (the index on the receipt time) and the others by primary key; never a scan of every appeal in the scope
+    own = _row_conditions(period, now)
+    row_flags = {f"is_{name}": ExpressionWrapper(condition, output_field=BooleanField())
+                 for name, condition in own.items()}
+    if postgres:
+        row_flags["local_accepted_at"] = _LocalTime("accepted_at", zone=period.zone)
+    fields = ("pk", "local_accepted_at" if postgres else "accepted_at", "is_received", "is_overdue_open",
+              "is_solved_resolution", *([column] if column else []))
+    touched = set().union(*sets.values()) | set(handled_then) | low
+    rows = {found[0]: found for found in _by_ids(scoped.order_by().annotate(**row_flags).values_list(*fields),
+                                                 touched, db, either=own["received"])}
+    # a closed case with a low rating of its solution is not satisfied
+    closed_visible = [pk for pk in sets["closed"] if pk in rows]
+    unsatisfied = set(_by_ids(_bad_solved_ratings().order_by().values_list("appeal_id", flat=True), closed_visible,
+                              db, column="appeal_id")) if closed_visible else set()
     clock = _WorkClock(period.zone)
-    by_key: dict = {}
+    at = clock.at_local if postgres else clock.at
+    members: dict = {}  # group → the visible appeals counted in it
+    received, overdue_open, solved = set(), set(), set()
     days: dict = {}  # working days from acceptance to the (last) handling in the period, per case
-    for row in among.values("pk", "accepted_at", *([column] if column else [])).annotate(**flags):
-        key = row[column] if column else None
-        counts = by_key.setdefault(key, dict.fromkeys(counted, 0))
-        for name in counted:
-            if row[f"is_{name}"]:
-                counts[name] += 1
-        if row["is_handled"] and row["accepted_at"] is not None:
-            days.setdefault(key, []).append(
-                max(0.0, clock.at(handled_then[row["pk"]]) - clock.at(row["accepted_at"])))
+    for pk, accepted_at, is_received, is_overdue_open, is_solved, *group in rows.values():
+        key = group[0] if group else None
+        members.setdefault(key, []).append(pk)
+        if is_received:
+            received.add(pk)
+        if is_overdue_open:
+            overdue_open.add(pk)
+        if is_solved:
+            solved.add(pk)
+        handled = handled_then.get(pk)
+        if handled is not None and accepted_at is not None:
+            days.setdefault(key, []).append(max(0.0, at(handled) - at(accepted_at)))
+    closed_set = sets["closed"]
+    figure_sets = {"received": received, "accepted": sets["accepted"], "handled": set(handled_then),
+                   "handled_on_time": on_time, "closed": closed_set, "solved": closed_set & solved,
+                   "satisfied": closed_set - unsatisfied, "overdue_open": overdue_open,
+                   "escalated": sets["escalated"], "reassigned": sets["reassigned"],
+                   "dissatisfied": sets["dissatisfied"] | low}
+    by_key = {}
+    for key, pks in members.items():
+        group_set = set(pks)
+        by_key[key] = {name: len(group_set & figure) for name, figure in figure_sets.items()}
+    counted = tuple(figure_sets)
     by_key = {key: counts for key, counts in by_key.items() if any(counts.values())}
     total_counts = {name: sum(c.get(name, 0) for c in by_key.values()) for name in counted}
     total = _finish(total_counts, [d for values in days.values() for d in values])
-    rows = []
+    rows_out = []
     if by:
         names = _names(by, [k for k in by_key if k is not None])
         for key, counts in by_key.items():
             code, name = names.get(key, (None, _("(none)"))) if key is not None else (None, _("(none)"))
-            rows.append({"key": code, "name": name, **_finish(counts, days.get(key, []))})
-        rows.sort(key=lambda r: (r["key"] is None, -r["received"], r["key"] or ""))
-    return Figures(period, by, total, rows)
+            rows_out.append({"key": code, "name": name, **_finish(counts, days.get(key, []))})
+        rows_out.sort(key=lambda r: (r["key"] is None, -r["received"], r["key"] or ""))
+    return Figures(period, by, total, rows_out)
 
 
 def _names(by: str, keys: list) -> dict:
