@@ -31,33 +31,38 @@ AS $$ SELECT qifu_bigrams(a) || qifu_bigrams(b) $$;
 """
 
 
+def _concurrently(connection) -> bool:
+    """CONCURRENTLY on PostgreSQL (the tables are large and written to) unless the migration runs inside a
+    transaction (a restore migrates an empty database in one: `qifu restore`); a plain index elsewhere."""
+    return connection.vendor == "postgresql" and not connection.in_atomic_block
+
+
 class AddIndexConcurrentlyOnPostgres(migrations.AddIndex):
-    """AddIndex, CONCURRENTLY on PostgreSQL (the tables are large and written to); a plain index elsewhere."""
+    """AddIndex, CONCURRENTLY where `_concurrently` says so."""
 
     def database_forwards(self, app_label, schema_editor, from_state, to_state):
         model = to_state.apps.get_model(app_label, self.model_name)
         if not self.allow_migrate_model(schema_editor.connection.alias, model):
             return
-        if schema_editor.connection.vendor == "postgresql":
-            schema_editor.add_index(model, self.index, concurrently=True)
-        else:
-            schema_editor.add_index(model, self.index)
+        kwargs = {"concurrently": True} if _concurrently(schema_editor.connection) else {}
+        schema_editor.add_index(model, self.index, **kwargs)
 
     def database_backwards(self, app_label, schema_editor, from_state, to_state):
         model = from_state.apps.get_model(app_label, self.model_name)
         if self.allow_migrate_model(schema_editor.connection.alias, model):
-            kwargs = {"concurrently": True} if schema_editor.connection.vendor == "postgresql" else {}
+            kwargs = {"concurrently": True} if _concurrently(schema_editor.connection) else {}
             schema_editor.remove_index(model, self.index, **kwargs)
 
 
 def bigrams_forwards(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
+    how = "CONCURRENTLY " if _concurrently(schema_editor.connection) else ""
     with schema_editor.connection.cursor() as cursor:
         cursor.execute(FUNCTIONS)
-        cursor.execute("CREATE INDEX CONCURRENTLY IF NOT EXISTS appeals_text_bigrams ON appeals_appeal "
+        cursor.execute(f"CREATE INDEX {how}IF NOT EXISTS appeals_text_bigrams ON appeals_appeal "
                        "USING gin (qifu_bigrams(title, number))")
-        cursor.execute("CREATE INDEX CONCURRENTLY IF NOT EXISTS enterprises_name_bigrams ON enterprises_enterprise "
+        cursor.execute(f"CREATE INDEX {how}IF NOT EXISTS enterprises_name_bigrams ON enterprises_enterprise "
                        "USING gin (qifu_bigrams(name))")
         # the planner's statistics of the indexed expressions (how many titles hold a pair): without them it
         # guesses 0.5 % and sorts 40,000 rows where walking the list's order stops after 25
@@ -68,9 +73,10 @@ def bigrams_forwards(apps, schema_editor):
 def bigrams_backwards(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
+    how = "CONCURRENTLY " if _concurrently(schema_editor.connection) else ""
     with schema_editor.connection.cursor() as cursor:
-        cursor.execute("DROP INDEX CONCURRENTLY IF EXISTS appeals_text_bigrams")
-        cursor.execute("DROP INDEX CONCURRENTLY IF EXISTS enterprises_name_bigrams")
+        cursor.execute(f"DROP INDEX {how}IF EXISTS appeals_text_bigrams")
+        cursor.execute(f"DROP INDEX {how}IF EXISTS enterprises_name_bigrams")
         cursor.execute("DROP FUNCTION IF EXISTS qifu_bigrams(text, text); DROP FUNCTION IF EXISTS qifu_bigrams(text)")
 
 
