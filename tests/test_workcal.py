@@ -157,3 +157,55 @@ class TestCommandLine:
         out = capsys.readouterr()
         assert out.out.strip() == "true"
         assert "WARNING" in out.err
+
+
+def _walked_between(start: datetime.datetime, end: datetime.datetime) -> float:
+    """The definition, day by day: the part of every working day (00:00–24:00 Shanghai) between the two."""
+    if end < start:
+        return -_walked_between(end, start)
+    start, end = start.astimezone(SH), end.astimezone(SH)
+    total, day = 0.0, start.date()
+    while day <= end.date():
+        if workdays.is_workday(day):
+            lo = max(start, datetime.datetime.combine(day, datetime.time(0), tzinfo=SH))
+            hi = min(end, datetime.datetime.combine(day + datetime.timedelta(days=1), datetime.time(0), tzinfo=SH))
+            total += max(0.0, (hi - lo).total_seconds() / 86400)
+        day += datetime.timedelta(days=1)
+    return total
+
+
+class TestWorkingDaysInConstantTime:
+    """Per-year prefix sums (issue 10 item 4): the same answer as walking the days, at a cost that does not grow
+    with the distance."""
+
+    def test_the_same_as_walking_the_days_across_holidays_weekends_and_years(self):
+        import random
+
+        rng = random.Random(9)
+        base = datetime.datetime(2024, 12, 20, tzinfo=SH)
+        moments = [base + datetime.timedelta(minutes=rng.randrange(0, 60 * 24 * 760)) for _ in range(300)]
+        moments += [received("2026-10-01T00:00:00+08:00"), received("2026-10-08T23:59:59+08:00"),
+                    received("2025-12-31T23:30:00+08:00"), received("2026-01-01T00:30:00+08:00"),
+                    received("2026-02-14T12:00:00+08:00"), datetime.datetime(2026, 2, 16, 1, 0, tzinfo=datetime.UTC)]
+        for a, b in zip(moments, reversed(moments)):
+            assert workdays.workdays_between(a, b) == pytest.approx(_walked_between(a, b), abs=1e-9), (a, b)
+        assert workdays.workdays_in(D(2026, 10, 1), D(2026, 10, 9)) == 1  # National Day 1–7 Oct; the 8th works
+        assert workdays.workdays_in(D(2026, 10, 9), D(2026, 10, 1)) == -1
+
+    def test_two_years_cost_a_few_lookups_not_seven_hundred(self, monkeypatch):
+        start, end = received("2025-01-02T10:00:00+08:00"), received("2026-12-30T15:00:00+08:00")
+        expected = _walked_between(start, end)
+        workdays.workdays_between(start, end)  # the years' sums are built once
+        asked = []
+        original = workdays.is_workday
+        monkeypatch.setattr(workdays, "is_workday", lambda day: asked.append(day) or original(day))
+        assert workdays.workdays_between(start, end) == pytest.approx(expected)
+        assert len(asked) <= 2  # the two ends' days, not every day between
+
+    @pytest.mark.django_db
+    def test_a_correction_of_the_calendar_changes_the_sums(self):
+        start, end = received("2026-11-02T00:00:00+08:00"), received("2026-11-09T00:00:00+08:00")
+        assert workdays.workdays_between(start, end) == pytest.approx(5.0)
+        CalendarDay.objects.create(date=D(2026, 11, 4), is_workday=False, name="台风停工")
+        workdays.invalidate_cache()
+        assert workdays.workdays_between(start, end) == pytest.approx(4.0)

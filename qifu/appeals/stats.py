@@ -236,24 +236,13 @@ class _WorkClock:
     def __init__(self, zone: str):
         self.zone = ZoneInfo(zone)
         self.origin: datetime.date | None = None
-        self.forward: list[float] = [0.0]   # working days in [origin, origin + i)
-        self.backward: list[float] = [0.0]  # working days in [origin - i, origin)
         self.days: dict = {}
 
     def _before(self, day: datetime.date) -> float:
         """Working days from the origin to the start of `day` (negative before the origin)."""
         if self.origin is None:
             self.origin = day
-        offset = (day - self.origin).days
-        if offset >= 0:
-            while len(self.forward) <= offset:
-                previous = self.origin + datetime.timedelta(days=len(self.forward) - 1)
-                self.forward.append(self.forward[-1] + (1.0 if workdays.is_workday(previous) else 0.0))
-            return self.forward[offset]
-        while len(self.backward) <= -offset:
-            earlier = self.origin - datetime.timedelta(days=len(self.backward))
-            self.backward.append(self.backward[-1] + (1.0 if workdays.is_workday(earlier) else 0.0))
-        return -self.backward[-offset]
+        return float(workdays.workdays_in(self.origin, day))
 
     def at(self, moment: datetime.datetime) -> float:
         return self.at_local(moment.astimezone(self.zone))

@@ -40,9 +40,12 @@ class _Overrides:
         self.days: dict[datetime.date, bool] = {}
         self.years: set[int] = set()
         self.fallback_years: set[int] = set()  # years we had to fall back for (for the admin banner)
+        # year → working days of the year before each of its days (`_prefix`); rebuilt with the data it sums
+        self.prefix: dict[int, list[int]] = {}
 
     def invalidate(self) -> None:
         self._loaded_at = 0.0
+        self.prefix = {}
 
     def ensure(self) -> None:
         if time.monotonic() - self._loaded_at < _CACHE_SECONDS:
@@ -63,7 +66,7 @@ class _Overrides:
                     logger.debug("calendar tables unavailable; using built-in data only")
             except Exception:  # Django not configured (plain library use)
                 pass
-            self.days, self.years = days, years
+            self.days, self.years, self.prefix = days, years, {}
             self._loaded_at = time.monotonic()
 
 
@@ -183,27 +186,55 @@ def deadline(
     return datetime.datetime.combine(last_day, _end_of_day(end_of_day), tzinfo=zone)
 
 
+def _prefix(year: int) -> list[int]:
+    """Working days of `year` before each of its days: `_prefix(y)[i]` counts days 0 … i-1 (day 0 = 1 January);
+    one entry more than the year has days. Built once per year and calendar data (`_Overrides`)."""
+    _overrides.ensure()
+    prefix = _overrides.prefix.get(year)
+    if prefix is None:
+        first = datetime.date(year, 1, 1)
+        length = (datetime.date(year + 1, 1, 1) - first).days
+        prefix = [0] * (length + 1)
+        for i in range(length):
+            prefix[i + 1] = prefix[i] + is_workday(first + datetime.timedelta(days=i))
+        _overrides.prefix[year] = prefix
+    return prefix
+
+
+def workdays_in(first: datetime.date, end: datetime.date) -> int:
+    """How many working days lie in [first, end) (negative if end < first): per-year prefix sums, so the
+    cost does not grow with the distance (a year between them costs one lookup)."""
+    if end < first:
+        return -workdays_in(end, first)
+    if first.year == end.year:
+        prefix = _prefix(first.year)
+        return prefix[end.timetuple().tm_yday - 1] - prefix[first.timetuple().tm_yday - 1]
+    total = _prefix(first.year)[-1] - _prefix(first.year)[first.timetuple().tm_yday - 1]
+    for year in range(first.year + 1, end.year):
+        total += _prefix(year)[-1]
+    return total + _prefix(end.year)[end.timetuple().tm_yday - 1]
+
+
 def workdays_between(start: datetime.datetime, end: datetime.datetime, *, tz: str = DEFAULT_TZ) -> float:
     """Working time from `start` to `end` in working days (negative if end < start).
 
     Each working day counts as one full day from 00:00 to 24:00 local time; non-working days count 0.
-    Used to show "time left" and "overdue by" in working days.
+    Used to show "time left" and "overdue by" in working days. Constant time (`workdays_in`): the whole days
+    from the start's day up to the end's day, less the part of the start's day before the start, plus the part of
+    the end's day before the end (each only on a working day).
     """
     if end < start:
         return -workdays_between(end, start, tz=tz)
     zone = ZoneInfo(tz)
     start, end = start.astimezone(zone), end.astimezone(zone)
-    total = 0.0
-    day = start.date()
-    while day <= end.date():
-        if is_workday(day):
-            day_start = datetime.datetime.combine(day, datetime.time(0), tzinfo=zone)
-            day_end = day_start + datetime.timedelta(days=1)
-            lo, hi = max(start, day_start), min(end, day_end)
-            if hi > lo:
-                total += (hi - lo).total_seconds() / 86400
-        day += datetime.timedelta(days=1)
-    return total
+
+    def elapsed(moment: datetime.datetime) -> float:  # the part of its day gone by, if that day is a working day
+        if not is_workday(moment.date()):
+            return 0.0
+        midnight = datetime.datetime.combine(moment.date(), datetime.time(0), tzinfo=zone)
+        return (moment - midnight).total_seconds() / 86400
+
+    return workdays_in(start.date(), end.date()) - elapsed(start) + elapsed(end)
 
 
 def parse_schedule(text: str) -> list[tuple[datetime.date, bool, str]]:
