@@ -59,16 +59,11 @@ def rating_page(request):
         error = str(problem)
         by, source, period = "department", "enterprise", None
     total, rows = ratings.rows_of(user, by, source, period.start if period else None, period.end if period else None)
-    if request.GET.get("format") == "xlsx":
-        label = period.label if period else ""
-        name = f"ratings-{by}-{label or 'all'}.xlsx".replace("–", "_")
-        return exports.download(ratings.workbook(total, rows, by, source, label), exports.XLSX, name,
-                                f"{_('Ratings')}-{label or by}.xlsx")
-    query = request.GET.copy()
-    query["format"] = "xlsx"
+    if exports.wants_xlsx(request):
+        return ratings.download(total, rows, by, source, period)
     return render(request, "appeals/ratings.html", {
         "form": form, "error": error, "by": by, "by_label": ratings.BY[by], "source": source,
-        "source_label": ratings.SOURCES[source], "total": total, "rows": rows, "export_query": query.urlencode(),
+        "source_label": ratings.SOURCES[source], "total": total, "rows": rows,
         "period": period})
 
 

@@ -329,6 +329,16 @@ def workbook(total: dict, rows: list[dict], by: str, source: str, label: str = "
     return exports.workbook(title, header, lines, preface=[title, str(SOURCES[source]), label], bold_rows=1)
 
 
+def download(total: dict, rows: list[dict], by: str, source: str, period):
+    """The figures as an Excel download (the ratings page's and the API's `format=xlsx`)."""
+    from qifu.lib import exports
+
+    label = period.label if period else ""
+    name = f"ratings-{by}-{label or 'all'}.xlsx".replace("–", "_")
+    return exports.download(workbook(total, rows, by, source, label), exports.XLSX, name,
+                            f"{_('Ratings')}-{label or by}.xlsx")
+
+
 def may_view_or_403(user) -> None:
     if not may_see(user):
         raise PermissionDenied(_("Ratings are for staff."))

@@ -60,9 +60,7 @@ def rating_figures(request,
     by, source = ratings.check(by, source)
     total, rows = ratings.rows_of(user, by, source, period.start if period else None, period.end if period else None)
     if format == "xlsx":
-        label = period.label if period else ""
-        name = f"ratings-{by}-{label or 'all'}.xlsx".replace("–", "_")
-        return exports.download(ratings.workbook(total, rows, by, source, label), exports.XLSX, name, name)
+        return ratings.download(total, rows, by, source, period)
     return {"by": by, "source": source, "total": total, "rows": rows}
 
 

@@ -501,8 +501,10 @@ def _names(by: str, keys: list) -> dict:
     return {pk: (code, name) for pk, code, name in model.objects.filter(pk__in=keys).values_list("pk", "code", label)}
 
 
-def trend(user, months: int = 12, today: datetime.date | None = None, zone: str | None = None) -> list[dict]:
-    """The totals of the last `months` months (oldest first, the current one last): [{"month", metric…}]."""
+def trend(user, months: int = 12, today: datetime.date | None = None, zone: str | None = None,
+          known: dict[str, dict] | None = None) -> list[dict]:
+    """The totals of the last `months` months (oldest first, the current one last): [{"month", metric…}].
+    `known`: {month label: totals} the caller has already computed for this user (not computed again)."""
     zone = zone or zone_of(user)
     today = today or timezone.localtime(timezone.now(), ZoneInfo(zone)).date()
     months = max(1, min(int(months), 36))
@@ -510,7 +512,10 @@ def trend(user, months: int = 12, today: datetime.date | None = None, zone: str 
     for back in range(months - 1, -1, -1):
         index = today.year * 12 + today.month - 1 - back
         label = f"{index // 12:04d}-{index % 12 + 1:02d}"
-        result.append({"month": label, **compute(user, month_period(label, zone)).total})
+        totals = (known or {}).get(label)
+        if totals is None:
+            totals = compute(user, month_period(label, zone)).total
+        result.append({"month": label, **totals})
     return result
 
 

@@ -71,10 +71,11 @@ def _date(text: str, name: str) -> datetime.date | None:
         raise InputError(_("%(name)s must be a date written YYYY-MM-DD, e.g. 2026-10-01.") % {"name": name}) from None
 
 
-def trend_chart(user, period: stats.Period, zone: str) -> dict:
+def trend_chart(user, period: stats.Period, zone: str, figures: stats.Figures | None = None) -> dict:
     """received/handled/closed and the on-time and satisfaction rates (in %) of the 6 months up to the period's."""
     today = timezone.localtime(timezone.now(), ZoneInfo(zone)).date()
-    months = stats.trend(user, TREND_MONTHS, today=min(period.last, today), zone=zone)
+    known = {period.label: figures.total} if figures is not None else None  # the page's own month: computed once
+    months = stats.trend(user, TREND_MONTHS, today=min(period.last, today), zone=zone, known=known)
 
     def percent(value):
         return None if value is None else round(value * 100, 1)
@@ -119,6 +120,6 @@ def appeal_stats_page(request):
         "total": cells(period, figures.total),
         "rows": [{"key": r["key"], "name": r["name"], "cells": cells(period, r, by, r["key"])} for r in figures.rows],
         "xlsx_url": f"{reverse('api-v1:appeal_stats')}?{urlencode({**query, 'format': 'xlsx'})}",
-        "trend": trend_chart(user, period, zone),
+        "trend": trend_chart(user, period, zone, figures),
     })
     return render(request, "appeals/stats.html", context)

@@ -44,15 +44,11 @@ def knowledge_home(request):
     if request.GET.get("format") == "xlsx":
         exports.refuse_invalid(form)
         return _export(cases if kind == "cases" else entries, kind == "cases")
-    query = request.GET.copy()
-    for name in ("page", "cpage"):
-        query.pop(name, None)
-    query["format"] = "xlsx"
     return render(request, "knowledge/home.html", {
         "form": form, "q": q, "kind": kind, "staff": staff,
         "entries": Paginator(entries, 20).get_page(request.GET.get("page")) if kind != "cases" else None,
         "cases": Paginator(cases, 10).get_page(request.GET.get("cpage")) if kind != "entries" else None,
-        "export_query": query.urlencode(), "may_write": services.may_write(user),
+        "may_write": services.may_write(user),
         "may_see_promotions": services.may_see_promotions(user) and staff,
     })
 
