@@ -163,10 +163,16 @@ TIME_ZONE = os.environ.get("QIFU_TIME_ZONE", "Asia/Shanghai")
 USE_TZ = True
 
 STATIC_URL = "static/"
-# `qifu collectstatic` copies the static files here for a reverse proxy to serve (docs/deploy.md).
+# `qifu collectstatic` copies the static files here under hashed names, each with a .gz and a .br, for
+# WhiteNoise or a reverse proxy to serve with a year-long immutable cache (docs/deploy.md); until it has run
+# for these sources, pages name the plain files, served from the sources (qifu/lib/staticfiles.py).
 STATIC_ROOT = Path(os.environ.get("QIFU_STATIC_ROOT") or DATA_DIR / "static")
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
-WHITENOISE_USE_FINDERS = True
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "qifu.lib.staticfiles.StaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True  # the plain names, from the sources (60 s cache)
 MEDIA_ROOT = DATA_DIR / "media"
 MEDIA_URL = "media/"
 

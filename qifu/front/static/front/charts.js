@@ -1,5 +1,5 @@
 /* ECharts on the pages that have charts: <div data-chart="KIND" data-chart-data="ID of a json_script">.
-   Loaded after vendor/echarts/echarts.min.js; no inline script (Content-Security-Policy). */
+   Loaded after vendor/echarts/echarts-qifu.min.js (a build of the charts drawn here: scripts/echarts/entry.js); no inline script (Content-Security-Policy). */
 (function () {
   "use strict";
 
