@@ -162,6 +162,13 @@ def test_nginx_serves_static_files_terminates_tls_and_never_uploads():
     conf = (DEPLOY / "nginx" / "qifu.conf").read_text()
     env = example_env()
     assert f"alias {env['QIFU_STATIC_ROOT']}/;" in conf
+    static = re.search(r"location /static/ \{(.*?)\}", conf, re.S).group(1)
+    assert "gzip_static on;" in static and "add_header Cache-Control $qifu_static_cache;" in static
+    # hashed names (collectstatic's `name.<12 hex>.ext`) for a year, immutable; plain names an hour
+    cache = re.search(r'map \$uri \$qifu_static_cache \{\s*"~(.*?)"\s+"(.*?)";\s*default\s+"(.*?)";', conf)
+    hashed = re.compile(cache.group(1))  # nginx and Python read this regular expression alike
+    assert hashed.search("/static/front/qifu.932b0b0cd8bc.css") and not hashed.search("/static/front/qifu.css")
+    assert cache.group(2) == "public, max-age=31536000, immutable" and cache.group(3) == "public, max-age=3600"
     assert re.search(r"location /media/ \{\s*return 404;", conf)
     assert "listen 443 ssl;" in conf and "return 301 https://" in conf
     assert "proxy_set_header X-Forwarded-Proto $scheme;" in conf

@@ -87,3 +87,23 @@ class StaticFilesStorage(CompressedManifestStaticFilesStorage):
 def collected_current() -> bool:
     """Whether STATIC_ROOT holds the collected files of these sources (a fresh storage reads the manifest)."""
     return StaticFilesStorage().current
+
+
+NOT_COLLECTED = ("Static files: not collected for this version — pages name the plain files, cached 60 s. "
+                 "`qifu collectstatic` makes them hashed, compressed and cached for a year.")
+
+
+def collect_if_outdated(stdout) -> bool:
+    """`qifu demo`: collect the static files when STATIC_ROOT does not hold these sources' (the first start, or
+    the first after an upgrade; a minute at most). Whether pages get the hashed names."""
+    from django.core.management import call_command
+
+    if collected_current():
+        return True
+    stdout.write("Collecting the static files (hashed and compressed, once per version) …")
+    try:
+        call_command("collectstatic", interactive=False, verbosity=0)
+    except OSError as exc:  # STATIC_ROOT not writable here: the plain names still work
+        stdout.write(f"Could not collect them ({exc}). {NOT_COLLECTED}")
+        return False
+    return True

@@ -28,4 +28,7 @@ class Command(BaseCommand):
         for username, role, password in data.logins():
             self.stdout.write(f"  {username:<12} {password:<12} {role}")
         if not load_only:
+            from qifu.lib.staticfiles import collect_if_outdated
+
+            collect_if_outdated(self.stdout)
             call_command("serve", port=port, host=host, workers=workers, threads=threads)

@@ -9,8 +9,9 @@
   master once it listens and stopped with it (`qifu worker --parent PID`), never once per worker.
   `--no-scheduler` leaves it out when `qifu worker` or Celery beat runs elsewhere (docs/deploy.md).
 - Static files are served by WhiteNoise inside the application (a reverse proxy may serve them from
-  STATIC_ROOT after `qifu collectstatic`); uploads are served only by the application's views, which
-  check who may see them.
+  STATIC_ROOT): hashed, compressed and cached for a year once `qifu collectstatic` has run for this version
+  (`qifu demo` runs it when needed), else under their plain names (qifu/lib/staticfiles.py); uploads are
+  served only by the application's views, which check who may see them.
 """
 
 import os
@@ -136,6 +137,10 @@ class Command(BaseCommand):
             raise CommandError("--workers and --threads must be at least 1")
         if not 1 <= port <= 65535:
             raise CommandError("--port must be between 1 and 65535")
+        from qifu.lib.staticfiles import NOT_COLLECTED, collected_current
+
+        if not collected_current():
+            self.stdout.write(NOT_COLLECTED)
         shown = f"[{host}]" if ":" in host else host
         self.stdout.write(
             f"qifu is serving on http://{shown}:{port}/  ({workers} workers × {threads} threads"
