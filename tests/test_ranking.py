@@ -328,7 +328,10 @@ def test_the_homes_show_the_card_and_the_nav_the_link(w, client):
     for role in (Role.LEADER, Role.SUPERVISOR):
         client.force_login(w.users[role])
         html = client.get(reverse("home")).content.decode()
-        assert 'data-testid="home-ranking"' in html and reverse("ranking_page") in html
+        assert 'data-testid="home-ranking-slot"' in html and reverse("ranking_page") in html
+        card = client.get(reverse("home_ranking")).content.decode()  # loaded after the page (HTMX)
+        assert 'data-testid="home-ranking"' in card and reverse("ranking_page") in card
     client.force_login(w.users[Role.ENTERPRISE])
     html = client.get(reverse("home")).content.decode()
-    assert 'data-testid="home-ranking"' not in html and reverse("ranking_page") not in html
+    assert 'data-testid="home-ranking' not in html and reverse("ranking_page") not in html
+    assert client.get(reverse("home_ranking")).content.decode().strip() == ""

@@ -46,10 +46,15 @@ def test_the_page_agrees_with_the_api(client, w):  # noqa: F811
     assert "发改局" in html and "人社局" in html
     for label in stats.LABELS.values():
         assert str(label) in html  # every metric, in Chinese
-    assert "诉求统计" in html and 'data-chart="appeal-trend"' in html
-    trend = r.context["trend"]
+    assert "诉求统计" in html and 'data-chart="appeal-trend"' not in html  # the trend comes after the page
+    assert r.context["trend_url"] == "/stats/appeals/trend/?month=2026-10" and 'hx-trigger="load"' in html
+    fragment = client.get(r.context["trend_url"])
+    assert fragment.status_code == 200 and 'data-chart="appeal-trend"' in fragment.content.decode()
+    trend = fragment.context["trend"]
     assert trend["labels"][-1] == "2026-10" and len(trend["labels"]) == 6
     assert trend["received"][-1] == 7 and trend["on_time_rate"][-1] == 60.0
+    assert client.get("/stats/appeals/trend/?from=2026-10-01&to=2026-10-31").context["trend"] == trend
+    assert client.get("/stats/appeals/trend/?month=2026-13").status_code == 400
     # a range gives the same figures as its month
     r = page(client, leader, "from=2026-10-01&to=2026-10-31&by=department")
     assert {cell["metric"]: cell["value"] for cell in r.context["total"]} == EXPECTED_TOTAL
@@ -111,6 +116,7 @@ def test_scopes(client, w):  # noqa: F811
     for role in (Role.DISPATCHER, Role.ADMIN):
         assert page(client, w.users[role], "month=2026-10").status_code == 200
     assert page(client, w.users[Role.ENTERPRISE], "month=2026-10").status_code == 403
+    assert client.get("/stats/appeals/trend/?month=2026-10").status_code == 403  # the trend fragment too
     assert page(client, w.west_user).status_code == 403
     client.logout()
     assert client.get(PAGE).status_code == 302  # to the login page

@@ -120,6 +120,26 @@ def appeal_stats_page(request):
         "total": cells(period, figures.total),
         "rows": [{"key": r["key"], "name": r["name"], "cells": cells(period, r, by, r["key"])} for r in figures.rows],
         "xlsx_url": f"{reverse('api-v1:appeal_stats')}?{urlencode({**query, 'format': 'xlsx'})}",
-        "trend": trend_chart(user, period, zone, figures),
+        # the six months' trend comes after the page (`appeal_stats_trend`): at a million appeals it is most of the
+        # page's time (six month computations; docs/performance.md "Whole pages")
+        "trend_url": f"{reverse('appeal_stats_trend')}?{urlencode({k: v for k, v in query.items() if k != 'by'})}",
     })
     return render(request, "appeals/stats.html", context)
+
+
+@login_required
+def appeal_stats_trend(request):
+    """The statistics page's trend chart (the six months up to the period's), a fragment the page loads with HTMX;
+    `month`, or `from` and `to`, as on the page (none: this month)."""
+    user = request.user
+    if not stats.may_see(user):
+        raise PermissionDenied(_("Statistics are for staff."))
+    zone = stats.zone_of(user)
+    month, first, last = ((request.GET.get(k) or "").strip()[:32] for k in ("month", "from", "to"))
+    if not (month or first or last):
+        month = this_month(zone)
+    try:
+        period = stats.period_from(month or None, _date(first, _("First day")), _date(last, _("Last day")), zone)
+    except InputError as error:
+        return render(request, "appeals/_stats_trend.html", {"error": str(error)}, status=400)
+    return render(request, "appeals/_stats_trend.html", {"trend": trend_chart(user, period, zone)})

@@ -17,6 +17,7 @@ urlpatterns = [
     path("appeals/<int:pk>/assignment-slip.docx", views.assignment_slip_view, name="appeal_assignment_slip"),
     path("appeals/", views.appeal_list, name="appeal_list"),
     path("stats/appeals/", stats_views.appeal_stats_page, name="appeal_stats_page"),
+    path("stats/appeals/trend/", stats_views.appeal_stats_trend, name="appeal_stats_trend"),
     path("appeals/new/", views.appeal_new, name="appeal_new"),
     path("appeals/new/enterprises/", views.enterprise_matches, name="appeal_enterprise_matches"),
     path("appeals/new/suggest/", views.appeal_suggest, name="appeal_suggest"),

@@ -261,7 +261,6 @@ def _supervisor_home(user):
     if supervision.may_use_desk(user):
         context["desk"] = {"followups": supervision.open_followups(user).count(),
                            "slips": supervision.open_slips(user).count()}
-    context["ranking"] = _ranking_card(user)
     return context
 
 
@@ -275,7 +274,6 @@ def _leader_home(user):
     context.update(_cockpit(user))
     context["to_decide"] = list(escalation.pending_escalations(user).select_related("lead_department")[:20])
     context["instructed"] = supervision.instructed_cases(user)[:10]
-    context["ranking"] = _ranking_card(user)
     return context
 
 
@@ -284,6 +282,13 @@ def _ranking_card(user):
     from qifu.assessments.views import card
 
     return card(user)
+
+
+@login_required
+def home_ranking(request):
+    """The leader's and the supervisor's ranking card, a fragment their homes load after the page with HTMX (two
+    region-wide months: seconds at a million appeals); empty for whoever may not see the live ranking."""
+    return render(request, "assessments/_ranking_card.html", {"ranking": _ranking_card(request.user)})
 
 
 def _enterprise_home(user):

@@ -1,4 +1,5 @@
-/* ECharts on the pages that have charts: <div data-chart="KIND" data-chart-data="ID of a json_script">.
+/* ECharts on the pages that have charts: <div data-chart="KIND" data-chart-data="ID of a json_script">, in the page
+   or in a fragment HTMX swaps in.
    Loaded after vendor/echarts/echarts-qifu.min.js (a build of the charts drawn here: scripts/echarts/entry.js); no inline script (Content-Security-Policy). */
 (function () {
   "use strict";
@@ -95,4 +96,5 @@
   }
 
   if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", draw); } else { draw(); }
+  document.addEventListener("htmx:load", draw);  // a chart that comes after the page (hx-trigger="load")
 })();
