@@ -272,7 +272,8 @@ def test_the_cockpit_per_day_chart_links_each_day_to_its_list(client, days, monk
     monkeypatch.setattr(front, "today_in", lambda zone: datetime.date(2026, 11, 4))
     for role in (Role.LEADER, Role.SUPERVISOR):
         client.force_login(days.users[role])
-        r = client.get("/")
+        assert 'data-testid="home-cockpit-slot"' in client.get("/").content.decode()  # loaded after the page
+        r = client.get("/home/cockpit/")
         assert r.status_code == 200 and 'data-chart="appeal-daily"' in r.content.decode()
         chart = r.context["daily_chart"]
         assert len(chart["labels"]) == 30 and chart["days"][-1] == "2026-11-04" and chart["labels"][-1] == "11-04"
@@ -300,7 +301,7 @@ def test_the_cockpit_escalations_and_abnormal_lists_count_their_lists(client, w,
     monkeypatch.setattr(stats_views, "this_month", lambda zone: "2026-10")
     for role in (Role.LEADER, Role.SUPERVISOR):
         client.force_login(w.users[role])
-        r = client.get("/")
+        r = client.get("/home/cockpit/")  # the homes load it after the page
         html = r.content.decode()
         escalations = {item["name"]: item for item in r.context["escalations"]}
         assert set(escalations) == {"escalation-pending", "escalation-level-2", "escalation-level-3",
@@ -330,4 +331,5 @@ def test_the_cockpit_escalations_and_abnormal_lists_count_their_lists(client, w,
         else:
             assert all(item["n"] == 0 for item in escalations.values()) and sum(chart["received"]) == 1  # G
     client.force_login(w.users[Role.HANDLER])
-    assert "daily_chart" not in client.get("/").context  # the cockpit is the leader's and the supervisor's
+    assert "home-cockpit" not in client.get("/").content.decode()  # the cockpit is the leader's and the supervisor's
+    assert client.get("/home/cockpit/").status_code == 403

@@ -4,6 +4,7 @@ from . import views
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("home/cockpit/", views.home_cockpit, name="home_cockpit"),
     path("home/ranking/", views.home_ranking, name="home_ranking"),
     path("me/enterprise/", views.my_enterprise, name="my_enterprise"),
     path("enterprises/", views.enterprise_list, name="enterprise_list"),

@@ -257,7 +257,6 @@ def _supervisor_home(user):
 
     context = _jurisdiction_overview(user)
     context.update(_appeal_figures(user))
-    context.update(_cockpit(user))
     if supervision.may_use_desk(user):
         context["desk"] = {"followups": supervision.open_followups(user).count(),
                            "slips": supervision.open_slips(user).count()}
@@ -271,7 +270,6 @@ def _leader_home(user):
 
     context = _jurisdiction_overview(user)
     context.update(_appeal_figures(user))
-    context.update(_cockpit(user))
     context["to_decide"] = list(escalation.pending_escalations(user).select_related("lead_department")[:20])
     context["instructed"] = supervision.instructed_cases(user)[:10]
     return context
@@ -282,6 +280,18 @@ def _ranking_card(user):
     from qifu.assessments.views import card
 
     return card(user)
+
+
+COCKPIT_ROLES = (Role.LEADER, Role.SUPERVISOR)
+
+
+@login_required
+def home_cockpit(request):
+    """The leader's and the supervisor's cockpit (per day, escalations, abnormal cases), a fragment their homes load
+    after the page with HTMX: at a million appeals it takes seconds (docs/performance.md "Whole pages")."""
+    if request.user.primary_role not in COCKPIT_ROLES:
+        raise PermissionDenied
+    return render(request, "front/home/_cockpit.html", _cockpit(request.user))
 
 
 @login_required

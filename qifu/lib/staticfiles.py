@@ -59,7 +59,7 @@ class StaticFilesStorage(CompressedManifestStaticFilesStorage):
         except (ValueError, AttributeError):
             recorded = None
         if recorded != sources_fingerprint():
-            logger.info("The collected static files are not those of this version (run `qifu collectstatic`): "
+            logger.debug("The collected static files are not those of this version (run `qifu collectstatic`): "
                         "serving them under their plain names")
             return {}, ""
         return super().load_manifest()
