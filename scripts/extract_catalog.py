@@ -92,6 +92,9 @@ def parse_annex4(lines: list[str]) -> list[dict]:
         name_at = next((i for i, c in enumerate(cells) if i > 0 and c and c[-1] in MARKS), None)
         if name_at is None:
             name_at = next((i for i, c in enumerate(cells) if i > 0 and any(m in c for m in MARKS)), None)
+        while name_at is not None and name_at + 1 < len(cells) and cells[name_at + 1][-1:] in MARKS \
+                and len(cells[name_at + 1]) <= len(cells[name_at]) + 2:
+            name_at += 1  # the second level repeats the third (a single-item group): the later cell is the item
         mark = ""
         if name_at is not None:
             name = cells[name_at]

@@ -1,0 +1,90 @@
+"""Pages of the service catalog: `/catalog/` (the list with search, filters and Excel, phone-friendly), an item's
+page, the import template and the region's catalog in the seeds' layout (staff). Rules: `.services`."""
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from qifu.accounts import scopes
+from qifu.lib import exports
+
+from . import services, spreadsheet
+from .forms import CatalogFilterForm
+
+
+def _seeing(user) -> None:
+    if not services.may_see(user):
+        raise PermissionDenied
+
+
+@login_required
+def catalog_list(request):
+    user = request.user
+    _seeing(user)
+    form = CatalogFilterForm(request.GET or None, user=user)
+    qs = services.items(user)
+    if form.is_bound and not form.is_valid():
+        qs = qs.none()
+    qs = services.narrow(qs, **form.filters())
+    if exports.wants_xlsx(request):
+        exports.refuse_invalid(form)
+        return _export(qs)
+    from django.core.paginator import Paginator
+
+    return render(request, "catalog/list.html", {
+        "form": form, "items": Paginator(qs, 30).get_page(request.GET.get("page")),
+        "staff": services.is_staff(user), "region": scopes.regions(user).first(),
+    })
+
+
+def _export(qs):
+    return exports.export_list(_("Service catalog"), [
+        (_("code"), lambda i: i.code), (_("list"), lambda i: i.node.name if i.node else _("common list (共性清单)")),
+        (_("number"), lambda i: i.seq), (_("section"), lambda i: i.section.name if i.section else ""),
+        (_("first-level category"), lambda i: i.category1), (_("second-level category"), lambda i: i.category2),
+        (_("service item"), lambda i: i.name), (_("provider side"), lambda i: i.get_provider_side_display()),
+        (_("service content"), lambda i: i.content), (_("service process"), lambda i: i.process),
+        (_("responsible units"), lambda i: i.units_text), (_("frequency"), lambda i: i.get_frequency_display()),
+        (_("target users"), lambda i: i.target_users), (_("service area"), lambda i: i.area),
+        (_("term"), lambda i: i.get_term_display()), (_("online channel"), lambda i: i.online_channel),
+        (_("offline channel"), lambda i: i.offline_channel), (_("contact"), lambda i: i.contact),
+    ], qs, name="service-catalog")
+
+
+@login_required
+def catalog_item(request, code: str):
+    user = request.user
+    _seeing(user)
+    item = get_object_or_404(services.items(user), code=code)
+    return render(request, "catalog/item.html", {"item": item, "units": item.unit_list(),
+                                                 "staff": services.is_staff(user)})
+
+
+def _staff_region(request):
+    user = request.user
+    if not services.is_staff(user):
+        raise PermissionDenied
+    code = request.GET.get("region", "")
+    regions = scopes.regions(user)
+    region = regions.filter(code=code).first() if code else regions.first()
+    if region is None:
+        raise PermissionDenied
+    return region
+
+
+@login_required
+def catalog_template(request):
+    region = _staff_region(request)
+    return exports.download(spreadsheet.workbook(region, []), exports.XLSX, "service-catalog-template.xlsx",
+                            "涉企服务事项清单导入模板.xlsx")
+
+
+@login_required
+def catalog_layout_export(request):
+    """The whole region's catalog in the seeds' layout (the file `qifu catalog import` reads back)."""
+    region = _staff_region(request)
+    day = timezone.localdate().isoformat()
+    return exports.download(spreadsheet.export(region), exports.XLSX, f"service-catalog-{region.code}-{day}.xlsx",
+                            f"{region.name}涉企服务事项清单-{day}.xlsx")
