@@ -21,8 +21,8 @@ from pathlib import Path
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from .models import MARKS, Frequency, ProviderSide, ServiceItem, Term
-from .units import match
+from .models import MARKS, Frequency, ServiceItem, Term
+from .writer import write
 
 TITLE_ROW, HEADER_ROWS, FIRST_ROW = 1, (2, 3), 4
 # (top header, sub header, attribute): the seed's fourteen columns, then the three that make a round trip lossless.
@@ -183,7 +183,6 @@ def import_items(path: str | Path, region, node=None, dry_run: bool = False) -> 
     for s in Section.objects.filter(region=region):
         sections[s.code] = s
         sections.setdefault(s.name, s)
-    existing = {i.code: i for i in ServiceItem.objects.filter(region=region)}
     taken_elsewhere = set(ServiceItem.objects.exclude(region=region).values_list("code", flat=True))
     parsed: list[tuple[int, dict]] = []
     seen: dict[str, int] = {}
@@ -209,11 +208,17 @@ def import_items(path: str | Path, region, node=None, dry_run: bool = False) -> 
         parsed.append((number, {"code": code, **values}))
     if report.errors:
         return report
+    rows = []
+    for _number, values in parsed:
+        fields = {k: v for k, v in values.items() if k not in ("code", "node", "section")}
+        fields["node_id"] = values["node"].pk if values["node"] else None
+        fields["section_id"] = values["section"].pk if values["section"] else None
+        rows.append((values["code"], fields))
     with transaction.atomic():
-        for _number, values in parsed:
-            _save(region, values, existing.get(values["code"]), report)
+        written = write(region, rows, note=f"import {path.name}")
         if dry_run:
             transaction.set_rollback(True)
+    report.created, report.updated, report.unchanged = written.created, written.updated, written.unchanged
     return report
 
 
@@ -272,24 +277,3 @@ def _section_of(category1: str, sections: dict):
         return None
     found = {s.pk: s for s in sections.values() if stem in s.name}
     return next(iter(found.values())) if len(found) == 1 else None
-
-
-def _save(region, values: dict, item: ServiceItem | None, report: ImportReport) -> None:
-    fields = {k: v for k, v in values.items() if k not in ("code", "node", "section")}
-    fields["node_id"] = values["node"].pk if values["node"] else None
-    fields["section_id"] = values["section"].pk if values["section"] else None
-    if item is None:
-        item = ServiceItem.objects.create(region=region, code=values["code"], **fields)
-        report.created += 1
-    else:
-        diff = [k for k, v in fields.items() if getattr(item, k) != v]
-        if diff:
-            for key in diff:
-                setattr(item, key, fields[key])
-            item.save()
-            report.updated += 1
-        else:
-            report.unchanged += 1
-    units = match(region, fields["units_text"])
-    if sorted(units) != sorted(item.units.values_list("pk", flat=True)):
-        item.units.set(units)

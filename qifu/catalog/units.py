@@ -26,16 +26,22 @@ def split(text: str) -> list[tuple[str, str]]:
     return [(name.strip(), NOTE.sub("", name).strip()) for name in out if name.strip()]
 
 
-def match(region, text: str) -> list[int]:
-    """The ids of the region's departments that `text` names, in the order named."""
+def lookup(region) -> dict[str, int]:
+    """Name and short name -> department id, for the region's departments."""
     from qifu.org.models import Department
 
-    keys = [key for _name, key in split(text)]
-    if not keys:
-        return []
-    found = {}
-    for dept in Department.objects.filter(region=region).only("id", "name", "short_name"):
+    found: dict[str, int] = {}
+    for dept in Department.objects.filter(region=region).only("id", "name", "short_name").order_by("pk"):
         found.setdefault(dept.name, dept.id)
         if dept.short_name:
             found.setdefault(dept.short_name, dept.id)
+    return found
+
+
+def match(region, text: str, names: dict[str, int] | None = None) -> list[int]:
+    """The ids of the region's departments that `text` names, in the order named (`names`: `lookup(region)`)."""
+    keys = [key for _name, key in split(text)]
+    if not keys:
+        return []
+    found = lookup(region) if names is None else names
     return list(dict.fromkeys(found[key] for key in keys if key in found))

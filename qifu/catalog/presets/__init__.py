@@ -33,7 +33,8 @@ def read(name: str) -> dict:
     from qifu.catalog.models import Frequency, ProviderSide, Term
 
     source = PRESET_DIR / f"{name}.yaml"
-    raw = yaml.safe_load(source.read_text(encoding="utf-8")) or {}
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    raw = yaml.load(source.read_text(encoding="utf-8"), Loader=loader) or {}
     errors: list[str] = []
     items = raw.get("items") or []
     seen: set[str] = set()
@@ -57,53 +58,32 @@ def read(name: str) -> dict:
 
 
 def load(name: str) -> dict[str, int]:
-    """Create or update the preset's items; returns how many were created and changed."""
+    """Create or update the preset's items; returns how many there are, and were created and changed."""
     from qifu.org.models import Region, Section, ServiceNode
 
-    from ..models import ServiceItem
-    from ..units import match
+    from ..writer import write
 
     data = read(name)
     region = Region.objects.get(code=data["region"])
     nodes = dict(ServiceNode.objects.filter(region=region).values_list("code", "id"))
     sections = dict(Section.objects.filter(region=region).values_list("code", "id"))
-    created = changed = 0
+    rows = []
+    for entry in data["items"]:
+        for key, known in (("node", nodes), ("section", sections)):
+            if entry.get(key) and entry[key] not in known:
+                raise ValueError(f"{name}: {entry['code']}: no {key} {entry[key]!r} in region {region.code}")
+        rows.append((entry["code"], {
+            "node_id": nodes[entry["node"]] if entry.get("node") else None,
+            "section_id": sections[entry["section"]] if entry.get("section") else None,
+            "seq": entry.get("seq", 0), "category1": entry.get("category1", ""),
+            "category2": entry.get("category2", ""), "name": entry["name"],
+            "provider_side": entry["provider_side"], "content": entry.get("content", ""),
+            "process": entry.get("process", ""), "units_text": entry.get("units", ""),
+            "frequency": entry.get("frequency", ""), "target_users": entry.get("target_users", ""),
+            "area": entry.get("area", ""), "term": entry.get("term", "long_term"),
+            "online_channel": entry.get("online_channel", ""), "offline_channel": entry.get("offline_channel", ""),
+            "contact": entry.get("contact", ""),
+        }))
     with transaction.atomic():
-        existing = {i.code: i for i in ServiceItem.objects.filter(code__in=[x["code"] for x in data["items"]])}
-        current_units: dict[int, list[int]] = {}
-        for item_id, dept_id in ServiceItem.units.through.objects.filter(
-                serviceitem__code__in=list(existing)).values_list("serviceitem_id", "department_id"):
-            current_units.setdefault(item_id, []).append(dept_id)
-        for entry in data["items"]:
-            for key in ("node", "section"):
-                if entry.get(key) and entry[key] not in (nodes if key == "node" else sections):
-                    raise ValueError(f"{name}: {entry['code']}: no {key} {entry[key]!r} in region {region.code}")
-            values = {
-                "node_id": nodes.get(entry.get("node")) if entry.get("node") else None,
-                "section_id": sections.get(entry.get("section")) if entry.get("section") else None,
-                "seq": entry.get("seq", 0), "category1": entry.get("category1", ""),
-                "category2": entry.get("category2", ""), "name": entry["name"],
-                "provider_side": entry["provider_side"], "content": entry.get("content", ""),
-                "process": entry.get("process", ""), "units_text": entry.get("units", ""),
-                "frequency": entry.get("frequency", ""), "target_users": entry.get("target_users", ""),
-                "area": entry.get("area", ""), "term": entry.get("term", "long_term"),
-                "online_channel": entry.get("online_channel", ""), "offline_channel": entry.get("offline_channel", ""),
-                "contact": entry.get("contact", ""),
-            }
-            obj = existing.get(entry["code"])
-            if obj is None:
-                obj = ServiceItem.objects.create(region=region, code=entry["code"], **values)
-                created += 1
-            else:
-                if obj.region_id != region.pk:
-                    raise ValueError(f"{name}: service item {entry['code']!r} belongs to another region")
-                diff = [k for k, v in values.items() if getattr(obj, k) != v]
-                if diff:
-                    for key in diff:
-                        setattr(obj, key, values[key])
-                    obj.save()
-                    changed += 1
-            units = match(region, values["units_text"])
-            if sorted(units) != sorted(current_units.get(obj.pk, [])):
-                obj.units.set(units)
-    return {"service items": len(data["items"]), "created": created, "changed": changed}
+        written = write(region, rows, note=f"preset {name}")
+    return {"service items": len(rows), "created": written.created, "changed": written.updated}
