@@ -170,3 +170,41 @@ def test_pages_for_enterprises_and_staff(w, client):
     template = client.get("/catalog/template.xlsx")
     assert template.status_code == 200 and b"PK" == template.content[:2]
     assert client.get("/catalog/layout.xlsx").status_code == 200
+
+
+def test_guides_and_the_handbook(w, client):
+    client.force_login(w.users[Role.ENTERPRISE])
+    assert client.get("/catalog/ct-gx-001/guide/").status_code == 403
+    client.force_login(w.users[Role.HANDLER])  # a handler of 发改局, a responsible unit of the item
+    form = {"handling_unit": "发改局", "target": "所有企业", "conditions": "已在本区登记", "process": "线上申请-审核-答复",
+            "time_limit": "5个工作日", "time_limit_days": "5", "legal_basis": "示范办法", "fees": "不收费",
+            "online_channel": "", "offline_channel": "示范中心", "enquiry_phone": "0571-00000009", "faq": "", "notes": "",
+            "materials-TOTAL_FORMS": "2", "materials-INITIAL_FORMS": "0", "materials-MIN_NUM_FORMS": "0",
+            "materials-MAX_NUM_FORMS": "1000",
+            "materials-0-name": "申请表", "materials-0-requirements": "加盖公章", "materials-0-copies": "2",
+            "materials-0-source": "申请人自备", "materials-0-mandatory": "on", "materials-0-sort_order": "0",
+            "materials-1-name": "", "materials-1-copies": "1", "materials-1-sort_order": "0",
+            "materials-1-mandatory": "on"}
+    assert client.post("/catalog/ct-gx-001/guide/", form).status_code == 302
+    assert client.get("/catalog/ct-station-001/guide/").status_code == 403  # 人社局's item
+    page = client.get("/catalog/ct-gx-001/").content.decode()
+    assert "5个工作日" in page and "申请表" in page
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {w.token(w.users[Role.ENTERPRISE])}"}
+    guide = client.get("/api/v1/services/ct-gx-001", **auth).json()["guide"]
+    assert guide["time_limit_days"] == 5 and guide["materials"] == [
+        {"name": "申请表", "requirements": "加盖公章", "copies": 2, "source": "申请人自备", "mandatory": True}]
+
+    from docx import Document
+
+    client.force_login(w.users[Role.ENTERPRISE])
+    response = client.get("/handbook/?region=ct")
+    assert response.status_code == 200 and response["Content-Type"].startswith("application/vnd.openxml")
+    doc = Document(io.BytesIO(response.content))
+    headings = [p.text for p in doc.paragraphs if p.style.name.startswith("Heading")]
+    assert "一、政策服务板块" in headings and "政策咨询★" in headings
+    assert any(h.startswith("人才公寓对接▲") for h in headings)  # a per-node item, with its node
+    assert 'TOC \\o "1-2"' in doc.element.xml and "updateFields" in doc.settings.element.xml
+    assert "申请表" in "".join(c.text for t in doc.tables for row in t.rows for c in row.cells)
+    node_doc = Document(io.BytesIO(client.get("/handbook/?region=ct&node=ct-center").content))
+    assert "人才公寓对接▲" not in [p.text for p in node_doc.paragraphs]  # another node's item is not in it
+    assert client.get("/handbook/?region=ct-other").status_code == 404

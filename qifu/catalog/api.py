@@ -42,6 +42,32 @@ class ServiceOut(Schema):
     url: str
 
 
+class MaterialOut(Schema):
+    name: str
+    requirements: str
+    copies: int
+    source: str
+    mandatory: bool
+
+
+class GuideOut(Schema):
+    handling_unit: str
+    target: str
+    conditions: str
+    materials: list[MaterialOut]
+    process: str
+    time_limit: str
+    time_limit_days: int | None = Field(description="working days; null: on the spot or no fixed limit")
+    legal_basis: str
+    fees: str
+    online_channel: str
+    offline_channel: str
+    enquiry_phone: str
+    faq: str
+    notes: str
+    updated_at: str
+
+
 class ServiceDetailOut(ServiceOut):
     seq: int
     content: str
@@ -53,7 +79,7 @@ class ServiceDetailOut(ServiceOut):
     online_channel: str
     offline_channel: str
     contact: str
-    guide: dict | None = Field(description="the service guide (服务指南); null until one is written")
+    guide: GuideOut | None = Field(description="the service guide (服务指南); null until one is written")
 
 
 def _code_name(obj):
@@ -96,4 +122,4 @@ def get_service(request, code: str):
     return {**_row(item), "seq": item.seq, "content": item.content, "process": item.process,
             "units_text": item.units_text, "target_users": item.target_users, "area": item.area, "term": item.term,
             "online_channel": item.online_channel, "offline_channel": item.offline_channel, "contact": item.contact,
-            "guide": None}
+            "guide": services.guide_data(services.guide_of(item))}

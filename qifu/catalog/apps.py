@@ -12,4 +12,5 @@ class CatalogConfig(AppConfig):
 
         from . import models
 
-        track(models.ServiceItem)
+        for model in (models.ServiceItem, models.ServiceGuide, models.GuideMaterial):
+            track(model)

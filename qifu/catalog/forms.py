@@ -34,3 +34,34 @@ class CatalogFilterForm(forms.Form):
         if not self.is_bound or not self.is_valid():
             return {}
         return {name: self.cleaned_data.get(name) or "" for name in self.fields}
+
+
+class GuideForm(forms.ModelForm):
+    class Meta:
+        from .models import ServiceGuide
+
+        model = ServiceGuide
+        fields = ["handling_unit", "target", "conditions", "process", "time_limit", "time_limit_days", "legal_basis",
+                  "fees", "online_channel", "offline_channel", "enquiry_phone", "faq", "notes"]
+        widgets = {name: forms.Textarea(attrs={"rows": 3}) for name in (
+            "target", "conditions", "process", "legal_basis", "faq", "notes")}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        _styled(self)
+
+
+def material_formset():
+    from .models import GuideMaterial, ServiceGuide
+
+    from qifu.appeals.forms import _styled as styled
+
+    class MaterialForm(forms.ModelForm):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            styled(self)
+
+    formset = forms.inlineformset_factory(
+        ServiceGuide, GuideMaterial, form=MaterialForm, fields=["name", "requirements", "copies", "source", "mandatory", "sort_order"],
+        extra=2, can_delete=True)
+    return formset

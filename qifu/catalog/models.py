@@ -97,3 +97,56 @@ class ServiceItem(models.Model):
             if unit.short_name:
                 by_name.setdefault(unit.short_name, unit.code)
         return [{"name": name, "code": by_name.get(key)} for name, key in split(self.units_text)]
+
+
+class ServiceGuide(models.Model):
+    """The service guide (服务指南) of an item: the 11 core elements — handling unit, target, conditions, materials
+    (`GuideMaterial`), process, time limit, legal basis, fees, online and offline channels, enquiry phone, FAQ —
+    and notes. The enterprise service handbook (企业服务手册) is printed from the guides."""
+
+    item = models.OneToOneField(ServiceItem, verbose_name=_("service item"), on_delete=models.CASCADE,
+                                related_name="guide")
+    handling_unit = models.CharField(_("handling unit"), max_length=200, blank=True)
+    target = models.TextField(_("service target"), blank=True)
+    conditions = models.TextField(_("conditions"), blank=True)
+    process = models.TextField(_("handling process"), blank=True)
+    time_limit = models.CharField(_("time limit"), max_length=100, blank=True, help_text=_("e.g. 即办, 5个工作日"))
+    time_limit_days = models.PositiveSmallIntegerField(_("time limit in working days"), null=True, blank=True,
+                                                       help_text=_("empty: handled on the spot or no fixed limit"))
+    legal_basis = models.TextField(_("legal basis"), blank=True)
+    fees = models.CharField(_("fees"), max_length=200, blank=True, default="不收费")
+    online_channel = models.CharField(_("online channel"), max_length=500, blank=True)
+    offline_channel = models.CharField(_("offline channel"), max_length=500, blank=True)
+    enquiry_phone = models.CharField(_("enquiry phone"), max_length=100, blank=True)
+    faq = models.TextField(_("frequently asked questions"), blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+    updated_at = models.DateTimeField(_("last changed"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("service guide")
+        verbose_name_plural = _("service guides")
+
+    def __str__(self):
+        return str(self.item)
+
+
+class GuideMaterial(models.Model):
+    """One material a guide asks for (申请材料): name, requirements, copies, source, mandatory."""
+
+    guide = models.ForeignKey(ServiceGuide, verbose_name=_("service guide"), on_delete=models.CASCADE,
+                              related_name="materials")
+    name = models.CharField(_("material"), max_length=200)
+    requirements = models.CharField(_("requirements"), max_length=500, blank=True,
+                                    help_text=_("e.g. 原件，加盖公章"))
+    copies = models.PositiveSmallIntegerField(_("copies"), default=1)
+    source = models.CharField(_("source"), max_length=100, blank=True, help_text=_("e.g. 申请人自备, 政府部门核发"))
+    mandatory = models.BooleanField(_("mandatory"), default=True)
+    sort_order = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    class Meta:
+        verbose_name = _("material")
+        verbose_name_plural = _("materials")
+        ordering = ["sort_order", "id"]
+
+    def __str__(self):
+        return self.name

@@ -80,3 +80,41 @@ def narrow(qs: QuerySet, *, q: str = "", section: str = "", node: str = "", cate
 
 def categories(user) -> list[str]:
     return sorted(set(items(user).exclude(category1="").values_list("category1", flat=True).order_by()))
+
+
+def may_edit_guide(user, item) -> bool:
+    """Administrators, dispatchers (the center keeps the catalog) and the staff of a responsible unit of the item."""
+    from qifu.accounts.models import Role
+
+    if scopes.is_admin(user):
+        return True
+    if not is_staff(user) or item.region_id != scopes.home_region_id(user):
+        return False
+    if user.has_role(Role.DISPATCHER):
+        return True
+    return bool(user.department_id) and item.units.filter(pk=user.department_id).exists()
+
+
+def guide_of(item):
+    """The item's guide, or None."""
+    from .models import ServiceGuide
+
+    try:
+        return item.guide
+    except ServiceGuide.DoesNotExist:
+        return None
+
+
+def guide_data(guide) -> dict | None:
+    """The guide as the API shows it (the 11 core elements, materials in order, notes)."""
+    if guide is None:
+        return None
+    return {
+        "handling_unit": guide.handling_unit, "target": guide.target, "conditions": guide.conditions,
+        "materials": [{"name": m.name, "requirements": m.requirements, "copies": m.copies, "source": m.source,
+                       "mandatory": m.mandatory} for m in guide.materials.all()],
+        "process": guide.process, "time_limit": guide.time_limit, "time_limit_days": guide.time_limit_days,
+        "legal_basis": guide.legal_basis, "fees": guide.fees, "online_channel": guide.online_channel,
+        "offline_channel": guide.offline_channel, "enquiry_phone": guide.enquiry_phone, "faq": guide.faq,
+        "notes": guide.notes, "updated_at": guide.updated_at.isoformat(),
+    }

@@ -7,4 +7,6 @@ urlpatterns = [
     path("catalog/template.xlsx", views.catalog_template, name="catalog_template"),
     path("catalog/layout.xlsx", views.catalog_layout_export, name="catalog_layout_export"),
     path("catalog/<slug:code>/", views.catalog_item, name="catalog_item"),
+    path("catalog/<slug:code>/guide/", views.guide_edit, name="catalog_guide_edit"),
+    path("handbook/", views.handbook, name="handbook"),
 ]

@@ -36,6 +36,7 @@ def catalog_list(request):
     return render(request, "catalog/list.html", {
         "form": form, "items": Paginator(qs, 30).get_page(request.GET.get("page")),
         "staff": services.is_staff(user), "region": scopes.regions(user).first(),
+        "handbook_node": form.filters().get("node", "") if form.filters().get("node") != services.COMMON else "",
     })
 
 
@@ -58,8 +59,10 @@ def catalog_item(request, code: str):
     user = request.user
     _seeing(user)
     item = get_object_or_404(services.items(user), code=code)
-    return render(request, "catalog/item.html", {"item": item, "units": item.unit_list(),
-                                                 "staff": services.is_staff(user)})
+    guide = services.guide_of(item)
+    return render(request, "catalog/item.html", {
+        "item": item, "units": item.unit_list(), "staff": services.is_staff(user), "guide": guide,
+        "materials": list(guide.materials.all()) if guide else [], "may_edit": services.may_edit_guide(user, item)})
 
 
 def _staff_region(request):
@@ -88,3 +91,59 @@ def catalog_layout_export(request):
     day = timezone.localdate().isoformat()
     return exports.download(spreadsheet.export(region), exports.XLSX, f"service-catalog-{region.code}-{day}.xlsx",
                             f"{region.name}涉企服务事项清单-{day}.xlsx")
+
+
+@login_required
+def guide_edit(request, code: str):
+    from django.contrib import messages
+    from django.db import transaction
+    from django.shortcuts import redirect
+
+    from .forms import GuideForm, material_formset
+    from .models import ServiceGuide
+
+    user = request.user
+    _seeing(user)
+    item = get_object_or_404(services.items(user), code=code)
+    if not services.may_edit_guide(user, item):
+        raise PermissionDenied
+    guide = services.guide_of(item) or ServiceGuide(
+        item=item, handling_unit=item.units_text, target=item.target_users, process=item.process,
+        online_channel=item.online_channel, offline_channel=item.offline_channel)
+    Materials = material_formset()
+    form = GuideForm(request.POST or None, instance=guide)
+    materials = Materials(request.POST or None, instance=guide, prefix="materials")
+    if request.method == "POST" and form.is_valid() and materials.is_valid():
+        with transaction.atomic():
+            saved = form.save()
+            materials.instance = saved
+            materials.save()
+        messages.success(request, _("The service guide was saved."))
+        return redirect("catalog_item", code=item.code)
+    return render(request, "catalog/guide_form.html", {"item": item, "form": form, "materials": materials})
+
+
+@login_required
+def handbook(request):
+    """`/handbook/?region=CODE[&node=CODE]`: the enterprise service handbook (.docx) of a region, or of one node
+    (its own items and the common ones)."""
+    from django.http import Http404
+
+    from . import handbook as book
+
+    user = request.user
+    _seeing(user)
+    regions = scopes.regions(user)
+    code = request.GET.get("region", "")
+    region = regions.filter(code=code).first() if code else regions.first()
+    if region is None:
+        raise Http404
+    node = None
+    if request.GET.get("node"):
+        node = region.nodes.filter(code=request.GET["node"]).first()
+        if node is None:
+            raise Http404
+    scope = node.name if node is not None else region.name
+    day = timezone.localdate().isoformat()
+    ascii_name = f"handbook-{region.code}{'-' + node.code if node else ''}-{day}.docx"
+    return exports.download(book.document(region, node), exports.DOCX, ascii_name, f"{scope}企业服务手册-{day}.docx")
