@@ -43,8 +43,23 @@ def clean(text: str) -> str:
 
 
 def fictional_contact(n: int) -> str:
-    """A made-up contact: a surname + 老师 and a number that cannot be dialled (local numbers never start with 0)."""
-    return f"{SURNAMES[n % len(SURNAMES)]}老师 0571-0000{n:04d}"
+    """A made-up contact: a surname + 专员 (the seed's contacts are names or X老师) and a number that cannot be
+    dialled (local numbers never start with 0)."""
+    return f"{SURNAMES[n % len(SURNAMES)]}专员 0571-0000{n:04d}"
+
+
+# Phone numbers printed inside the seed's texts (not only in its contact column) are left out too.
+SCRUB = [("“85901890”营商热线", "“8590”营商热线"), ("钱塘营商热线“85901890”", "钱塘营商热线“8590”"),
+         ("拨打4008260707直接咨询联系", "拨打高层次人才医疗咨询热线直接咨询联系")]
+
+
+def scrub(entry: dict) -> dict:
+    for key, value in entry.items():
+        if isinstance(value, str):
+            for old, new in SCRUB:
+                value = value.replace(old, new)
+            entry[key] = value
+    return entry
 
 
 def number(field: str) -> int | None:
@@ -191,7 +206,7 @@ FIXES4: dict[int, dict] = {
          "units": "科学城管理办公室", "frequency": "low", "target_users": "所有企业", "area": "全区", "term": "yearly",
          "online_channel": "企服新干线（“钱塘校融”）", "offline_channel": "综合服务中心"},
     102: {"process": "宣传、解答并帮助企业申报各级境外参展扶持政策。", "units": "区商务局"},
-    122: {"online_channel": "钱塘营商热线 85901890"},
+    122: {"online_channel": "钱塘营商热线"},
     133: {"name": "7*24小时自助服务大厅"},  # the seed's 三级 cell says 7*25, its 二级 cell 7*24
     136: {"content": "开通AI自动问答服务，依托“企服新干线”平台，开发高频服务事项标准化问答库，随时解答企业各类需求。",
           "process": "", "units": "区经信科技局", "frequency": "", "target_users": "所有企业和个人", "area": "全区",
@@ -279,6 +294,7 @@ def main(path: str) -> None:
                     "term": "long_term", "online_channel": "", "offline_channel": "",
                     "contact": fictional_contact(500 + n)})
     for entry in out:
+        scrub(entry)
         for key in [k for k, v in entry.items() if v == "" and k not in ("code",)]:
             del entry[key]
     header = (
@@ -292,7 +308,8 @@ def main(path: str) -> None:
         "#   content and its first clause the name; where a row names no unit, the station's lead platform is the unit.\n"
         "# 一级类别 → section: 审批服务 (附件4 137–174, 牵头单位 区行政审批局) → 项目服务板块; 科技服务 → 科创服务板块;\n"
         "#   法律服务 → 法治服务板块; 附件5's 产业链服务/安全生产服务/跨境电商制度创新服务 have no section.\n"
-        "# Contacts are FICTIONAL (never the seed's names and numbers): 0571-0000NNNN cannot be dialled.\n"
+        "# Contacts are FICTIONAL (never the seed's names and numbers): 0571-0000NNNN cannot be dialled; the phone\n"
+        "#   numbers inside the seed's texts are left out (the business hotline is written “8590”营商热线).\n"
         "# Provider side: ★ government, ▲ market (附件5: 企业侧), ● society.\n"
     )
     OUT.parent.mkdir(parents=True, exist_ok=True)

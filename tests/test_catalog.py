@@ -3,6 +3,7 @@ idempotently; the spreadsheet import checks every row first (a bad row imports n
 import round-trips without loss; the API and the pages show the user's region's items with their filters."""
 
 import io
+import re
 
 import pytest
 from django.core.management import call_command
@@ -46,7 +47,11 @@ def test_the_qiantang_preset_holds_the_seed_lists():
     sides = [i["provider_side"] for i in per_node]
     assert (sides.count("government"), sides.count("market"), sides.count("society")) == (140, 30, 32)
     assert all(i["name"] and i["provider_side"] for i in items)
-    assert all(i["contact"].split()[-1].startswith("0571-0000") for i in items)  # fictional, never the seed's
+    assert all(re.fullmatch(r".专员 0571-0000\d{4}", i["contact"]) for i in items)  # fictional, never the seed's
+    text = (presets.PRESET_DIR / "qiantang.yaml").read_text(encoding="utf-8")
+    assert not re.search(r"1[3-9]\d{9}|\d{7,}", text.replace("0571-0000", ""))  # no number from the seed's texts
+    for person in ("高凯炀", "汪磊", "周永存", "王婧", "章旭影", "何易雯", "朱伟锋", "徐老师", "翟婕"):  # seed contacts
+        assert person not in text
     assert common[0]["name"] == "高层次人才专员服务" and common[0]["units"] == "区委人才办"
     assert common[173]["name"] == "各管线单位协调机制" and common[173]["provider_side"] == "market"
 
