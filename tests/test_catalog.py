@@ -213,3 +213,21 @@ def test_guides_and_the_handbook(w, client):
     node_doc = Document(io.BytesIO(client.get("/handbook/?region=ct&node=ct-center").content))
     assert "人才公寓对接▲" not in [p.text for p in node_doc.paragraphs]  # another node's item is not in it
     assert client.get("/handbook/?region=ct-other").status_code == 404
+
+
+def test_the_import_on_the_web(w, client, tmp_path):
+    path = tmp_path / "web.xlsx"
+    write_rows(path, w.region, [["7", "政策服务", "", "政策兑现★", "", "", "发改局", "低频", "", "", "年度更新", "", "",
+                                 "", "ct-gx-007"], ["8", "", "", "没有标记"]])
+    client.force_login(w.users[Role.HANDLER])
+    assert client.get("/catalog/import/").status_code == 403
+    client.force_login(w.users[Role.DISPATCHER])
+    with path.open("rb") as f:
+        page = client.post("/catalog/import/", {"file": f}).content.decode()
+    assert "第 5 行" in page and not ServiceItem.objects.filter(code="ct-gx-007").exists()
+    write_rows(path, w.region, [["7", "政策服务", "", "政策兑现★", "", "", "发改局", "低频", "", "", "年度更新", "", "",
+                                 "", "ct-gx-007"]])
+    with path.open("rb") as f:
+        page = client.post("/catalog/import/", {"file": f, "node": "ct-station"}).content.decode()
+    item = ServiceItem.objects.get(code="ct-gx-007")
+    assert "新增 1 项" in page and item.node == w.station and item.term == "yearly"

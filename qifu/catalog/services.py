@@ -118,3 +118,10 @@ def guide_data(guide) -> dict | None:
         "offline_channel": guide.offline_channel, "enquiry_phone": guide.enquiry_phone, "faq": guide.faq,
         "notes": guide.notes, "updated_at": guide.updated_at.isoformat(),
     }
+
+
+def may_import(user) -> bool:
+    """Administrators and dispatchers (the center keeps the catalog)."""
+    from qifu.accounts.models import Role
+
+    return scopes.is_admin(user) or (is_staff(user) and user.has_role(Role.DISPATCHER))

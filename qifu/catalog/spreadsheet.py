@@ -154,29 +154,32 @@ def _text(value) -> str:
     return str(value).strip()
 
 
-def _rows(path: Path):
+def _rows(source, name: str):
     from openpyxl import load_workbook
 
     try:
-        book = load_workbook(path, read_only=True, data_only=True)
+        book = load_workbook(source, read_only=True, data_only=True)
     except Exception as exc:  # not an .xlsx file, or a damaged one
         raise ImportFileError(_("%(path)s is not an Excel (.xlsx) file: %(error)s") % {
-            "path": path.name, "error": exc}) from None
+            "path": name, "error": exc}) from None
     sheet = book.worksheets[0]
     rows = [[_text(v) for v in row] for row in sheet.iter_rows(values_only=True)]
     book.close()
     if len(rows) < 3 or not rows[1] or rows[1][0] != "序号" or len(rows[2]) < 4 or not rows[2][3].startswith("三级分类"):
         raise ImportFileError(_("%(path)s does not have the catalog's layout: use the import template (rows 2–3 are "
-                                "the headers, the items start on row 4).") % {"path": path.name})
+                                "the headers, the items start on row 4).") % {"path": name})
     return rows
 
 
-def import_items(path: str | Path, region, node=None, dry_run: bool = False) -> ImportReport:
-    """Check every row, then write all of them in one transaction — or nothing when a row is bad."""
+def import_items(source, region, node=None, dry_run: bool = False, filename: str = "") -> ImportReport:
+    """Check every row, then write all of them in one transaction — or nothing when a row is bad. `source`: a path
+    or an open file (an upload: give its `filename`)."""
     from qifu.org.models import Section, ServiceNode
 
-    path = Path(path)
-    rows = _rows(path)
+    if isinstance(source, (str, Path)):
+        source = Path(source)
+        filename = filename or source.name
+    rows = _rows(source, filename)
     report = ImportReport(dry_run=dry_run)
     nodes = {n.code: n for n in ServiceNode.objects.filter(region=region)}
     sections = {}
@@ -215,7 +218,7 @@ def import_items(path: str | Path, region, node=None, dry_run: bool = False) -> 
         fields["section_id"] = values["section"].pk if values["section"] else None
         rows.append((values["code"], fields))
     with transaction.atomic():
-        written = write(region, rows, note=f"import {path.name}")
+        written = write(region, rows, note=f"import {filename}")
         if dry_run:
             transaction.set_rollback(True)
     report.created, report.updated, report.unchanged = written.created, written.updated, written.unchanged

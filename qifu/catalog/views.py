@@ -35,7 +35,7 @@ def catalog_list(request):
 
     return render(request, "catalog/list.html", {
         "form": form, "items": Paginator(qs, 30).get_page(request.GET.get("page")),
-        "staff": services.is_staff(user), "region": scopes.regions(user).first(),
+        "staff": services.is_staff(user), "region": scopes.regions(user).first(), "may_import": services.may_import(user),
         "handbook_node": form.filters().get("node", "") if form.filters().get("node") != services.COMMON else "",
     })
 
@@ -147,3 +147,35 @@ def handbook(request):
     day = timezone.localdate().isoformat()
     ascii_name = f"handbook-{region.code}{'-' + node.code if node else ''}-{day}.docx"
     return exports.download(book.document(region, node), exports.DOCX, ascii_name, f"{scope}企业服务手册-{day}.docx")
+
+
+@login_required
+def catalog_import(request):
+    """The spreadsheet import on the web (administrators and dispatchers): the same checks as `qifu catalog import`."""
+    from django.contrib import messages
+
+    from qifu.lib import uploads
+
+    user = request.user
+    if not services.may_import(user):
+        raise PermissionDenied
+    region = scopes.regions(user).filter(pk=scopes.home_region_id(user)).first() or scopes.regions(user).first()
+    if region is None:
+        raise PermissionDenied
+    nodes = region.nodes.order_by("code")
+    report, problem = None, None
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        node = nodes.filter(code=request.POST.get("node", "")).first() if request.POST.get("node") else None
+        if upload is None:
+            problem = _("Choose an Excel (.xlsx) file in the catalog's layout.")
+        else:
+            try:
+                upload.name = uploads.check(upload, uploads.SPREADSHEET)
+                report = spreadsheet.import_items(upload, region, node=node, dry_run=bool(request.POST.get("dry_run")),
+                                                  filename=upload.name)
+            except (uploads.UploadError, spreadsheet.ImportFileError) as error:
+                problem = str(error)
+        if problem:
+            messages.error(request, problem)
+    return render(request, "catalog/import.html", {"region": region, "nodes": nodes, "report": report})
