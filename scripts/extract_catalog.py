@@ -20,7 +20,7 @@ import yaml
 OUT = Path(__file__).resolve().parents[1] / "qifu" / "catalog" / "presets" / "qiantang.yaml"
 MARKS = {"★": "government", "▲": "market", "●": "society"}
 CJK = "\u3000-\u30ff\u4e00-\u9fff\uff00-\uffef\u2018\u2019\u201c\u201d（）《》、，。；：！？"
-SPACE = re.compile(f"(?<=[{CJK}])\\s+|\\s+(?=[{CJK}])")
+SPACE = re.compile(f"(?<=[{CJK}])\\s+(?![0-9]+[、.．])|\\s+(?=[{CJK}])")  # keeps "需求 2、…" apart
 FREQ = {"高频": "high", "中频": "medium", "低频": "low"}
 
 # 一级类别 by row number: the seed's first-level column (its merged cell only shows fragments on most rows).
@@ -39,6 +39,7 @@ SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗"
 def clean(text: str) -> str:
     text = re.sub(r"</?p>", " ", text or "")
     text = SPACE.sub("", text)
+    text = re.sub(r"(?<=[，。；：、！？）》”])\s+", "", text)  # full-width punctuation needs no space after it
     return " ".join(text.split()).strip()
 
 
@@ -152,7 +153,7 @@ def parse_annex4(lines: list[str]) -> list[dict]:
         level1 = level1_of(n)
         if level1 != prev["level1"]:
             prev = {"level1": level1, "level2": "", "units": ""}
-        level2 = level2 or prev["level2"]
+        level2 = re.sub("[★▲●]", "", level2).strip() or prev["level2"]
         units = units or prev["units"]
         frequency = FREQ.get(cells[freq_at].replace(" ", ""), "") if freq_at is not None else ""
         target = after[0] if after else ""
@@ -215,6 +216,7 @@ FIXES4: dict[int, dict] = {
     145: {"units": _UNITS_145, "content": "项目前期联合指导手册制定",
           "process": "1、企业在项目签约后自行或通过产业平台向区行政审批局提出需求 2、区行政审批局汇总各审查审批部门的指导内容"
                      "形成指导手册 3、区行政审批局发放给企业"},
+    155: {"process": "1、企业向区行政审批局提出需求 2、区行政审批局汇总相关部门的政策形成政策文件包推送给企业"},
     157: {"content": "审批前系统操作培训", "process": "1、审批部门主动询问企业需求 2、根据企业需求开展培训"}, 164: {"units": _UNITS_164}, 168: {"units": _L2_168},
     **{n: {"level2": "既有工业厂房装修改造审批服务"} for n in range(157, 164)},
     **{n: {"target_users": "企业", "area": "全区", "term": "long_term", "online_channel": ""} for n in (165, 166)},
