@@ -264,7 +264,9 @@ def parse_annex5(lines: list[str]) -> list[dict]:
         expected += 1
     for item in items:
         text = item["content"].rstrip("；;。")
-        head = re.split(r"[：:，,；;。]", text, maxsplit=1)[0]
+        head, *rest = re.split(r"[：:，,；;。]", text, maxsplit=1)
+        if len(head) <= 4 and head.endswith("服务") and rest:  # "审批服务：为科研…" names its kind, not the item
+            head = re.split(r"[：:，,；;。]", rest[0], maxsplit=1)[0]
         item["name"] = head if 4 <= len(head) <= 40 else text[:40]
     return items
 
