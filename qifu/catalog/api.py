@@ -106,10 +106,12 @@ def list_services(request, q: str = Query("", max_length=100),
                   section: str = Query("", max_length=64, description="section code"),
                   node: str = Query("", max_length=64, description="service node code, or common (共性清单)"),
                   category: str = Query("", max_length=64, description="first-level category, e.g. 人才服务"),
-                  provider_side: ProviderSide | None = Query(None)):
+                  provider_side: ProviderSide | None = Query(None),
+                  region: str = Query("", max_length=64, description="region code (administrators see every region)")):
     _check(q)
-    qs = services.narrow(services.items(request.user), q=q, section=section, node=node, category=category,
-                         provider_side=provider_side or "")
+    qs = services.items(request.user)
+    qs = qs.filter(region__code=region) if region else qs
+    qs = services.narrow(qs, q=q, section=section, node=node, category=category, provider_side=provider_side or "")
     return Rows(qs, _row)
 
 
