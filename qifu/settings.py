@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "qifu.assessments",
     "qifu.policies",
     "qifu.knowledge",
+    "qifu.catalog",
     "qifu.front",
     "qifu.demo",
     "qifu.accounts.apps.LockoutConfig",  # django-axes, named in Chinese

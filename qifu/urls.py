@@ -16,6 +16,7 @@ urlpatterns = [
     path("", include("qifu.profiles.urls")),
     path("", include("qifu.policies.urls")),
     path("", include("qifu.knowledge.urls")),
+    path("", include("qifu.catalog.urls")),
     path("", include("qifu.front.urls")),
 ]
 

@@ -21,7 +21,7 @@ from urllib.parse import parse_qsl, urldefrag, urlsplit
 # Proper nouns, file formats and technical tokens a Chinese page may show as they are.
 ALLOWED = frozenset("""
     qifu API HTMX Excel Word USCC AB YAML CSV PDF JSON OpenAPI Swagger Open311 GeoReport Django ECharts
-    GB GBK UTF Bearer ID OK HTTP HTTPS URL SMS English LDAP Control Command Mac
+    GB GBK UTF Bearer ID OK HTTP HTTPS URL SMS English LDAP Control Command Mac APP AI VR
     xlsx xls docx doc csv yaml yml pdf jpg jpeg png gif webp ppt pptx txt zip
 """.split())
 # The language switch names the other language in that language.

@@ -117,6 +117,7 @@ def _routers():
     from qifu.appeals.revisits_api import router as revisits
     from qifu.appeals.stats_api import router as appeal_stats
     from qifu.assessments.api import router as ranking
+    from qifu.catalog.api import router as catalog
     from qifu.enterprises.api import router as enterprises
     from qifu.knowledge.api import router as knowledge
     from qifu.org.api import router as org
@@ -137,6 +138,7 @@ def _routers():
     api.add_router("", supervision)
     api.add_router("", policies)
     api.add_router("", knowledge)
+    api.add_router("", catalog)
 
 
 _routers()

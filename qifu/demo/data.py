@@ -177,6 +177,9 @@ def load() -> dict:
         from . import knowledge
 
         knowledge.load(region)
+        from . import catalog
+
+        catalog.load(region)
         from . import ranking
 
         ranking.load(region)

@@ -492,4 +492,12 @@ def load(name: str | None = None, path: str | Path | None = None) -> dict[str, i
     if load_profile is not None and name:
         for data in files:
             load_profile(Path(data["source"]).stem)
+    try:  # the region's service catalog (qifu/catalog/presets/NAME.yaml), when the catalog app has one
+        from qifu.catalog import presets as catalog_presets
+    except ImportError:
+        catalog_presets = None
+    if catalog_presets is not None and name:
+        for data in files:
+            if catalog_presets.exists(Path(data["source"]).stem):
+                catalog_presets.load(Path(data["source"]).stem)
     return {"regions": len(files), **{kind: sum(len(data[kind]) for data in files) for kind in SPEC}}
