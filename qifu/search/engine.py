@@ -1,0 +1,163 @@
+"""Searching: one interface (`search`), two backends (SQLite FTS5, PostgreSQL full text).
+
+A query is cut into terms: first the phrases of the region's synonym groups found in it (longest first, e.g.
+社会保险 or 社保), then jieba's words of the rest (`routing.words`: two or more characters, a few empty words such as
+如何/办理 left out). Each term is a group of alternatives — the term and its synonyms — and each alternative the
+words jieba cuts it into (all of them required). Mode `all` requires every term (the search page and the API),
+falling back to `any` when nothing has every term; mode `any` (the Q&A) ranks whatever shares a term.
+
+Ranking: BM25 on SQLite (title words count ten times body words), `ts_rank` on PostgreSQL (title weight A, body
+B); `score` is that rank, higher is better (comparable within one backend only)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import connection
+
+from qifu.accounts import scopes
+
+from .models import Kind
+
+Q_MAX = 100  # characters of a query
+TERMS_MAX = 8
+
+def synonyms(region) -> list[list[str]]:
+    """The region's synonym groups (the region rule `search_synonyms`; built-in groups by default)."""
+    from qifu.org import config
+
+    groups = region.rule("search_synonyms") if region is not None else config.DEFAULTS["search_synonyms"]
+    return [[str(w) for w in g if str(w).strip()] for g in groups if isinstance(g, (list, tuple))]
+
+
+def terms(q: str, groups: list[list[str]]) -> list[list[list[str]]]:
+    """The query's terms: each a list of alternatives, each alternative a list of words (all required)."""
+    from qifu.appeals import routing
+
+    text = (q or "").strip().lower()[:Q_MAX]
+    phrases = sorted({w.lower() for g in groups for w in g}, key=len, reverse=True)
+    by_word = {}
+    for g in groups:
+        for w in g:
+            by_word.setdefault(w.lower(), set()).update(x.lower() for x in g)
+    found = []
+    for phrase in phrases:
+        if phrase and phrase in text:
+            found.append(phrase)
+            text = text.replace(phrase, " ")
+    out: list[list[list[str]]] = []
+    for phrase in found:
+        out.append([_precise(alt) or [alt] for alt in sorted(by_word[phrase], key=len)])
+    for word in dict.fromkeys(routing.words(text)):
+        out.append([[word]])
+    if not out and text.strip():
+        out.append([[text.strip()[:50]]])
+    return out[:TERMS_MAX]
+
+
+def _precise(text: str) -> list[str]:
+    """jieba's words of a synonym (precise mode, no empty words left out: 注册公司 → 注册 公司)."""
+    from qifu.appeals import routing
+
+    return [t for t in (w.strip().lower() for w in routing._jieba().lcut(text)) if routing._WORD.fullmatch(t)]
+
+
+@dataclass
+class Hit:
+    id: int
+    kind: str
+    object_id: int
+    title: str
+    url: str
+    score: float
+
+
+# --- the backends ------------------------------------------------------------------------------------------
+
+def _fts5_match(query_terms, mode: str) -> str:
+    def alt(words):
+        return "(" + " AND ".join('"' + w.replace('"', "") + '"' for w in words) + ")"
+
+    groups = ["(" + " OR ".join(alt(a) for a in term) + ")" for term in query_terms]
+    return (" AND " if mode == "all" else " OR ").join(groups)
+
+
+def _tsquery(query_terms, mode: str) -> str:
+    def lexeme(w):
+        return "'" + w.replace("'", "").replace("\\", "") + "'"
+
+    def alt(words):
+        return "(" + " & ".join(lexeme(w) for w in words) + ")"
+
+    groups = ["(" + " | ".join(alt(a) for a in term) + ")" for term in query_terms]
+    return (" & " if mode == "all" else " | ").join(groups)
+
+
+PG_VECTOR = ("(setweight(to_tsvector('simple', d.title_words), 'A') || "
+             "setweight(to_tsvector('simple', d.body_words), 'B'))")
+
+
+def _scope_sql(user, kinds) -> tuple[str, list]:
+    where, params = [], []
+    if not scopes.is_admin(user):
+        region_id = scopes.home_region_id(user)
+        if not region_id or not user.roles:
+            return "1 = 0", []
+        where.append("d.region_id = %s")
+        params.append(region_id)
+        if not (user.roles & scopes.STAFF_ROLES):
+            where.append("d.public")
+    if kinds:
+        where.append("d.kind IN (" + ", ".join(["%s"] * len(kinds)) + ")")
+        params += list(kinds)
+    return (" AND ".join(where) or "1 = 1"), params
+
+
+def _run(query_terms, mode, scope, scope_params, limit, offset, count) -> tuple[int | None, list[Hit]]:
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            tsq = _tsquery(query_terms, mode)
+            base = (f"FROM search_searchdocument d WHERE {PG_VECTOR} @@ to_tsquery('simple', %s) AND {scope}")
+            cursor.execute(f"SELECT d.id, d.kind, d.object_id, d.title, d.url, "
+                           f"ts_rank({PG_VECTOR}, to_tsquery('simple', %s)) AS score {base} "
+                           f"ORDER BY score DESC, d.id LIMIT %s OFFSET %s",
+                           [tsq, tsq, *scope_params, limit, offset])
+            rows = cursor.fetchall()
+            total = None
+            if count:
+                cursor.execute(f"SELECT count(*) {base}", [tsq, *scope_params])
+                total = cursor.fetchone()[0]
+        else:
+            match = _fts5_match(query_terms, mode)
+            base = (f"FROM search_fts JOIN search_searchdocument d ON d.id = search_fts.rowid "
+                    f"WHERE search_fts MATCH %s AND {scope}")
+            cursor.execute(f"SELECT d.id, d.kind, d.object_id, d.title, d.url, "
+                           f"-bm25(search_fts, 10.0, 1.0) AS score {base} "
+                           f"ORDER BY score DESC, d.id LIMIT %s OFFSET %s", [match, *scope_params, limit, offset])
+            rows = cursor.fetchall()
+            total = None
+            if count:
+                cursor.execute(f"SELECT count(*) {base}", [match, *scope_params])
+                total = cursor.fetchone()[0]
+    return total, [Hit(*row[:5], score=round(float(row[5]), 4)) for row in rows]
+
+
+def search(user, q: str, *, limit: int = 20, offset: int = 0, kinds=None, mode: str = "all",
+           count: bool = True) -> tuple[int, list[Hit]]:
+    """(how many match, the page of hits best first) for what `user` may see."""
+    region = None
+    if not scopes.is_admin(user):
+        from qifu.org.models import Region
+
+        region = Region.objects.filter(pk=scopes.home_region_id(user)).first()
+    query_terms = terms(q, synonyms(region))
+    if not query_terms:
+        return 0, []
+    scope, params = _scope_sql(user, kinds)
+    total, hits = _run(query_terms, mode, scope, params, limit, offset, count)
+    if mode == "all" and not hits and offset == 0 and len(query_terms) > 1:
+        total, hits = _run(query_terms, "any", scope, params, limit, offset, count)
+    return total or 0, hits
+
+
+KIND_LABELS = dict(Kind.choices)
