@@ -20,6 +20,8 @@ from qifu.accounts import scopes
 from .models import Kind
 
 Q_MAX = 100  # characters of a query
+# Question words left out of a query (besides routing's empty words).
+QUERY_STOPWORDS = frozenset("怎么办 怎样 哪里 哪儿 什么 什么时候 多少 多久 能否 能不能 可不可以 要不要 一下 有没有 吗".split())
 TERMS_MAX = 8
 
 def synonyms(region) -> list[list[str]]:
@@ -48,7 +50,7 @@ def terms(q: str, groups: list[list[str]]) -> list[list[list[str]]]:
     out: list[list[list[str]]] = []
     for phrase in found:
         out.append([_precise(alt) or [alt] for alt in sorted(by_word[phrase], key=len)])
-    for word in dict.fromkeys(routing.words(text)):
+    for word in dict.fromkeys(w for w in routing.words(text) if w not in QUERY_STOPWORDS):
         out.append([[word]])
     if not out and text.strip():
         out.append([[text.strip()[:50]]])
