@@ -99,47 +99,73 @@ PG_VECTOR = ("(setweight(to_tsvector('simple', d.title_words), 'A') || "
              "setweight(to_tsvector('simple', d.body_words), 'B'))")
 
 
-def _scope_sql(user, kinds) -> tuple[str, list]:
+@dataclass
+class Scope:
+    region_id: int | None = None  # None: every region (administrators)
+    public_only: bool = False  # enterprises: what they may see
+    kinds: tuple = ()
+    nothing: bool = False
+
+
+def scope_of(user, kinds=()) -> Scope:
+    if scopes.is_admin(user):
+        return Scope(kinds=tuple(kinds or ()))
+    region_id = scopes.home_region_id(user)
+    if not region_id or not user.roles:
+        return Scope(nothing=True)
+    return Scope(region_id, not (user.roles & scopes.STAFF_ROLES), tuple(kinds or ()))
+
+
+def _pg_where(scope: Scope) -> tuple[str, list]:
     where, params = [], []
-    if not scopes.is_admin(user):
-        region_id = scopes.home_region_id(user)
-        if not region_id or not user.roles:
-            return "1 = 0", []
+    if scope.region_id is not None:
         where.append("d.region_id = %s")
-        params.append(region_id)
-        if not (user.roles & scopes.STAFF_ROLES):
+        params.append(scope.region_id)
+        if scope.public_only:
             where.append("d.public")
-    if kinds:
-        where.append("d.kind IN (" + ", ".join(["%s"] * len(kinds)) + ")")
-        params += list(kinds)
-    return (" AND ".join(where) or "1 = 1"), params
+    if scope.kinds:
+        where.append("d.kind IN (" + ", ".join(["%s"] * len(scope.kinds)) + ")")
+        params += [str(k) for k in scope.kinds]
+    return " AND ".join(where) or "TRUE", params
 
 
-def _run(query_terms, mode, scope, scope_params, limit, offset, count) -> tuple[int | None, list[Hit]]:
+def _fts5_scope(scope: Scope) -> str:
+    """The scope as FTS5 words of the `scope` column (index.scope_words)."""
+    parts = []
+    if scope.region_id is not None:
+        parts.append(f"scope : {'p' if scope.public_only else 'r'}{int(scope.region_id)}")
+    if scope.kinds:
+        parts.append("scope : (" + " OR ".join(f"k{k}" for k in scope.kinds) + ")")
+    return " AND ".join(parts)
+
+
+def _run(query_terms, mode, scope: Scope, limit, offset, count) -> tuple[int | None, list[Hit]]:
+    total = None
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             tsq = _tsquery(query_terms, mode)
-            base = (f"FROM search_searchdocument d WHERE {PG_VECTOR} @@ to_tsquery('simple', %s) AND {scope}")
+            where, params = _pg_where(scope)
+            base = f"FROM search_searchdocument d WHERE {PG_VECTOR} @@ to_tsquery('simple', %s) AND {where}"
             cursor.execute(f"SELECT d.id, d.kind, d.object_id, d.title, d.url, "
                            f"ts_rank({PG_VECTOR}, to_tsquery('simple', %s)) AS score {base} "
-                           f"ORDER BY score DESC, d.id LIMIT %s OFFSET %s",
-                           [tsq, tsq, *scope_params, limit, offset])
+                           f"ORDER BY score DESC, d.id LIMIT %s OFFSET %s", [tsq, tsq, *params, limit, offset])
             rows = cursor.fetchall()
-            total = None
             if count:
-                cursor.execute(f"SELECT count(*) {base}", [tsq, *scope_params])
+                cursor.execute(f"SELECT count(*) {base}", [tsq, *params])
                 total = cursor.fetchone()[0]
         else:
-            match = _fts5_match(query_terms, mode)
-            base = (f"FROM search_fts JOIN search_searchdocument d ON d.id = search_fts.rowid "
-                    f"WHERE search_fts MATCH %s AND {scope}")
-            cursor.execute(f"SELECT d.id, d.kind, d.object_id, d.title, d.url, "
-                           f"-bm25(search_fts, 10.0, 1.0) AS score {base} "
-                           f"ORDER BY score DESC, d.id LIMIT %s OFFSET %s", [match, *scope_params, limit, offset])
+            match = "(" + _fts5_match(query_terms, mode) + ")"
+            restrict = _fts5_scope(scope)
+            if restrict:
+                match += " AND " + restrict
+            cursor.execute("SELECT d.id, d.kind, d.object_id, d.title, d.url, f.score FROM ("
+                           "SELECT rowid, -bm25(search_fts, 10.0, 1.0, 0.0) AS score FROM search_fts "
+                           "WHERE search_fts MATCH %s ORDER BY score DESC, rowid LIMIT %s OFFSET %s) f "
+                           "JOIN search_searchdocument d ON d.id = f.rowid ORDER BY f.score DESC, d.id",
+                           [match, limit, offset])
             rows = cursor.fetchall()
-            total = None
             if count:
-                cursor.execute(f"SELECT count(*) {base}", [match, *scope_params])
+                cursor.execute("SELECT count(*) FROM search_fts WHERE search_fts MATCH %s", [match])
                 total = cursor.fetchone()[0]
     return total, [Hit(*row[:5], score=round(float(row[5]), 4)) for row in rows]
 
@@ -155,10 +181,12 @@ def search(user, q: str, *, limit: int = 20, offset: int = 0, kinds=None, mode: 
     query_terms = terms(q, synonyms(region))
     if not query_terms:
         return 0, []
-    scope, params = _scope_sql(user, kinds)
-    total, hits = _run(query_terms, mode, scope, params, limit, offset, count)
-    if mode == "all" and not hits and offset == 0 and len(query_terms) > 1:
-        total, hits = _run(query_terms, "any", scope, params, limit, offset, count)
+    scope = scope_of(user, kinds)
+    if scope.nothing:
+        return 0, []
+    total, hits = _run(query_terms, mode, scope, limit, offset, count)
+    if mode == "all" and not hits and len(query_terms) > 1 and (offset == 0 or not total):
+        total, hits = _run(query_terms, "any", scope, limit, offset, count)
     return total or 0, hits
 
 

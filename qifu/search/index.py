@@ -137,8 +137,14 @@ def _fts_delete(ids: list[int]) -> None:
 def _fts_insert(docs: list[SearchDocument]) -> None:
     if connection.vendor == "sqlite" and docs:
         with connection.cursor() as cursor:
-            cursor.executemany("INSERT INTO search_fts (rowid, title, body) VALUES (%s, %s, %s)",
-                               [(d.pk, d.title_words, d.body_words) for d in docs])
+            cursor.executemany("INSERT INTO search_fts (rowid, title, body, scope) VALUES (%s, %s, %s, %s)",
+                               [(d.pk, d.title_words, d.body_words, scope_words(d)) for d in docs])
+
+
+def scope_words(doc: SearchDocument) -> str:
+    """FTS5 only: who may see the document and its kind, as words (the scope is matched inside the full-text index,
+    without a join): r<region> always, p<region> when enterprises may see it, k<kind>."""
+    return f"r{doc.region_id} k{doc.kind}" + (f" p{doc.region_id}" if doc.public else "")
 
 
 def put(kind: str, obj) -> SearchDocument:

@@ -56,7 +56,7 @@ class Migration(migrations.Migration):
 def create_fulltext(apps, schema_editor):
     """The database's own full-text index over the documents' words (see qifu.search.engine)."""
     if schema_editor.connection.vendor == "sqlite":
-        schema_editor.execute("CREATE VIRTUAL TABLE IF NOT EXISTS search_fts USING fts5(title, body, "
+        schema_editor.execute("CREATE VIRTUAL TABLE IF NOT EXISTS search_fts USING fts5(title, body, scope, "
                               "tokenize = 'unicode61')")
     elif schema_editor.connection.vendor == "postgresql":
         schema_editor.execute(
