@@ -21,7 +21,8 @@ class HitOut(Schema):
 
 class SearchOut(Schema):
     items: list[HitOut]
-    count: int
+    count: int = Field(description=f"the results matching; at most {engine.COUNT_CAP} (see count_capped)")
+    count_capped: bool = Field(description=f"true: more than {engine.COUNT_CAP} match and `count` is the cap")
 
 
 class AnswerOut(Schema):
@@ -48,7 +49,7 @@ def search(request, q: str = Query(""),
     _check(q)
     total, hits = engine.search(request.user, q, limit=limit, offset=offset)
     return {"items": [{"kind": h.kind, "title": h.title, "url": h.url, "score": h.score} for h in hits],
-            "count": total}
+            "count": min(total, engine.COUNT_CAP), "count_capped": total > engine.COUNT_CAP}
 
 
 @router.get("/qa", response={200: AnswerOut | None, **errors(400)},

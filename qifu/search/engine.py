@@ -20,6 +20,7 @@ from qifu.accounts import scopes
 from .models import Kind
 
 Q_MAX = 100  # characters of a query
+COUNT_CAP = 1000  # matches counted at most (a page says "more than 1000")
 # Question words left out of a query (besides routing's empty words).
 QUERY_STOPWORDS = frozenset("怎么办 怎样 哪里 哪儿 什么 什么时候 多少 多久 能否 能不能 可不可以 要不要 一下 有没有 吗".split())
 TERMS_MAX = 8
@@ -49,7 +50,11 @@ def terms(q: str, groups: list[list[str]]) -> list[list[list[str]]]:
             text = text.replace(phrase, " ")
     out: list[list[list[str]]] = []
     for phrase in found:
-        out.append([_precise(alt) or [alt] for alt in sorted(by_word[phrase], key=len)])
+        alternatives: dict[tuple, list[str]] = {}
+        for alt in sorted(by_word[phrase], key=len):
+            words = _precise(alt) or [alt]
+            alternatives.setdefault(tuple(sorted(words)), words)  # 企业开办 and 开办企业: the same words
+        out.append(list(alternatives.values()))
     for word in dict.fromkeys(w for w in routing.words(text) if w not in QUERY_STOPWORDS):
         out.append([[word]])
     if not out and text.strip():
@@ -95,8 +100,7 @@ def _tsquery(query_terms, mode: str) -> str:
     return (" & " if mode == "all" else " | ").join(groups)
 
 
-PG_VECTOR = ("(setweight(to_tsvector('simple', d.title_words), 'A') || "
-             "setweight(to_tsvector('simple', d.body_words), 'B'))")
+PG_VECTOR = "d.vector"  # a generated column (migration 0001): title words weight A, body words B
 
 
 @dataclass
@@ -151,7 +155,7 @@ def _run(query_terms, mode, scope: Scope, limit, offset, count) -> tuple[int | N
                            f"ORDER BY score DESC, d.id LIMIT %s OFFSET %s", [tsq, tsq, *params, limit, offset])
             rows = cursor.fetchall()
             if count:
-                cursor.execute(f"SELECT count(*) {base}", [tsq, *params])
+                cursor.execute(f"SELECT count(*) FROM (SELECT 1 {base} LIMIT {COUNT_CAP + 1}) c", [tsq, *params])
                 total = cursor.fetchone()[0]
         else:
             match = "(" + _fts5_match(query_terms, mode) + ")"
@@ -165,14 +169,16 @@ def _run(query_terms, mode, scope: Scope, limit, offset, count) -> tuple[int | N
                            [match, limit, offset])
             rows = cursor.fetchall()
             if count:
-                cursor.execute("SELECT count(*) FROM search_fts WHERE search_fts MATCH %s", [match])
+                cursor.execute(f"SELECT count(*) FROM (SELECT 1 FROM search_fts WHERE search_fts MATCH %s "
+                               f"LIMIT {COUNT_CAP + 1}) c", [match])
                 total = cursor.fetchone()[0]
     return total, [Hit(*row[:5], score=round(float(row[5]), 4)) for row in rows]
 
 
 def search(user, q: str, *, limit: int = 20, offset: int = 0, kinds=None, mode: str = "all",
            count: bool = True) -> tuple[int, list[Hit]]:
-    """(how many match, the page of hits best first) for what `user` may see."""
+    """(how many match — at most COUNT_CAP + 1, i.e. "more than COUNT_CAP" —, the page of hits best first) for what
+    `user` may see."""
     region = None
     if not scopes.is_admin(user):
         from qifu.org.models import Region

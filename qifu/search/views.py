@@ -41,7 +41,7 @@ def search_page(request):
                "may_ask": qa.may_ask(user), "labels": engine.KIND_LABELS}
     if q and not error:
         total, hits = engine.search(user, q, limit=PER_PAGE, offset=(page - 1) * PER_PAGE)
-        context.update(total=total, hits=hits, answer=qa.answer(user, q) if page == 1 else None,
+        context.update(total=min(total, engine.COUNT_CAP), capped=total > engine.COUNT_CAP, hits=hits, answer=qa.answer(user, q) if page == 1 else None,
                        has_next=page * PER_PAGE < total, has_previous=page > 1)
     return render(request, "search/search.html", context, status=400 if error else 200)
 
