@@ -3,8 +3,9 @@
 A query is cut into terms: first the phrases of the region's synonym groups found in it (longest first, e.g.
 社会保险 or 社保), then jieba's words of the rest (`routing.words`: two or more characters, a few empty words such as
 如何/办理 left out). Each term is a group of alternatives — the term and its synonyms — and each alternative the
-words jieba cuts it into (all of them required). Mode `all` requires every term (the search page and the API),
-falling back to `any` when nothing has every term; mode `any` (the Q&A) ranks whatever shares a term.
+words jieba cuts it into (all of them required). Mode `all` requires every term (the search page and the API);
+when nothing has every term, any term in a title will do, or else any term anywhere (`fallback`); mode `any` (the
+Q&A) ranks whatever shares a term.
 
 Ranking: BM25 on SQLite (title words count ten times body words), `ts_rank` on PostgreSQL (title weight A, body
 B); `score` is that rank, higher is better (comparable within one backend only)."""
@@ -52,9 +53,11 @@ def terms(q: str, groups: list[list[str]]) -> list[list[list[str]]]:
     for phrase in found:
         alternatives: dict[tuple, list[str]] = {}
         for alt in sorted(by_word[phrase], key=len):
-            words = _precise(alt) or [alt]
+            words = _precise(alt)
+            if len("".join(words)) < len("".join(alt.split())):
+                continue  # jieba leaves a character out (人才房 → 人才): the index cannot hold it, and 人才 is too broad
             alternatives.setdefault(tuple(sorted(words)), words)  # 企业开办 and 开办企业: the same words
-        out.append(list(alternatives.values()))
+        out.append(list(alternatives.values()) or [[phrase]])
     for word in dict.fromkeys(w for w in routing.words(text) if w not in QUERY_STOPWORDS):
         out.append([[word]])
     if not out and text.strip():
@@ -144,12 +147,14 @@ def _fts5_scope(scope: Scope) -> str:
 
 
 def _run(query_terms, mode, scope: Scope, limit, offset, count) -> tuple[int | None, list[Hit]]:
+    """mode: all (every term anywhere), titles (any term in the title), any (any term anywhere)."""
     total = None
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            tsq = _tsquery(query_terms, mode)
+            tsq = _tsquery(query_terms, "any" if mode == "titles" else mode)
             where, params = _pg_where(scope)
-            base = f"FROM search_searchdocument d WHERE {PG_VECTOR} @@ to_tsquery('simple', %s) AND {where}"
+            column = "d.title_vector" if mode == "titles" else PG_VECTOR
+            base = f"FROM search_searchdocument d WHERE {column} @@ to_tsquery('simple', %s) AND {where}"
             cursor.execute(f"SELECT d.id, d.kind, d.object_id, d.title, d.url, "
                            f"ts_rank({PG_VECTOR}, to_tsquery('simple', %s)) AS score {base} "
                            f"ORDER BY score DESC, d.id LIMIT %s OFFSET %s", [tsq, tsq, *params, limit, offset])
@@ -158,7 +163,9 @@ def _run(query_terms, mode, scope: Scope, limit, offset, count) -> tuple[int | N
                 cursor.execute(f"SELECT count(*) FROM (SELECT 1 {base} LIMIT {COUNT_CAP + 1}) c", [tsq, *params])
                 total = cursor.fetchone()[0]
         else:
-            match = "(" + _fts5_match(query_terms, mode) + ")"
+            match = "(" + _fts5_match(query_terms, "any" if mode == "titles" else mode) + ")"
+            if mode == "titles":
+                match = "title : " + match
             restrict = _fts5_scope(scope)
             if restrict:
                 match += " AND " + restrict
@@ -173,6 +180,14 @@ def _run(query_terms, mode, scope: Scope, limit, offset, count) -> tuple[int | N
                                f"LIMIT {COUNT_CAP + 1}) c", [match])
                 total = cursor.fetchone()[0]
     return total, [Hit(*row[:5], score=round(float(row[5]), 4)) for row in rows]
+
+
+def fallback(query_terms, scope: Scope, limit, offset, count):
+    """Nothing has every term: the documents with any of them in their title, or else anywhere."""
+    total, hits = _run(query_terms, "titles", scope, limit, offset, count)
+    if not hits and (offset == 0 or not total):
+        total, hits = _run(query_terms, "any", scope, limit, offset, count)
+    return total, hits
 
 
 def search(user, q: str, *, limit: int = 20, offset: int = 0, kinds=None, mode: str = "all",
@@ -192,7 +207,7 @@ def search(user, q: str, *, limit: int = 20, offset: int = 0, kinds=None, mode: 
         return 0, []
     total, hits = _run(query_terms, mode, scope, limit, offset, count)
     if mode == "all" and not hits and len(query_terms) > 1 and (offset == 0 or not total):
-        total, hits = _run(query_terms, "any", scope, limit, offset, count)
+        total, hits = fallback(query_terms, scope, limit, offset, count)
     return total or 0, hits
 
 
