@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "qifu.policies",
     "qifu.knowledge",
     "qifu.catalog",
+    "qifu.search",
     "qifu.front",
     "qifu.demo",
     "qifu.accounts.apps.LockoutConfig",  # django-axes, named in Chinese

@@ -123,6 +123,7 @@ def _routers():
     from qifu.org.api import router as org
     from qifu.policies.api import router as policies
     from qifu.profiles.api import router as profiles
+    from qifu.search.api import router as search
     from qifu.supervision.api import router as supervision
 
     api.add_router("", accounts)
@@ -139,6 +140,7 @@ def _routers():
     api.add_router("", policies)
     api.add_router("", knowledge)
     api.add_router("", catalog)
+    api.add_router("", search)
 
 
 _routers()

@@ -61,4 +61,10 @@ def write(region, rows: list[tuple[str, dict]], note: str = "") -> Written:
                         trail.snapshot(item) | ({"units": sorted(str(u) for u in units)} if units else {}), note=note)
             for item, units in new], batch_size=BATCH)
         result.created = len(new)
+        try:  # bulk creation sends no signals: index the new items for search (qifu.search)
+            from qifu.search import index
+        except ImportError:  # pragma: no cover
+            index = None
+        if index is not None:
+            index.refresh_many("service", [item.pk for item, _u in new])
     return result

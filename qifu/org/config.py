@@ -4,6 +4,15 @@ a region's preset (and its administrators) override any of them in `Region.confi
 import copy
 
 DEFAULTS: dict = {
+    # Search (qifu.search): groups of words that mean the same — a search for one finds the others (synonyms and
+    # abbreviations). A region's list replaces this one.
+    "search_synonyms": [
+        ["社保", "社会保险"], ["医保", "医疗保险"], ["公积金", "住房公积金"], ["营业执照", "执照"],
+        ["个税", "个人所得税"], ["发票", "增值税发票", "专票"], ["知识产权", "专利", "商标"],
+        ["高企", "高新技术企业"], ["人才公寓", "人才房"], ["招工", "招聘", "用工"], ["贷款", "融资"],
+        ["公章", "印章", "刻章"], ["企业开办", "开办企业", "注册公司", "公司注册"], ["外贸", "进出口"],
+        ["环评", "环境影响评价"], ["补贴", "补助"],
+    ],
     # Working-day deadlines end at this local time on the last working day ("24:00" = end of day).
     "deadline_end_of_day": "24:00",
     "time_zone": "Asia/Shanghai",

@@ -500,4 +500,12 @@ def load(name: str | None = None, path: str | Path | None = None) -> dict[str, i
         for data in files:
             if catalog_presets.exists(Path(data["source"]).stem):
                 catalog_presets.load(Path(data["source"]).stem)
+    try:  # the standard questions of the region's service items (qifu/search/presets/NAME.yaml)
+        from qifu.search import presets as qa_presets
+    except ImportError:
+        qa_presets = None
+    if qa_presets is not None and name:
+        for data in files:
+            if qa_presets.exists(Path(data["source"]).stem):
+                qa_presets.load(Path(data["source"]).stem)
     return {"regions": len(files), **{kind: sum(len(data[kind]) for data in files) for kind in SPEC}}

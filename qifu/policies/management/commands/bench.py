@@ -7,7 +7,9 @@ BENCHMARKS = {"policy-match": "match synthetic enterprises against synthetic cla
               "routing": "routing suggestions: held-out accuracy (section, lead unit) and latency on the configured "
                          "database's assigned appeals (e.g. after `qifu demo --load-only`)",
               "stats": "a month's appeal statistics by unit and the appeals list with filters, on --appeals synthetic "
-                       "appeals with their events loaded into the configured database (reused unless --reload)"}
+                       "appeals with their events loaded into the configured database (reused unless --reload)",
+              "search": "search (qifu.search): p50/p95 of typical Chinese queries over --documents synthetic documents "
+                        "indexed in the configured database (reused unless --reload)"}
 
 
 class Command(BaseCommand):
@@ -28,7 +30,8 @@ class Command(BaseCommand):
         parser.add_argument("--holdout", type=float, default=0.2,
                             help="routing: the share of assigned appeals held out (the newest by id)")
         parser.add_argument("--appeals", type=int, default=1_000_000, help="stats: synthetic appeals")
-        parser.add_argument("--reload", action="store_true", help="stats: load again even if already loaded")
+        parser.add_argument("--reload", action="store_true", help="stats, search: load again even if already loaded")
+        parser.add_argument("--documents", type=int, default=50_000, help="search: synthetic documents")
         parser.add_argument("--repeat", type=int, default=5, help="stats: runs of each timing (median and best)")
         parser.add_argument("--month", default="2026-10", help="stats: the month timed (YYYY-MM)")
         parser.add_argument("--no-lists", action="store_true", help="stats: time the statistics only")
@@ -43,6 +46,8 @@ class Command(BaseCommand):
             return self.routing(**opts)
         if benchmark == "stats":
             return self.stats(**opts)
+        if benchmark == "search":
+            return self.search(**opts)
         raise CommandError(f"unknown benchmark {benchmark}")  # pragma: no cover (argparse refuses it)
 
     def policy_match(self, enterprises, clauses, sample, seed, no_missing, **_):
@@ -136,6 +141,33 @@ class Command(BaseCommand):
             if "p50" in e.latency_ms:
                 out.write(f"  suggestion latency: p50 {e.latency_ms['p50']:.1f} ms, p95 {e.latency_ms['p95']:.1f} ms, "
                           f"max {e.latency_ms['max']:.1f} ms (cached model, similar cases included)")
+
+    def search(self, documents, seed, reload, repeat, **_):
+        import os
+        import platform
+
+        import django
+        from django.db import connection
+
+        from qifu.search import bench
+
+        if documents < 1 or repeat < 1:
+            raise CommandError("--documents and --repeat must be positive")
+        out = self.stdout
+        load = os.getloadavg()
+        out.write(f"qifu bench search: {documents:,} documents, seed {seed}, {repeat} runs of {len(bench.QUERIES)} "
+                  f"queries × 2 scopes; {os.cpu_count()} CPUs, Python {platform.python_version()}, Django "
+                  f"{django.get_version()}, {connection.vendor}; load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+        f = bench.run(documents, seed, reload=reload, repeat=repeat, log=lambda line: out.write(line))
+        load = os.getloadavg()
+        out.write(f"p50 {f.p50_ms:.1f} ms, p95 {f.p95_ms:.1f} ms; load average at the end: "
+                  f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+        failed = 0
+        for name, ok in f.checks.items():
+            out.write(f"{'PASS' if ok else 'FAIL'} {name}")
+            failed += not ok
+        if failed:
+            sys.exit(1)
 
     def stats(self, appeals, seed, reload, repeat, month, no_lists, no_stats, **_):
         import os
