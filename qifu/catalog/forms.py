@@ -95,6 +95,7 @@ class ListingForm(forms.ModelForm):
         self.fields["provider_unit"].queryset = departments
         self.fields["lead_unit"].queryset = departments
         self.fields["internal_checked"].required = True
+        self.fields["service_type"].choices = list(self.Meta.model.ServiceType.choices)  # no blank radio
         if not self.instance.pk and user is not None and user.department_id and not self.is_bound:
             self.initial.setdefault("provider_unit", user.department_id)
         _styled(self)

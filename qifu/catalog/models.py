@@ -184,7 +184,7 @@ class Listing(models.Model):
     class Status(models.TextChoices):
         SUBMITTED = "submitted", _("awaiting review")
         REJECTED = "rejected", _("sent back")
-        APPROVED = "approved", _("approved")
+        APPROVED = "approved", _("passed review")
 
     ServiceType = ServiceType
 
