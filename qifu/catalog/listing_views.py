@@ -24,8 +24,11 @@ def _region(user):
     return region
 
 
-def _submit_page(request, form, item=None, current=None):
-    return render(request, "catalog/listing_form.html", {"form": form, "item": item, "current": current})
+def _submit_page(request, form, item=None, current=None, correcting=None):
+    region = _region(request.user)
+    return render(request, "catalog/listing_form.html", {"form": form, "item": item, "current": current,
+                                                         "correcting": correcting,
+                                                         "hours": region.rule("listing_review_hours")})
 
 
 @login_required
@@ -148,8 +151,8 @@ def listing_correct(request, pk: int):
         else:
             messages.success(request, _("The listing form was submitted for review."))
             return redirect("catalog_listing", pk=item.pk)
-    return render(request, "catalog/listing_form.html", {"form": form, "correcting": item,
-                                                         "current": item.item if item.kind == "change" else None})
+    return _submit_page(request, form, current=item.item if item.kind == Listing.Kind.CHANGE else None,
+                        correcting=item)
 
 
 @login_required
