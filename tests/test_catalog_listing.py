@@ -48,6 +48,8 @@ def test_rejected_with_reasons_corrected_approved_and_only_then_seen_by_enterpri
     assert not listing.may_submit(enterprise) and not listing.may_review(unit) and listing.may_review(reviewer)
 
     client.force_login(unit)
+    other = client.post("/catalog/listings/new/", post_form(w, provider_unit=w.other_dept))  # for itself only
+    assert other.status_code == 200 and other.context["form"].errors["provider_unit"]
     response = client.post("/catalog/listings/new/", post_form(w, description="招聘"))
     sent = Listing.objects.get()
     assert response.status_code == 302 and response["Location"] == f"/catalog/listings/{sent.pk}/"

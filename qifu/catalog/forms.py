@@ -91,8 +91,12 @@ class ListingForm(forms.ModelForm):
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
+        from . import listing
+
         departments = scopes.departments(user).order_by("code")
-        self.fields["provider_unit"].queryset = departments
+        own = user is not None and user.department_id and not listing.may_review(user)
+        # a unit submits for itself; the platform's reviewers for any unit of the region
+        self.fields["provider_unit"].queryset = departments.filter(pk=user.department_id) if own else departments
         self.fields["lead_unit"].queryset = departments
         self.fields["internal_checked"].required = True
         self.fields["service_type"].choices = list(self.Meta.model.ServiceType.choices)  # no blank radio

@@ -33,7 +33,10 @@ FORM_FIELDS = ("name", "service_type", "description", "online_channel", "provide
                "provider_head", "provider_signed_on", "lead_unit", "lead_opinion", "lead_head", "lead_signed_on",
                "remarks", "internal_checked")
 # What approval writes onto the item (服务类型 becomes the first-level category, as the seeds' lists name it).
-TYPE_CATEGORY = {value: str(label) for value, label in ServiceType.choices}
+# The words are the seed's (data, like the catalog's categories), not interface text.
+TYPE_CATEGORY = {ServiceType.TALENT: "人才服务", ServiceType.TECHNOLOGY: "科技服务", ServiceType.POLICY: "政策服务",
+                 ServiceType.FINANCE: "金融服务", ServiceType.OPENING: "开放服务", ServiceType.LEGAL: "法制服务",
+                 ServiceType.APPEAL: "诉求服务", ServiceType.FALLBACK: "兜底服务"}
 
 
 class ListingError(Exception):
@@ -257,10 +260,9 @@ def to_review(user) -> QuerySet[Listing]:
 
 # --- dynamic adjustment -----------------------------------------------------------------------------
 
-def volumes(region, today: datetime.date | None = None) -> QuerySet[ServiceItem]:
+def volumes(region, now: datetime.datetime | None = None) -> QuerySet[ServiceItem]:
     """The region's listed items with `volume`: the appeals received in the last 365 days that name them."""
-    now = timezone.now() if today is None else datetime.datetime.combine(today, datetime.time(), tzinfo=datetime.UTC)
-    since = now - datetime.timedelta(days=365)
+    since = (now or timezone.now()) - datetime.timedelta(days=365)
     return (ServiceItem.objects.filter(region=region, listed=True).select_related("node")
             .annotate(volume=Count("appeal_links", filter=Q(appeal_links__appeal__received_at__gte=since))))
 
@@ -268,10 +270,7 @@ def volumes(region, today: datetime.date | None = None) -> QuerySet[ServiceItem]
 def low_volume(region) -> QuerySet[ServiceItem]:
     """Listed items below the region's yearly volume, the least used first."""
     return (volumes(region).filter(volume__lt=int(region.rule("listing_min_yearly_volume")))
-            .order_by("volume", F_NODE, "seq", "code"))
-
-
-F_NODE = "node__code"
+            .order_by("volume", "node__code", "seq", "code"))
 
 
 def lists_due(region, now: datetime.datetime | None = None) -> list[dict]:

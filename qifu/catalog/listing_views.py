@@ -63,7 +63,7 @@ def listing_change(request, code: str):
         return redirect("catalog_listing", pk=pending.pk)
     last = item.listings.filter(status=Listing.Status.APPROVED).order_by("-reviewed_at", "-id").first()
     initial = {"name": item.name, "description": item.content, "online_channel": item.online_channel,
-               "service_type": {str(v): k for k, v in listing.TYPE_CATEGORY.items()}.get(item.category1, "")}
+               "service_type": {v: k for k, v in listing.TYPE_CATEGORY.items()}.get(item.category1, "")}
     if last is not None:
         initial.update({name: getattr(last, name + "_id" if name in ("provider_unit", "lead_unit") else name)
                         for name in ("provider_unit", "lead_unit", "provider_head", "lead_head")})
