@@ -99,6 +99,8 @@ def test_rejected_with_reasons_corrected_approved_and_only_then_seen_by_enterpri
 
     # a later change goes through the same review; the approved version stays visible until then
     client.force_login(unit)
+    initial = client.get(f"/catalog/{item.code}/change/").context["form"].initial
+    assert initial["service_type"] == "talent" and initial["lead_unit"] == w.other_dept.pk
     client.post(f"/catalog/{item.code}/change/", post_form(w, name="企业人才招聘与培训线上服务"))
     change = Listing.objects.get(kind="change")
     item.refresh_from_db()
