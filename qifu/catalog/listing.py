@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime
 
 from django.db import transaction
-from django.db.models import Count, Max, Min, Q, QuerySet
+from django.db.models import Count, F, Max, Min, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -270,7 +270,7 @@ def volumes(region, now: datetime.datetime | None = None) -> QuerySet[ServiceIte
 def low_volume(region) -> QuerySet[ServiceItem]:
     """Listed items below the region's yearly volume, the least used first."""
     return (volumes(region).filter(volume__lt=int(region.rule("listing_min_yearly_volume")))
-            .order_by("volume", "node__code", "seq", "code"))
+            .order_by("volume", F("node__code").asc(nulls_first=True), "seq", "code"))  # the common list first
 
 
 def lists_due(region, now: datetime.datetime | None = None) -> list[dict]:
