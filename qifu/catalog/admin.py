@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import GuideMaterial, ServiceGuide, ServiceItem
+from .models import AppealItem, GuideMaterial, Listing, ServiceGuide, ServiceItem
 
 
 @admin.register(ServiceItem)
@@ -23,3 +23,17 @@ class ServiceGuideAdmin(admin.ModelAdmin):
     search_fields = ("item__code", "item__name", "handling_unit")
     raw_id_fields = ("item",)
     inlines = [MaterialInline]
+
+
+@admin.register(Listing)
+class ListingAdmin(admin.ModelAdmin):
+    list_display = ("name", "kind", "status", "provider_unit", "submitted_at", "due_at")
+    list_filter = ("region", "status", "kind")
+    raw_id_fields = ("item",)
+    readonly_fields = ("submitted_at", "reviewed_at", "overdue_at")
+
+
+@admin.register(AppealItem)
+class AppealItemAdmin(admin.ModelAdmin):
+    list_display = ("appeal", "item")
+    raw_id_fields = ("appeal", "item")

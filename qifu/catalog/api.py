@@ -39,6 +39,7 @@ class ServiceOut(Schema):
     provider_side: str = Field(description="government (★), market (▲) or society (●)")
     units: list[UnitOut]
     frequency: str = Field(description="high, medium, low or empty")
+    listed: bool = Field(description="approved for listing (服务上架审批); enterprises see listed items only")
     url: str
 
 
@@ -89,7 +90,8 @@ def _code_name(obj):
 def _row(item) -> dict:
     return {"code": item.code, "name": item.name, "section": _code_name(item.section), "node": _code_name(item.node),
             "category1": item.category1, "category2": item.category2, "provider_side": item.provider_side,
-            "units": item.unit_list(), "frequency": item.frequency, "url": item.get_absolute_url()}
+            "units": item.unit_list(), "frequency": item.frequency, "listed": item.listed,
+            "url": item.get_absolute_url()}
 
 
 def _check(q: str) -> None:

@@ -10,7 +10,7 @@ class CatalogConfig(AppConfig):
     def ready(self):
         from qifu.audit.trail import track
 
-        from . import models
+        from . import listing_timers, models  # noqa: F401  (listing_timers registers the listing reviews' timer)
 
-        for model in (models.ServiceItem, models.ServiceGuide, models.GuideMaterial):
+        for model in (models.ServiceItem, models.ServiceGuide, models.GuideMaterial, models.Listing, models.ListReview):
             track(model)

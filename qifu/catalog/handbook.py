@@ -30,8 +30,8 @@ OTHER = "其他服务"
 
 
 def items_for(region, node=None):
-    qs = ServiceItem.objects.filter(region=region).select_related("section", "node", "guide").prefetch_related(
-        "guide__materials")
+    qs = (ServiceItem.objects.filter(region=region, listed=True)  # only approved services reach enterprises
+          .select_related("section", "node", "guide").prefetch_related("guide__materials"))
     if node is not None:
         qs = qs.filter(Q(node__isnull=True) | Q(node=node))
     return qs

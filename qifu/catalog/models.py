@@ -7,9 +7,11 @@ area, term, online and offline channels and a contact. Common items (共性清�
 empty, "four unified" across the center and its stations); per-node items (个性清单) to one station or sub-center.
 """
 
+from django.conf import settings
 from django.db import models
 from django.db.models import F
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -66,6 +68,10 @@ class ServiceItem(models.Model):
                                       help_text=_("a web address or an app"))
     offline_channel = models.CharField(_("offline channel"), max_length=500, blank=True)
     contact = models.CharField(_("contact"), max_length=200, blank=True)
+    # Listing approval (服务上架审批, `.listing`): only listed items appear to enterprises. Items of the seeds' lists
+    # and of imports are listed; a unit's new online service is not, until the platform approves its listing form.
+    listed = models.BooleanField(_("listed"), default=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
     class Meta:
         verbose_name = _("service item")
@@ -150,3 +156,133 @@ class GuideMaterial(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class ServiceType(models.TextChoices):
+    """服务类型 as the listing form (服务上架审批单, seed 003 line 1775) names them."""
+
+    TALENT = "talent", _("talent services")
+    TECHNOLOGY = "technology", _("technology services")
+    POLICY = "policy", _("policy services")
+    FINANCE = "finance", _("finance services")
+    OPENING = "opening", _("opening-up services")
+    LEGAL = "legal", _("legal system services")
+    APPEAL = "appeal", _("appeal services")
+    FALLBACK = "fallback", _("fallback services")
+
+
+class Listing(models.Model):
+    """One listing form (服务上架审批单, seed 003 lines 1689–1782): a unit asks the platform to list an online
+    service (`kind` new) or to change a listed one (`kind` change); the platform reviews it within the region's
+    `listing_review_hours` for lawfulness, completeness and accuracy and approves it or sends it back with reasons;
+    the unit corrects and submits again. Approval writes the form's values onto the item (and lists a new one)."""
+
+    class Kind(models.TextChoices):
+        NEW = "new", _("new service")
+        CHANGE = "change", _("change to a listed service")
+
+    class Status(models.TextChoices):
+        SUBMITTED = "submitted", _("awaiting review")
+        REJECTED = "rejected", _("sent back")
+        APPROVED = "approved", _("passed review")
+
+    ServiceType = ServiceType
+
+    region = models.ForeignKey("org.Region", verbose_name=_("region"), on_delete=models.PROTECT, related_name="+")
+    item = models.ForeignKey(ServiceItem, verbose_name=_("service item"), on_delete=models.CASCADE,
+                             related_name="listings")
+    kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices, default=Kind.NEW)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.SUBMITTED)
+    # The form's fields (服务名称、服务类型、服务说明、服务提供单位意见、牵头单位意见、备注) and the online channel listed.
+    name = models.CharField(_("service name"), max_length=200)
+    service_type = models.CharField(_("service type"), max_length=16, choices=ServiceType.choices)
+    description = models.TextField(_("service description"),
+                                   help_text=_("what the service provides, e.g. which business or matters it handles "
+                                               "for enterprises"))
+    online_channel = models.CharField(_("online channel"), max_length=500, help_text=_("a web address or an app"))
+    provider_unit = models.ForeignKey("org.Department", verbose_name=_("service provider unit"),
+                                      on_delete=models.PROTECT, related_name="+")
+    provider_opinion = models.TextField(_("opinion of the service provider unit"))
+    provider_head = models.CharField(_("principal responsible person (provider unit)"), max_length=64)
+    provider_signed_on = models.DateField(_("date (provider unit)"))
+    lead_unit = models.ForeignKey("org.Department", verbose_name=_("lead unit"), on_delete=models.PROTECT,
+                                  related_name="+")
+    lead_opinion = models.TextField(_("opinion of the lead unit"))
+    lead_head = models.CharField(_("principal responsible person (lead unit)"), max_length=64)
+    lead_signed_on = models.DateField(_("date (lead unit)"))
+    remarks = models.TextField(_("remarks"), blank=True)
+    internal_checked = models.BooleanField(
+        _("internal review and pre-listing test done"), default=False,
+        help_text=_("the unit reviewed the content internally and tested the service's stability, functions and "
+                    "ease of use before submitting"))
+    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("submitted by"),
+                                     on_delete=models.PROTECT, related_name="+")
+    submitted_at = models.DateTimeField(_("submitted at"), default=timezone.now)
+    due_at = models.DateTimeField(_("review due by"))
+    overdue_at = models.DateTimeField(_("review overdue since"), null=True, blank=True)
+    rounds = models.PositiveSmallIntegerField(_("submissions"), default=1)
+    # The platform's review (审核): the three standards of seed 003 line 1697, and the reasons when sent back.
+    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("reviewed by"), null=True, blank=True,
+                                    on_delete=models.PROTECT, related_name="+")
+    reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
+    lawful = models.BooleanField(_("lawful"), default=False)
+    complete = models.BooleanField(_("complete"), default=False)
+    accurate = models.BooleanField(_("accurate"), default=False)
+    reasons = models.TextField(_("reasons"), blank=True)
+
+    class Meta:
+        verbose_name = _("listing form")
+        verbose_name_plural = _("listing forms")
+        ordering = ["-submitted_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["item"], condition=~models.Q(status="approved"),
+                                               name="catalog_listing_one_open_per_item")]
+        indexes = [models.Index(fields=["region", "status", "due_at"])]
+
+    def __str__(self):
+        return f"{self.name} ({self.get_status_display()})"
+
+    def get_absolute_url(self):
+        return reverse("catalog_listing", args=[self.pk])
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.status == self.Status.SUBMITTED and self.due_at < timezone.now()
+
+
+class ListReview(models.Model):
+    """A periodic review of one list (the common list: `node` empty; or a node's list): seed 003 lines 679 and
+    1816 — 运行3个月或一定期限后 … 对服务事项作动态调整."""
+
+    region = models.ForeignKey("org.Region", verbose_name=_("region"), on_delete=models.CASCADE, related_name="+")
+    node = models.ForeignKey("org.ServiceNode", verbose_name=_("service node"), null=True, blank=True,
+                             on_delete=models.CASCADE, related_name="+")
+    reviewed_at = models.DateTimeField(_("reviewed at"), default=timezone.now)
+    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("reviewed by"),
+                                    on_delete=models.PROTECT, related_name="+")
+    note = models.TextField(_("conclusion"), blank=True)
+
+    class Meta:
+        verbose_name = _("list review")
+        verbose_name_plural = _("list reviews")
+        ordering = ["-reviewed_at"]
+
+    def __str__(self):
+        return f"{self.node or self.region} {self.reviewed_at:%Y-%m-%d}"
+
+
+class AppealItem(models.Model):
+    """The service item an appeal names (one at most): the yearly volume of dynamic adjustment counts these. Appeals
+    carry no link to the catalog themselves; until service requests (issue 11 item 4) set it, it is set in the admin
+    site (or by integrations)."""
+
+    appeal = models.OneToOneField("appeals.Appeal", verbose_name=_("appeal"), on_delete=models.CASCADE,
+                                  related_name="service_item_link")
+    item = models.ForeignKey(ServiceItem, verbose_name=_("service item"), on_delete=models.CASCADE,
+                             related_name="appeal_links")
+
+    class Meta:
+        verbose_name = _("service item named by an appeal")
+        verbose_name_plural = _("service items named by appeals")
+
+    def __str__(self):
+        return f"{self.appeal_id} → {self.item}"

@@ -2,7 +2,8 @@
 export and the API).
 
 The catalog is public information for the region's enterprises: every signed-in user with a role — staff and
-enterprise users alike — sees every item of their region; administrators see every region's. There is no anonymous
+enterprise users alike — sees every item of their region; administrators see every region's. Enterprises see only
+listed items (服务上架审批, `.listing`); staff see the unlisted ones too, marked. There is no anonymous
 access (like the rest of the product, the region is the signed-in user's).
 """
 
@@ -37,6 +38,8 @@ def items(user) -> QuerySet[ServiceItem]:
     if not may_see(user):
         return qs.none()
     region_id = scopes.home_region_id(user)
+    if not is_staff(user):
+        qs = qs.filter(listed=True)  # only approved services appear to enterprises
     return qs.filter(region_id=region_id) if region_id else qs.none()
 
 

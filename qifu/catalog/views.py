@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from qifu.accounts import scopes
 from qifu.lib import exports
 
-from . import services, spreadsheet
+from . import listing, services, spreadsheet
 from .forms import CatalogFilterForm
 
 
@@ -36,6 +36,7 @@ def catalog_list(request):
     return render(request, "catalog/list.html", {
         "form": form, "items": Paginator(qs, 30).get_page(request.GET.get("page")),
         "staff": services.is_staff(user), "region": scopes.regions(user).first(), "may_import": services.may_import(user),
+        "may_submit": listing.may_submit(user),
         "handbook_node": form.filters().get("node", "") if form.filters().get("node") != services.COMMON else "",
     })
 
@@ -62,7 +63,8 @@ def catalog_item(request, code: str):
     guide = services.guide_of(item)
     return render(request, "catalog/item.html", {
         "item": item, "units": item.unit_list(), "staff": services.is_staff(user), "guide": guide,
-        "materials": list(guide.materials.all()) if guide else [], "may_edit": services.may_edit_guide(user, item)})
+        "materials": list(guide.materials.all()) if guide else [], "may_edit": services.may_edit_guide(user, item),
+        "may_submit_change": listing.may_submit(user)})
 
 
 def _staff_region(request):

@@ -47,4 +47,32 @@ def load(region) -> int:
             GuideMaterial.objects.create(guide=guide, name=name, requirements=requirements, copies=copies,
                                          source=source, mandatory=mandatory, sort_order=order)
         made += 1
+    _listings(region)
     return made
+
+
+def _listings(region) -> None:
+    """Two listing forms (服务上架审批) by the demo unit: one awaiting review, one sent back with reasons."""
+    import datetime
+
+    from qifu.accounts.models import User
+    from qifu.catalog import listing
+    from qifu.catalog.models import Listing
+
+    unit = User.objects.filter(username="handler", region=region, department__isnull=False).first()
+    reviewer = User.objects.filter(username="dispatcher", region=region).first()
+    if unit is None or reviewer is None or Listing.objects.filter(region=region).exists():
+        return
+    lead = region.departments.exclude(pk=unit.department_id).order_by("code").first() or unit.department
+    common = {"provider_unit": unit.department, "provider_opinion": "经内部审核和上架前测试，同意上架。",
+              "provider_head": "王主任（演示）", "provider_signed_on": datetime.date(2026, 12, 1), "lead_unit": lead,
+              "lead_opinion": "同意。", "lead_head": "陈局长（演示）", "lead_signed_on": datetime.date(2026, 12, 2),
+              "remarks": "", "internal_checked": True}
+    listing.submit(unit, region, {**common, "name": "企业用工需求线上登记（演示）", "service_type": "talent",
+                                  "description": "企业在线登记用工需求，人社部门对接推荐求职人员。",
+                                  "online_channel": "https://example.invalid/jobs"})
+    sent_back = listing.submit(unit, region, {**common, "name": "科技项目申报线上辅导（演示）",
+                                              "service_type": "technology", "description": "项目申报辅导",
+                                              "online_channel": "https://example.invalid/projects"})
+    listing.review(reviewer, sent_back, approve=False, lawful=True, complete=False, accurate=True,
+                   reasons="服务说明过于简略：请写明辅导对象、申报项目类别和办理方式。")

@@ -112,8 +112,10 @@ def _station(user) -> dict:
 
 
 def _dispatcher_home(user):
+    from qifu.catalog import listing
+
     return {"sections": scopes.sections(user).select_related("lead_department", "node"),
-            "queue": _queue(user, "to_dispatch", "overdue")}
+            "queue": _queue(user, "to_dispatch", "overdue"), "listings_to_review": listing.to_review(user).count()}
 
 
 def _handler_home(user):

@@ -56,6 +56,15 @@ DEFAULTS: dict = {
     },
     # A supervision slip (督办单) asks the lead unit to answer within this many working days.
     "slip_reply_workdays": 2,
+    # Listing approval (服务上架审批, seed 003 line 1693: 审核周期一般为 24 小时): the platform reviews a unit's listing form
+    # within this many hours (calendar hours, rules.md T17).
+    "listing_review_hours": 24,
+    # Dynamic adjustment (seed 003 lines 679, 1816: 运行3个月或一定期限后 … 动态调整, rules.md T22): each list (the
+    # common list, each node's list) is reviewed this many months after its last review (or its first item).
+    "list_review_months": 3,
+    # Dynamic adjustment: a listed item named by fewer than this many appeals in the last 365 days is shown for
+    # review (the seeds give no number: this system's default).
+    "listing_min_yearly_volume": 1,
     # No time of receipt (an appeal's received_at) is earlier than this date: older is a typing error.
     "received_at_earliest": "2000-01-01",
     # Prefix of appeal numbers (QT-20261121-0001); empty: the region code's first letters.
