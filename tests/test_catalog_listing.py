@@ -66,6 +66,8 @@ def test_rejected_with_reasons_corrected_approved_and_only_then_seen_by_enterpri
     from qifu.catalog import handbook
 
     assert list(handbook.items_for(w.region)) == []
+    searched = client.get("/api/v1/search?q=招聘", **auth).json()  # nor in search
+    assert [r for r in searched["items"] if r["kind"] == "service"] == []
 
     client.force_login(reviewer)
     assert client.get("/catalog/listings/?status=submitted").context["listings"].paginator.count == 1
@@ -93,6 +95,8 @@ def test_rejected_with_reasons_corrected_approved_and_only_then_seen_by_enterpri
     assert sent.status == "approved" and item.listed and item.category1 == "人才服务"
     assert list(item.units.all()) == [w.dept]
     assert [i["code"] for i in client.get("/api/v1/services", **auth).json()["items"]] == [item.code]
+    searched = client.get("/api/v1/search?q=招聘", **auth).json()
+    assert [r["url"] for r in searched["items"] if r["kind"] == "service"] == [item.get_absolute_url()]
     steps = list(AuditEntry.objects.filter(action="transition", object_id=str(sent.pk)).order_by("id")
                  .values_list("note", flat=True))
     assert steps == ["submitted", "sent back", "corrected and submitted again", "approved"]

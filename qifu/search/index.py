@@ -1,7 +1,7 @@
 """Keeping the search index (`SearchDocument` and the database's full-text index over it) up to date.
 
 Each source model has a `Source`: which kind of document it makes, its region, title, body text and whether
-enterprises may see it (`public`, mirroring the apps' own scopes: every service item and Q&A pair of the region;
+enterprises may see it (`public`, mirroring the apps' own scopes: the listed service items and their Q&A pairs of the region;
 published knowledge entries, case studies and policies). Saves and deletes of those models refresh their document
 (signals, `connect()`); writes that bypass signals (bulk creation by the catalog's writer) call `refresh_many`;
 `qifu search reindex` rebuilds everything.
@@ -98,10 +98,12 @@ def _policy_body(policy) -> str:
 
 
 SOURCES = {
+    # an item waiting for its listing approval (服务上架审批) is not shown to enterprises, nor are its questions
     Kind.SERVICE: Source(Kind.SERVICE, _catalog_item, lambda o: o.region_id, lambda o: o.name, _service_body,
-                         lambda o: True),
+                         lambda o: o.listed),
     Kind.QA: Source(Kind.QA, _qa, lambda o: o.item.region_id, lambda o: o.question,
-                    lambda o: f"{o.answer}\n{o.source}\n{o.item.name}", lambda o: o.active, ("item",)),
+                    lambda o: f"{o.answer}\n{o.source}\n{o.item.name}", lambda o: o.active and o.item.listed,
+                    ("item",)),
     Kind.KNOWLEDGE: Source(Kind.KNOWLEDGE, _entry, lambda o: o.region_id, lambda o: o.question,
                            lambda o: f"{o.answer}\n{o.legal_basis}\n{o.keywords}",
                            lambda o: o.state == "published"),
@@ -220,6 +222,8 @@ def _on_save(kind):
             return
         try:
             put(kind, instance)
+            if kind == Kind.SERVICE:  # its questions follow the item's listing
+                refresh_many(Kind.QA, instance.questions.values_list("pk", flat=True))
         except Exception:  # the index must never break a save: `qifu search reindex` repairs it
             log.exception("search index: %s %s not refreshed", kind, instance.pk)
     return handler
