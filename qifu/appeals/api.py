@@ -215,7 +215,7 @@ def create_appeal(request, payload: AppealIn):
         appeal, _created = workflow.register(
             actor=user, enterprise=enterprise, channel=channel, title=payload.title, description=payload.description,
             contact_name=payload.contact_name, contact_phone=payload.contact_phone, category=payload.category,
-            received_at=payload.received_at, idempotency_key=key, request_hash=digest,
+            received_at=payload.received_at, idempotency_key=key, request_hash=digest, key_checked=True,
         )
     except IntegrityError:  # the same key raced in from a parallel retry
         appeal = workflow.earlier_for_key(user, key, digest)

@@ -152,7 +152,7 @@ def enterprise_for_intake(user, code: str | None):
     problem = uscc_lib.problem(code)
     if problem:
         raise workflow.TransitionError(problem)
-    enterprise = visible.filter(uscc=uscc_lib.normalize(code)).first()
+    enterprise = visible.select_related("region").filter(uscc=uscc_lib.normalize(code)).first()
     if enterprise is None:
         if user.has_role("enterprise") and not (user.roles & scopes.STAFF_ROLES):
             raise PermissionDenied(_("An enterprise files appeals for itself only."))
