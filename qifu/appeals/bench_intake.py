@@ -50,6 +50,11 @@ class IntakeRun:
     errors: int
     latencies: list[float]  # seconds, answers 201 only
     statuses: dict[int, int] = field(default_factory=dict)
+    cpu: dict[str, float] = field(default_factory=dict)  # "server" / "database" → CPU seconds in the window
+
+    def cpu_ms(self, part: str) -> float | None:
+        """CPU milliseconds per appeal filed of the server's workers or the database's backends (Linux)."""
+        return self.cpu[part] / self.ok * 1000 if self.ok and part in self.cpu else None
 
     @property
     def rate(self) -> float:
@@ -89,7 +94,8 @@ def free_port() -> int:
 class Server:
     """`qifu serve` as a child process (its own process group), on the configured database."""
 
-    def __init__(self, workers: int | None = None, threads: int | None = None, log_path: str | None = None):
+    def __init__(self, workers: int | None = None, threads: int | None = None, log_path: str | None = None,
+                 source: str | None = None):
         self.port = free_port()
         args = [sys.executable, "-m", "qifu", "serve", "--host", "127.0.0.1", "--port", str(self.port),
                 "--no-scheduler"]
@@ -100,9 +106,13 @@ class Server:
         self.log_path = log_path or os.devnull
         self._log = open(self.log_path, "w")
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        if source:  # another checkout's code (e.g. the main branch), to compare two versions on one database
+            env["PYTHONPATH"] = os.pathsep.join(filter(None, [os.path.abspath(source), env.get("PYTHONPATH")]))
+        # `python -m` puts the working directory first on sys.path: the other checkout's, for its code
         self.process = subprocess.Popen(args, stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                        env=env, start_new_session=True)
-        self.describe = " ".join(args[2:])
+                                        env=env, cwd=os.path.abspath(source) if source else None,
+                                        start_new_session=True)
+        self.describe = " ".join(args[2:]) + (f" (code of {source})" if source else "")
 
     def wait(self, timeout: float = 90) -> None:
         deadline = time.monotonic() + timeout
@@ -135,6 +145,61 @@ class Server:
         self._log.close()
 
 
+# --- CPU accounting (Linux /proc; the database on this machine) ---------------------------------------------
+
+def _ticks(pid: int) -> int:
+    try:
+        fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+        return int(fields[11]) + int(fields[12])  # utime + stime
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(p) for p in open(f"/proc/{pid}/task/{pid}/children").read().split()]
+    except OSError:
+        return []
+
+
+class CpuMeter:
+    """CPU seconds used by the server's worker processes and by the database's backends serving them, between
+    two `snap()`s: what an appeal costs whatever else the machine does (the elapsed time depends on the share of
+    the cores the other work leaves). Nothing on platforms without /proc or with a remote database."""
+
+    def __init__(self, server_pid: int):
+        from django.db import connection
+
+        self.server_pid, self.backends = server_pid, []
+        self.hz = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+        self.local = os.path.exists(f"/proc/{server_pid}/stat")
+        if self.local and connection.vendor == "postgresql" and \
+                (connection.settings_dict.get("HOST") or "localhost") in ("localhost", "127.0.0.1", "::1", ""):
+            self.database = connection.settings_dict["NAME"]
+        else:
+            self.database = None
+
+    def _backend_pids(self) -> list[int]:
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+                           [self.database])
+            return [row[0] for row in cursor.fetchall()]
+
+    def snap(self) -> dict[str, dict[int, int]]:
+        if not self.local:
+            return {}
+        taken = {"server": {pid: _ticks(pid) for pid in _children(self.server_pid)}}
+        if self.database:
+            taken["database"] = {pid: _ticks(pid) for pid in self._backend_pids()}
+        return taken
+
+    def used(self, before: dict, after: dict) -> dict[str, float]:
+        return {part: sum(max(0, t - before[part].get(pid, 0)) for pid, t in after[part].items()) / self.hz
+                for part in after if part in before}
+
+
 # --- intake --------------------------------------------------------------------------------------------
 
 def tokens(user, n: int) -> list[str]:
@@ -148,7 +213,7 @@ def tokens(user, n: int) -> list[str]:
 
 
 def intake(port: int, keys: list[str], usccs: list[str], clients: int, seconds: float, warmup: float,
-           seed: int = 1) -> IntakeRun:
+           seed: int = 1, meter: CpuMeter | None = None) -> IntakeRun:
     """`clients` threads POST appeals for `warmup` + `seconds`; only what ends after the warm-up counts."""
     lock = threading.Lock()
     latencies: list[float] = []
@@ -207,9 +272,15 @@ def intake(port: int, keys: list[str], usccs: list[str], clients: int, seconds: 
     now = time.perf_counter()
     window[0], window[1] = now + warmup, now + warmup + seconds
     start.wait()
+    cpu = {}
+    if meter is not None:
+        time.sleep(max(0.0, window[0] - time.perf_counter()))
+        before = meter.snap()
+        time.sleep(max(0.0, window[1] - time.perf_counter()))
+        cpu = meter.used(before, meter.snap())
     for t in threads:
         t.join()
-    return IntakeRun(clients, seconds, counted[0], counted[1], latencies, statuses)
+    return IntakeRun(clients, seconds, counted[0], counted[1], latencies, statuses, cpu)
 
 
 # --- the lists -----------------------------------------------------------------------------------------
@@ -272,7 +343,8 @@ def time_lists(port: int, cookie: str, key: str, queries: list[tuple[str, str]],
 
 def run(appeals: int, seed: int = 1, reload: bool = False, clients: tuple[int, ...] = (1, 8, 32),
         seconds: float = 20.0, warmup: float = 2.0, list_runs: int = 20, workers: int | None = None,
-        threads: int | None = None, server_log: str | None = None, lists: bool = True, log=print) -> Figures:
+        threads: int | None = None, server_log: str | None = None, lists: bool = True, server_source: str | None = None,
+        log=print) -> Figures:
     from qifu.enterprises.models import Enterprise
 
     figures = Figures(appeals)
@@ -286,18 +358,22 @@ def run(appeals: int, seed: int = 1, reload: bool = False, clients: tuple[int, .
     from django.db import connections
 
     connections.close_all()  # the server's processes have their own
-    server = Server(workers, threads, server_log)
+    server = Server(workers, threads, server_log, server_source)
     figures.server = server.describe
     try:
         server.wait()
         log(f"server: {server.describe} (pid {server.process.pid})")
+        meter = CpuMeter(server.process.pid)
         for n in clients:
-            r = intake(server.port, keys, usccs, n, seconds, warmup, seed)
+            r = intake(server.port, keys, usccs, n, seconds, warmup, seed, meter)
             figures.intake.append(r)
             other = {k: v for k, v in sorted(r.statuses.items()) if k != 201}
+            cpu = ", ".join(f"{part} {r.cpu_ms(part):.1f}" for part in ("server", "database")
+                            if r.cpu_ms(part) is not None)
             log(f"intake, {n} client{'s' if n > 1 else ''}: {r.rate:,.1f} appeals/s ({r.ok:,} in {seconds:g} s), "
                 f"p50 {r.pct(50) * 1000:,.0f} ms, p95 {r.pct(95) * 1000:,.0f} ms, p99 {r.pct(99) * 1000:,.0f} ms"
-                + (f"; errors {r.errors:,} {other}" if r.errors else "; 0 errors"))
+                + (f"; errors {r.errors:,} {other}" if r.errors else "; 0 errors")
+                + (f"; CPU ms per appeal: {cpu}" if cpu else ""))
         if lists:
             log(f"lists and search over HTTP ({list_runs} runs each after one warm-up):")
             figures.lists = time_lists(server.port, cookie, keys[0], queries, list_runs, log=log)

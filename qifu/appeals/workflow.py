@@ -47,9 +47,9 @@ from .ratings import NOT_RATED, rating_answer  # noqa: F401 - the answer closing
 # --- deadlines -------------------------------------------------------------------------------------
 
 def deadline_for(appeal: Appeal, category: str, start: datetime.datetime) -> datetime.datetime:
-    rules = appeal.region.rules
-    days = rules["appeal_deadlines"][category]
-    return workdays.deadline(start, days, end_of_day=rules["deadline_end_of_day"], tz=rules["time_zone"])
+    region = appeal.region  # one rule at a time: merging the whole configuration costs more than the deadline
+    days = region.rule("appeal_deadlines")[category]
+    return workdays.deadline(start, days, end_of_day=region.rule("deadline_end_of_day"), tz=region.rule("time_zone"))
 
 
 # --- who may do what -------------------------------------------------------------------------------
@@ -638,7 +638,9 @@ def _provisional_number() -> str:
 def earlier_for_key(actor, key: str, request_hash: str = "") -> Appeal | None:
     """The appeal this actor already filed with `key`, if any; IdempotencyConflict when it was filed from
     another request (keys stored before hashes were kept match any request)."""
-    earlier = Appeal.objects.filter(created_by=actor, idempotency_key=key).first()
+    found = (Appeal.objects.filter(created_by=actor, idempotency_key=key).order_by()
+             .values_list("pk", flat=True)[:1])  # most keys are new: the id alone, the appeal only for a retry
+    earlier = Appeal.objects.select_related("region").filter(pk=found[0]).first() if found else None
     if earlier is not None and request_hash and earlier.idempotency_hash and earlier.idempotency_hash != request_hash:
         raise IdempotencyConflict(_("This Idempotency-Key was already used for a different request (appeal "
                                     "%(number)s): use a new key for a new appeal.") % {"number": earlier.number})

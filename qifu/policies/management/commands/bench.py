@@ -44,6 +44,9 @@ class Command(BaseCommand):
                                                                       "(default: qifu serve's)")
         parser.add_argument("--threads", type=int, default=None, help="appeals: threads per server process")
         parser.add_argument("--server-log", default=None, help="appeals: write the server's output to this file")
+        parser.add_argument("--server-source", default=None, help="appeals: serve the code of another checkout "
+                                                                  "(its directory first on PYTHONPATH), e.g. to "
+                                                                  "measure the code before a change on one database")
 
     def handle(self, *args, benchmark, **opts):
         if benchmark == "policy-match":
@@ -178,7 +181,7 @@ class Command(BaseCommand):
             sys.exit(1)
 
     def appeals(self, appeals, seed, reload, clients, seconds, warmup, list_runs, workers, threads, server_log,
-                no_lists, **_):
+                server_source, no_lists, **_):
         import os
         import platform
 
@@ -200,7 +203,7 @@ class Command(BaseCommand):
                   f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
         f = bench_intake.run(appeals, seed, reload=reload, clients=counts, seconds=seconds, warmup=warmup,
                              list_runs=list_runs, workers=workers, threads=threads, server_log=server_log,
-                             lists=not no_lists, log=lambda line: out.write(line))
+                             server_source=server_source, lists=not no_lists, log=lambda line: out.write(line))
         load = os.getloadavg()
         out.write(f"load average at the end: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
         failed = 0
