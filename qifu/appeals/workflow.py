@@ -623,7 +623,6 @@ def register(*, actor, enterprise, channel, title: str, description: str, contac
     AppealNumber.assign(appeal, timezone.localtime(received_at).date())
     AuditEntry.objects.bulk_create([trail.build("transition", appeal, before, after, note="", actor=person)
                                     for _action, before, after in changes])
-    appeal._prefetched_objects_cache = {"assisting_departments": Department.objects.none()}  # a new case has none
     from . import notifications
 
     notifications.after(appeal, events[-1])
