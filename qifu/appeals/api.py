@@ -16,6 +16,7 @@ from qifu.api.pagination import CappedPaginated, Rows
 from qifu.api.schemas import AwareTime, Code, EventOut, Input, RatingAnswer, Text, Version, errors
 from qifu.lib import inputs
 from qifu.lib.inputs import max_length
+from qifu.org.models import Department
 
 from . import queries, routing, workflow
 from .models import Appeal, Channel
@@ -212,11 +213,13 @@ def create_appeal(request, payload: AppealIn):
     if not staff and payload.received_at:
         raise workflow.TransitionError(_("Only staff record a time of receipt."))
     try:
-        appeal, _created = workflow.register(
+        appeal, created = workflow.register(
             actor=user, enterprise=enterprise, channel=channel, title=payload.title, description=payload.description,
             contact_name=payload.contact_name, contact_phone=payload.contact_phone, category=payload.category,
-            received_at=payload.received_at, idempotency_key=key, request_hash=digest,
+            received_at=payload.received_at, idempotency_key=key, request_hash=digest, key_checked=True,
         )
+        if created:  # a new case has no assisting units: the answer need not read them back
+            appeal._prefetched_objects_cache = {"assisting_departments": Department.objects.none()}
     except IntegrityError:  # the same key raced in from a parallel retry
         appeal = workflow.earlier_for_key(user, key, digest)
     return Status(201, _out(appeal, user))

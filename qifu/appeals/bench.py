@@ -634,14 +634,11 @@ def _api_query(query: str) -> str:
     return "&".join(parts + ["limit=20"])
 
 
-def run(appeals: int, seed: int = 1, reload: bool = False, repeat: int = 5, month: str = MONTH,
-        lists: bool = True, time_stats: bool = True, log=print) -> Figures:
-    from django.test import Client
-
-    from qifu.appeals import stats
+def prepare(figures: Figures, appeals: int, seed: int, reload: bool, log=print) -> Org:
+    """The region with `appeals` appeals and their events: reused when a complete load of the same size and seed
+    is there (and `reload` is not asked), else removed and loaded again. Fills `figures` (load time, mix)."""
     from qifu.org.models import Region
 
-    figures = Figures(appeals, month=month)
     org = _org()
     region = Region.objects.get(pk=org.region.pk)
     want = marker(appeals, seed)
@@ -666,6 +663,17 @@ def run(appeals: int, seed: int = 1, reload: bool = False, repeat: int = 5, mont
     figures.mix = mix(region)
     figures.events = figures.mix["events"]
     log(f"appeals by status: {figures.mix['statuses']}; events: {figures.events:,}")
+    return org
+
+
+def run(appeals: int, seed: int = 1, reload: bool = False, repeat: int = 5, month: str = MONTH,
+        lists: bool = True, time_stats: bool = True, log=print) -> Figures:
+    from django.test import Client
+
+    from qifu.appeals import stats
+
+    figures = Figures(appeals, month=month)
+    org = prepare(figures, appeals, seed, reload, log)
 
     period = stats.month_period(month)
     for who, user in (("leader (district)", org.leader), ("supervisor (region)", org.supervisor)) if time_stats else ():

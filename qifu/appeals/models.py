@@ -250,7 +250,13 @@ class Appeal(models.Model):
 
 
 class AppealNumber(models.Model):
-    """Per-region, per-day counter for human-readable numbers (e.g. QT-20261121-0007)."""
+    """Per-region, per-day counter for human-readable numbers (e.g. QT-20261121-0007).
+
+    `assign` takes the next number with one upsert at the END of the intake's transaction: the counter row is locked
+    from that statement to the commit only, not for the whole intake (issue 10). Numbers are unique (the counter
+    and `Appeal.number`'s unique index); they are consecutive as long as every transaction that took one commits —
+    a rollback after `assign` (the database failing at commit) gives its number back, and nothing relies on the
+    sequence having no gaps (a number names a case, it counts nothing)."""
 
     region = models.ForeignKey("org.Region", on_delete=models.CASCADE)
     day = models.DateField()
@@ -259,11 +265,48 @@ class AppealNumber(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["region", "day"], name="unique_appeal_counter")]
 
+    @staticmethod
+    def stem(region, day: datetime.date) -> str:
+        prefix = region.rule("appeal_number_prefix") or region.code[:2].upper()
+        return f"{prefix}-{day:%Y%m%d}-"
+
     @classmethod
     def next(cls, region, day: datetime.date) -> str:
+        """The next number of the region's day, its counter row locked to the end of the caller's transaction."""
         last = counters.take_next(cls, region=region, day=day)
-        prefix = region.rule("appeal_number_prefix") or region.code[:2].upper()
-        return f"{prefix}-{day:%Y%m%d}-{last:04d}"
+        return f"{cls.stem(region, day)}{last:04d}"
+
+    @classmethod
+    def assign(cls, appeal, day: datetime.date) -> str:
+        """Number the saved `appeal` (it holds a provisional number) as the next of its region's `day`, and
+        return the number. PostgreSQL: one statement (the counter's upsert and the appeal's UPDATE); elsewhere
+        the upsert, then the UPDATE. Call it last in the transaction: the counter row stays locked to the
+        commit."""
+        from django.db import connections, router
+
+        using = router.db_for_write(cls)
+        connection = connections[using]
+        qn = connection.ops.quote_name
+        counter, table = qn(cls._meta.db_table), qn(Appeal._meta.db_table)
+        upsert = (f"INSERT INTO {counter} ({qn('region_id')}, {qn('day')}, {qn('last')}) VALUES (%s, %s, 1) "
+                  f"ON CONFLICT ({qn('region_id')}, {qn('day')}) DO UPDATE SET {qn('last')} = {counter}.{qn('last')} + 1 "
+                  f"RETURNING {qn('last')}")
+        stem = cls.stem(appeal.region, day)
+        day_value = connection.ops.adapt_datefield_value(day)
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                cursor.execute(
+                    f"WITH n AS ({upsert}) UPDATE {table} SET {qn('number')} = %s || CASE WHEN n.{qn('last')} < 10000 "
+                    f"THEN lpad(n.{qn('last')}::text, 4, '0') ELSE n.{qn('last')}::text END FROM n "
+                    f"WHERE {table}.{qn('id')} = %s RETURNING {table}.{qn('number')}",
+                    [appeal.region_id, day_value, stem, appeal.pk])
+                number = cursor.fetchone()[0]
+            else:
+                cursor.execute(upsert, [appeal.region_id, day_value])
+                number = f"{stem}{cursor.fetchone()[0]:04d}"
+                cursor.execute(f"UPDATE {table} SET {qn('number')} = %s WHERE {qn('id')} = %s", [number, appeal.pk])
+        appeal.number = number
+        return number
 
 
 class AppealEvent(TransitionEvent):

@@ -288,7 +288,7 @@ def _file(request: HttpRequest, user) -> tuple[list[dict], int]:
                 actor=user, enterprise=enterprise, channel=channel, title=title, description=description,
                 contact_name=_contact_name(post), contact_phone=post.get("phone", ""),
                 category=post.get("attribute[category]") or None, idempotency_key=key, request_hash=digest,
-                section=section,
+                section=section, key_checked=True,
             )
     except IntegrityError:  # the same key raced in from a parallel retry
         appeal = workflow.earlier_for_key(user, key, digest)

@@ -1,5 +1,6 @@
 """Reading appeals: filters, the enterprise an intake is for, and the shape pages and API show."""
 
+import re
 from zoneinfo import ZoneInfo
 
 from django.core.exceptions import PermissionDenied
@@ -101,11 +102,17 @@ class BigramsContain(Func):
         return f"qifu_bigrams({', '.join(sqls[:-1])}) @> qifu_bigrams(({sqls[-1]})::text)", params
 
 
+# PREFIX-YYYYMMDD-NNNN (models.AppealNumber): searched as the number itself, not as a part of titles and names
+WHOLE_NUMBER = re.compile(r"^[A-Za-z0-9]{1,16}-[0-9]{8}-[0-9]{4,}$")
+
+
 def _search(qs, q: str) -> Q:
     """Titles or numbers containing `q`, or appeals of an enterprise whose name contains it (icontains, as it
     always was). On PostgreSQL, with two characters or more, the bigram indexes find the candidates."""
     from qifu.enterprises.models import Enterprise
 
+    if WHOLE_NUMBER.match(q):  # a whole appeal number (e.g. QT-20261121-0007): that appeal, by the unique index
+        return Q(number=q) | Q(number=q.upper())
     indexed = connections[qs.db].vendor == "postgresql" and len(q) >= 2
     text = Q(title__icontains=q) | Q(number__icontains=q)
     named = Enterprise.objects.filter(name__icontains=q)
@@ -152,7 +159,7 @@ def enterprise_for_intake(user, code: str | None):
     problem = uscc_lib.problem(code)
     if problem:
         raise workflow.TransitionError(problem)
-    enterprise = visible.filter(uscc=uscc_lib.normalize(code)).first()
+    enterprise = visible.select_related("region").filter(uscc=uscc_lib.normalize(code)).first()
     if enterprise is None:
         if user.has_role("enterprise") and not (user.roles & scopes.STAFF_ROLES):
             raise PermissionDenied(_("An enterprise files appeals for itself only."))

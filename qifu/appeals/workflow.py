@@ -9,10 +9,11 @@ columns of an appeal, and `replay()` rebuilds them from the events — so the st
 from __future__ import annotations
 
 import datetime
+import uuid
 from dataclasses import dataclass, field
 from typing import Callable
 
-from django.db import transaction
+from django.db import router, transaction
 from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
@@ -46,9 +47,9 @@ from .ratings import NOT_RATED, rating_answer  # noqa: F401 - the answer closing
 # --- deadlines -------------------------------------------------------------------------------------
 
 def deadline_for(appeal: Appeal, category: str, start: datetime.datetime) -> datetime.datetime:
-    rules = appeal.region.rules
-    days = rules["appeal_deadlines"][category]
-    return workdays.deadline(start, days, end_of_day=rules["deadline_end_of_day"], tz=rules["time_zone"])
+    region = appeal.region  # one rule at a time: merging the whole configuration costs more than the deadline
+    days = region.rule("appeal_deadlines")[category]
+    return workdays.deadline(start, days, end_of_day=region.rule("deadline_end_of_day"), tz=region.rule("time_zone"))
 
 
 # --- who may do what -------------------------------------------------------------------------------
@@ -559,16 +560,24 @@ def record_revisit(revisit: Revisit | int, actor, outcome: str, note: str = "") 
 def register(*, actor, enterprise, channel, title: str, description: str, contact_name: str = "",
              contact_phone: str = "", category: str | None = None, received_at: datetime.datetime | None = None,
              received_node=None, idempotency_key: str = "", request_hash: str = "",
-             by_enterprise: bool | None = None, section=None) -> tuple[Appeal, bool]:
+             by_enterprise: bool | None = None, section=None, key_checked: bool = False) -> tuple[Appeal, bool]:
     """Register one appeal. Staff registrations are accepted at once (the clock starts at received_at);
     an enterprise's own online submission waits as `submitted` for a dispatcher.
     Returns (appeal, created); with an idempotency key already used by this actor for the same request
-    (`request_hash`), the earlier appeal — for another request, IdempotencyConflict (422)."""
-    if idempotency_key and getattr(actor, "pk", None):
+    (`request_hash`), the earlier appeal — for another request, IdempotencyConflict (422). `key_checked`: the
+    caller has just looked the key up (`earlier_for_key`) and found nothing; a parallel retry that got there first
+    still fails on the unique key (IntegrityError), and the caller answers with the earlier appeal.
+
+    A few statements (issue 10): the appeal is inserted once with the columns its events give, its events in one
+    INSERT (sealed here: the second links to the first in memory), then the number is taken (one upsert, the
+    counter row locked from there to the commit only), then the audit entries (which name the numbered appeal) in
+    one INSERT and the notifications."""
+    if idempotency_key and getattr(actor, "pk", None) and not key_checked:
         earlier = earlier_for_key(actor, idempotency_key, request_hash)
         if earlier is not None:
             return earlier, False
-    fields = check_intake(region=enterprise.region, title=title, description=description, contact_name=contact_name,
+    region = enterprise.region
+    fields = check_intake(region=region, title=title, description=description, contact_name=contact_name,
                           contact_phone=contact_phone, received_at=received_at)
     if category not in (None, ""):
         _category(category, regular_only=True)
@@ -576,34 +585,61 @@ def register(*, actor, enterprise, channel, title: str, description: str, contac
     received_at = received_at or now
     if by_enterprise is None:
         by_enterprise = actor.has_role(Role.ENTERPRISE) and not (actor.roles & scopes.STAFF_ROLES)
+    from qifu.audit.chain import seal_events
+    from qifu.audit.models import AuditEntry
+
     from .models import AppealNumber
 
-    local_day = timezone.localtime(received_at).date()
+    person = actor if getattr(actor, "pk", None) else None
     appeal = Appeal(
-        region=enterprise.region, number=AppealNumber.next(enterprise.region, local_day), enterprise=enterprise,
+        region=region, number=_provisional_number(), enterprise=enterprise,
         channel=channel, received_at=received_at, **fields,
         received_node=received_node if received_node is not None else getattr(actor, "node", None),
-        created_by=actor if getattr(actor, "pk", None) else None, idempotency_key=idempotency_key or "",
+        created_by=person, idempotency_key=idempotency_key or "",
         idempotency_hash=request_hash if idempotency_key else "", category=category or "", status="", version=0,
     )
-    appeal.save()
     submitted = {"category": category} if category else {}
     if section is not None:  # the intake already names the section (e.g. an Open311 service)
         submitted["section"] = section.pk
-    _append(appeal, "submit", actor, "", Status.SUBMITTED, submitted, "", received_at)
+    steps = [("submit", "", Status.SUBMITTED, submitted)]
     if not by_enterprise:
-        data, _note = build_data(appeal, "accept", {"category": category}, received_at)
-        _append(appeal, "accept", actor, Status.SUBMITTED, Status.ACCEPTED, data, "", received_at)
+        steps.append(("accept", Status.SUBMITTED, Status.ACCEPTED, None))
+    events, changes = [], []
+    for action, source, target, data in steps:
+        if data is None:  # the accept's data depend on what the submit set (its category)
+            data, _note = build_data(appeal, action, {"category": category}, received_at)
+        event = AppealEvent(seq=appeal.version + 1, action=action, actor=person, at=received_at,
+                            from_status=source, to_status=target, note="", data=data)
+        changes.append((action, {"status": source, "version": appeal.version}))
+        apply(appeal, event)
+        changes[-1] += ({"status": target, "version": appeal.version, "action": action},)
+        events.append(event)
+    appeal.save()
+    for event in events:
+        event.appeal = appeal
+    using = router.db_for_write(AppealEvent)
+    seal_events(events, using)
+    AppealEvent._base_manager.db_manager(using).bulk_create(events)  # sealed above: plain INSERTs
+    AppealNumber.assign(appeal, timezone.localtime(received_at).date())
+    AuditEntry.objects.bulk_create([trail.build("transition", appeal, before, after, note="", actor=person)
+                                    for _action, before, after in changes])
     from . import notifications
 
-    notifications.after(appeal, appeal.events.order_by("-seq").first())
+    notifications.after(appeal, events[-1])
     return appeal, True
+
+
+def _provisional_number() -> str:
+    """A unique placeholder for the few statements before `AppealNumber.assign` (never committed)."""
+    return "~" + uuid.uuid4().hex[:31]  # the column holds 32
 
 
 def earlier_for_key(actor, key: str, request_hash: str = "") -> Appeal | None:
     """The appeal this actor already filed with `key`, if any; IdempotencyConflict when it was filed from
     another request (keys stored before hashes were kept match any request)."""
-    earlier = Appeal.objects.filter(created_by=actor, idempotency_key=key).first()
+    found = (Appeal.objects.filter(created_by=actor, idempotency_key=key).order_by()
+             .values_list("pk", flat=True)[:1])  # most keys are new: the id alone, the appeal only for a retry
+    earlier = Appeal.objects.select_related("region").filter(pk=found[0]).first() if found else None
     if earlier is not None and request_hash and earlier.idempotency_hash and earlier.idempotency_hash != request_hash:
         raise IdempotencyConflict(_("This Idempotency-Key was already used for a different request (appeal "
                                     "%(number)s): use a new key for a new appeal.") % {"number": earlier.number})

@@ -50,7 +50,7 @@ def notify(
     wanted = list(channels) if channels is not None else list(Channel.values)
     channel_adapters = [a for a in (adapters.get(c) for c in wanted) if a is not None]
     notes = []
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):  # inside the caller's transaction: no savepoint of its own
         queued = 0
         for user in _users(recipients):
             notes.append(Notification.objects.create(recipient=user, event=event, subject=subject, body=body, url=url))

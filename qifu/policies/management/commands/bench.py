@@ -9,7 +9,10 @@ BENCHMARKS = {"policy-match": "match synthetic enterprises against synthetic cla
               "stats": "a month's appeal statistics by unit and the appeals list with filters, on --appeals synthetic "
                        "appeals with their events loaded into the configured database (reused unless --reload)",
               "search": "search (qifu.search): p50/p95 of typical Chinese queries over --documents synthetic documents "
-                        "indexed in the configured database (reused unless --reload)"}
+                        "indexed in the configured database (reused unless --reload)",
+              "appeals": "appeal intake at 1/8/32 clients through the production server (qifu serve) over HTTP, "
+                         "then the appeals list, its filters and search, on --appeals synthetic appeals (the load of "
+                         "`stats`, reused unless --reload); PASS/FAIL per target, exit 1 on any FAIL"}
 
 
 class Command(BaseCommand):
@@ -36,6 +39,17 @@ class Command(BaseCommand):
         parser.add_argument("--month", default="2026-10", help="stats: the month timed (YYYY-MM)")
         parser.add_argument("--no-lists", action="store_true", help="stats: time the statistics only")
         parser.add_argument("--no-stats", action="store_true", help="stats: time the appeals lists only")
+        parser.add_argument("--clients", default="1,8,32", help="appeals: concurrent intake clients, comma-separated")
+        parser.add_argument("--seconds", type=float, default=20.0, help="appeals: intake seconds per client count")
+        parser.add_argument("--warmup", type=float, default=2.0, help="appeals: seconds of intake not counted first")
+        parser.add_argument("--list-runs", type=int, default=20, help="appeals: runs of each list query (p95)")
+        parser.add_argument("--workers", type=int, default=None, help="appeals: the server's processes "
+                                                                      "(default: qifu serve's)")
+        parser.add_argument("--threads", type=int, default=None, help="appeals: threads per server process")
+        parser.add_argument("--server-log", default=None, help="appeals: write the server's output to this file")
+        parser.add_argument("--server-source", default=None, help="appeals: serve the code of another checkout "
+                                                                  "(its directory first on PYTHONPATH), e.g. to "
+                                                                  "measure the code before a change on one database")
 
     def handle(self, *args, benchmark, **opts):
         if benchmark == "policy-match":
@@ -48,6 +62,8 @@ class Command(BaseCommand):
             return self.stats(**opts)
         if benchmark == "search":
             return self.search(**opts)
+        if benchmark == "appeals":
+            return self.appeals(**opts)
         raise CommandError(f"unknown benchmark {benchmark}")  # pragma: no cover (argparse refuses it)
 
     def policy_match(self, enterprises, clauses, sample, seed, no_missing, **_):
@@ -187,6 +203,39 @@ class Command(BaseCommand):
                   f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
         f = bench.run(appeals, seed, reload=reload, repeat=repeat, month=month, lists=not no_lists,
                       time_stats=not no_stats, log=lambda line: out.write(line))
+        load = os.getloadavg()
+        out.write(f"load average at the end: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+        failed = 0
+        for name, ok in f.checks.items():
+            out.write(f"{'PASS' if ok else 'FAIL'} {name}")
+            failed += not ok
+        if failed:
+            sys.exit(1)
+
+    def appeals(self, appeals, seed, reload, clients, seconds, warmup, list_runs, workers, threads, server_log,
+                server_source, no_lists, **_):
+        import os
+        import platform
+
+        import django
+        from django.db import connection
+
+        from qifu.appeals import bench_intake
+
+        try:
+            counts = tuple(int(c) for c in clients.split(",") if c.strip())
+        except ValueError:
+            raise CommandError("--clients: whole numbers, comma-separated (e.g. 1,8,32)") from None
+        if appeals < 1 or list_runs < 1 or seconds <= 0 or warmup < 0 or not counts or min(counts) < 1:
+            raise CommandError("--appeals, --list-runs, --seconds and --clients must be positive")
+        out = self.stdout
+        load = os.getloadavg()
+        out.write(f"qifu bench appeals: {appeals:,} appeals, seed {seed}; {os.cpu_count()} CPUs, "
+                  f"Python {platform.python_version()}, Django {django.get_version()}, {connection.vendor}; "
+                  f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+        f = bench_intake.run(appeals, seed, reload=reload, clients=counts, seconds=seconds, warmup=warmup,
+                             list_runs=list_runs, workers=workers, threads=threads, server_log=server_log,
+                             server_source=server_source, lists=not no_lists, log=lambda line: out.write(line))
         load = os.getloadavg()
         out.write(f"load average at the end: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
         failed = 0
