@@ -7,8 +7,9 @@ words jieba cuts it into (all of them required). Mode `all` requires every term 
 when nothing has every term, any term in a title will do, or else any term anywhere (`fallback`); mode `any` (the
 Q&A) ranks whatever shares a term.
 
-Ranking: BM25 on SQLite (title words count ten times body words), `ts_rank` on PostgreSQL (title weight A, body
-B); `score` is that rank, higher is better (comparable within one backend only)."""
+Ranking: BM25 on SQLite (title words count ten times body words); on PostgreSQL the documents with a term in their
+title first, then the others, each tier by `ts_rank` (title weight A, body B; `_pg_run`); `score` is that rank,
+higher is better (comparable within one backend only)."""
 
 from __future__ import annotations
 
