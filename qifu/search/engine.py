@@ -8,8 +8,8 @@ when nothing has every term, any term in a title will do, or else any term anywh
 Q&A) ranks whatever shares a term.
 
 Ranking: BM25 on SQLite (title words count ten times body words); on PostgreSQL the documents with a term in their
-title first, then the others, each tier by `ts_rank` (title weight A, body B; `_pg_run`); `score` is that rank,
-higher is better (comparable within one backend only)."""
+title first, then the others, each tier by `ts_rank` (title weight A, body B; `_pg_run`); `score` is that rank
+(on PostgreSQL scaled to 0–1, plus 1 for a title match), higher is better (comparable within one backend only)."""
 
 from __future__ import annotations
 
@@ -178,26 +178,28 @@ def _pg_run(cursor, query_terms, mode, scope: Scope, limit, offset, count) -> tu
 
     Ranking reads each ranked row's vector, so a broad query (thousands of matches) ranks its title matches only
     (usually a tenth of them, and enough for the page); the body-only matches are ranked only when the titles do
-    not fill the page. (SQLite's BM25 counts title words ten times: title matches come first there too.)"""
+    not fill the page. (SQLite's BM25 counts title words ten times: title matches come first there too.)
+    `score`: `ts_rank` scaled to 0–1 (rank / (rank + 1), normalization 32), plus 1 for a title match — higher is
+    better down the whole list."""
     tsq = _tsquery(query_terms, "any" if mode == "titles" else mode)
     where, params = _pg_where(scope)
     column = "d.title_vector" if mode == "titles" else PG_VECTOR
     base = f"FROM search_searchdocument d WHERE {column} @@ to_tsquery('simple', %s) AND {where}"
-    select = (f"SELECT d.id, d.kind, d.object_id, d.title, d.url, ts_rank({PG_VECTOR}, to_tsquery('simple', %s)) "
-              f"AS score {base}")
+    select = (f"SELECT d.id, d.kind, d.object_id, d.title, d.url, "
+              f"ts_rank({PG_VECTOR}, to_tsquery('simple', %s), 32) + %s AS score {base}")
     wanted = offset + limit
     if mode == "titles":  # every match is a title match
-        tiers = [("", [])]
+        tiers = [("", [], 1)]
     else:
         title_tsq = _tsquery(query_terms, "any")
-        tiers = [(" AND d.title_vector @@ to_tsquery('simple', %s)", [title_tsq]),
-                 (" AND NOT d.title_vector @@ to_tsquery('simple', %s)", [title_tsq])]
+        tiers = [(" AND d.title_vector @@ to_tsquery('simple', %s)", [title_tsq], 1),
+                 (" AND NOT d.title_vector @@ to_tsquery('simple', %s)", [title_tsq], 0)]
     rows: list = []
-    for condition, extra in tiers:
+    for condition, extra, bonus in tiers:
         if len(rows) >= wanted:
             break
         cursor.execute(f"{select}{condition} ORDER BY score DESC, d.id LIMIT %s",
-                       [tsq, tsq, *params, *extra, wanted - len(rows)])
+                       [tsq, bonus, tsq, *params, *extra, wanted - len(rows)])
         rows += cursor.fetchall()
     total = None
     if count:
