@@ -53,6 +53,10 @@ def test_synonyms_ranking_and_scopes(w):
     found = titles(enterprise, "社保")
     assert set(found[:2]) == {"社会保险参保登记服务", "稳岗社保返还政策"} and "企业开办一件事" in found
     assert found.index("社会保险参保登记服务") < found.index("企业开办一件事")
+    # Pages follow the same order (on PostgreSQL title matches, then body matches), scores going down.
+    paged = [h.title for i in range(len(found)) for h in engine.search(enterprise, "社保", limit=1, offset=i)[1]]
+    scores = [h.score for h in engine.search(enterprise, "社保")[1]]
+    assert paged == found and scores == sorted(scores, reverse=True)
     # The enterprise sees published policies and knowledge only; the staff see the drafts too.
     assert "社会保险补贴办法（草案）" not in found and "社保断缴怎么补缴？" not in found
     assert {"社会保险补贴办法（草案）", "社保断缴怎么补缴？"} <= set(titles(staff, "社保"))

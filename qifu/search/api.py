@@ -16,7 +16,7 @@ class HitOut(Schema):
                                   "item), knowledge (a knowledge entry), case (a case study) or policy")
     title: str
     url: str
-    score: float = Field(description="relevance, higher is better (BM25 on SQLite, ts_rank on PostgreSQL)")
+    score: float = Field(description="relevance, higher is better (BM25 on SQLite; on PostgreSQL ts_rank scaled to 0–1, plus 1 for a title match)")
 
 
 class SearchOut(Schema):

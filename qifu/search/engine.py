@@ -7,8 +7,9 @@ words jieba cuts it into (all of them required). Mode `all` requires every term 
 when nothing has every term, any term in a title will do, or else any term anywhere (`fallback`); mode `any` (the
 Q&A) ranks whatever shares a term.
 
-Ranking: BM25 on SQLite (title words count ten times body words), `ts_rank` on PostgreSQL (title weight A, body
-B); `score` is that rank, higher is better (comparable within one backend only)."""
+Ranking: BM25 on SQLite (title words count ten times body words); on PostgreSQL the documents with a term in their
+title first, then the others, each tier by `ts_rank` (title weight A, body B; `_pg_run`); `score` is that rank
+(on PostgreSQL scaled to 0–1, plus 1 for a title match), higher is better (comparable within one backend only)."""
 
 from __future__ import annotations
 
@@ -151,17 +152,7 @@ def _run(query_terms, mode, scope: Scope, limit, offset, count) -> tuple[int | N
     total = None
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            tsq = _tsquery(query_terms, "any" if mode == "titles" else mode)
-            where, params = _pg_where(scope)
-            column = "d.title_vector" if mode == "titles" else PG_VECTOR
-            base = f"FROM search_searchdocument d WHERE {column} @@ to_tsquery('simple', %s) AND {where}"
-            cursor.execute(f"SELECT d.id, d.kind, d.object_id, d.title, d.url, "
-                           f"ts_rank({PG_VECTOR}, to_tsquery('simple', %s)) AS score {base} "
-                           f"ORDER BY score DESC, d.id LIMIT %s OFFSET %s", [tsq, tsq, *params, limit, offset])
-            rows = cursor.fetchall()
-            if count:
-                cursor.execute(f"SELECT count(*) FROM (SELECT 1 {base} LIMIT {COUNT_CAP + 1}) c", [tsq, *params])
-                total = cursor.fetchone()[0]
+            total, rows = _pg_run(cursor, query_terms, mode, scope, limit, offset, count)
         else:
             match = "(" + _fts5_match(query_terms, "any" if mode == "titles" else mode) + ")"
             if mode == "titles":
@@ -180,6 +171,41 @@ def _run(query_terms, mode, scope: Scope, limit, offset, count) -> tuple[int | N
                                f"LIMIT {COUNT_CAP + 1}) c", [match])
                 total = cursor.fetchone()[0]
     return total, [Hit(*row[:5], score=round(float(row[5]), 4)) for row in rows]
+
+
+def _pg_run(cursor, query_terms, mode, scope: Scope, limit, offset, count) -> tuple[int | None, list]:
+    """PostgreSQL: the documents with a query term in their title first, then the others, each tier by `ts_rank`.
+
+    Ranking reads each ranked row's vector, so a broad query (thousands of matches) ranks its title matches only
+    (usually a tenth of them, and enough for the page); the body-only matches are ranked only when the titles do
+    not fill the page. (SQLite's BM25 counts title words ten times: title matches come first there too.)
+    `score`: `ts_rank` scaled to 0–1 (rank / (rank + 1), normalization 32), plus 1 for a title match — higher is
+    better down the whole list."""
+    tsq = _tsquery(query_terms, "any" if mode == "titles" else mode)
+    where, params = _pg_where(scope)
+    column = "d.title_vector" if mode == "titles" else PG_VECTOR
+    base = f"FROM search_searchdocument d WHERE {column} @@ to_tsquery('simple', %s) AND {where}"
+    select = (f"SELECT d.id, d.kind, d.object_id, d.title, d.url, "
+              f"ts_rank({PG_VECTOR}, to_tsquery('simple', %s), 32) + %s AS score {base}")
+    wanted = offset + limit
+    if mode == "titles":  # every match is a title match
+        tiers = [("", [], 1)]
+    else:
+        title_tsq = _tsquery(query_terms, "any")
+        tiers = [(" AND d.title_vector @@ to_tsquery('simple', %s)", [title_tsq], 1),
+                 (" AND NOT d.title_vector @@ to_tsquery('simple', %s)", [title_tsq], 0)]
+    rows: list = []
+    for condition, extra, bonus in tiers:
+        if len(rows) >= wanted:
+            break
+        cursor.execute(f"{select}{condition} ORDER BY score DESC, d.id LIMIT %s",
+                       [tsq, bonus, tsq, *params, *extra, wanted - len(rows)])
+        rows += cursor.fetchall()
+    total = None
+    if count:
+        cursor.execute(f"SELECT count(*) FROM (SELECT 1 {base} LIMIT {COUNT_CAP + 1}) c", [tsq, *params])
+        total = cursor.fetchone()[0]
+    return total, rows[offset:wanted]
 
 
 def fallback(query_terms, scope: Scope, limit, offset, count):
