@@ -14,6 +14,7 @@ import logging
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
+from django.core.exceptions import EmptyResultSet
 from django.db import transaction
 from django.db.models import QuerySet
 from django.urls import reverse
@@ -196,70 +197,147 @@ class MatchSummary:
                 f"{self.unknown} may qualify (data missing), {self.notified} enterprises notified")
 
 
+_SPECS: dict[tuple, cl.ClauseSpec] = {}
+
+
+def clause_spec(clause: PolicyClause) -> cl.ClauseSpec:
+    """The clause's parsed spec, cached by version (the clause's and its policy's `updated_at`)."""
+    key = (clause.pk, clause.updated_at, clause.policy_id, clause.policy.updated_at)
+    spec = _SPECS.get(key)
+    if spec is None:
+        if len(_SPECS) > 50_000:
+            _SPECS.clear()
+        spec = _SPECS[key] = clause.spec()
+    return spec
+
+
 def clauses_in_force(region: Region, on: datetime.date, only: QuerySet | None = None) -> list[tuple[PolicyClause, cl.ClauseSpec]]:
     qs = only if only is not None else PolicyClause.objects.all()
     qs = qs.filter(policy__region=region, policy__status=PolicyStatus.PUBLISHED).select_related(
         "policy", "policy__department")
     pairs = []
     for clause in qs:
-        spec = clause.spec()
+        spec = clause_spec(clause)
         if spec.in_force(on):
             pairs.append((clause, spec))
     return pairs
 
 
-def _outcome_rows(pairs, enterprises: QuerySet, on) -> list[Match]:
-    """Evaluate every enterprise × clause; one unsaved Match per eligible or unknown pair."""
+def _outcome_schema():
+    import polars as pl
+
+    return {"enterprise_id": pl.Int64, "clause_id": pl.Int64, "status": pl.String, "amount": pl.Float64,
+            "missing_mask": pl.Int64}
+
+
+def _outcome(pairs, enterprises: QuerySet, on):
+    """Every enterprise × clause evaluated by the vectorized engine: a Polars frame of the eligible and
+    unknown pairs (enterprise_id, clause_id, status, amount rounded to cents, missing_mask)."""
+    import polars as pl
+
+    from qifu.rules import batch
+
+    schema = _outcome_schema()
     if not pairs:
-        return []
+        return pl.DataFrame(schema=schema)
     specs = [spec for _, spec in pairs]
-    by_code = {spec.code: clause for clause, spec in pairs}
     fields = set().union(*(s.fields() for s in specs))
-    now = timezone.now()
-    try:
-        from qifu.rules import batch
-    except ImportError:  # the vectorized engine is optional; the scalar engine gives the same answers
-        batch = None
-    rows: list[Match] = []
-    if batch is not None:
-        frame = profile_facts.facts_frame(enterprises, fields=fields, on=on)
-        if frame.height == 0:
-            return []
-        result = batch.match_frame(specs, frame, on, id_column="id")
-        for item in result.iter_rows(named=True):
-            rows.append(Match(enterprise_id=item["id"], clause=by_code[item["clause"]], status=item["status"],
-                              amount=money(item["amount"]), missing=list(item.get("missing") or []),
-                              computed_at=now))
-        return rows
-    for enterprise in enterprises.select_related("region", "jurisdiction").prefetch_related("tags"):
-        facts = profile_facts.enterprise_facts(enterprise, on=on)
-        for clause, spec in pairs:
-            row = _row(enterprise.pk, clause, cl.evaluate(spec, facts, on), now)
-            if row is not None:
-                rows.append(row)
-    return rows
+    frame = profile_facts.facts_frame(enterprises, fields=fields, on=on)
+    if frame.height == 0:
+        return pl.DataFrame(schema=schema)
+    result = batch.match_frame(specs, frame, on, id_column="id", missing="mask")
+    ids = {spec.code: clause.pk for clause, spec in pairs}
+    return result.select(
+        pl.col("id").cast(pl.Int64).alias("enterprise_id"),
+        pl.col("clause").cast(pl.String).replace_strict(ids, return_dtype=pl.Int64).alias("clause_id"),
+        pl.col("status").cast(pl.String), pl.col("amount").round(2), pl.col("missing_mask"))
 
 
-def _row(enterprise_id: int, clause: PolicyClause, outcome: cl.Outcome, now) -> Match | None:
+def _row(enterprise_id: int, clause_id: int, spec: cl.ClauseSpec, outcome: cl.Outcome) -> tuple | None:
     if outcome.eligible is False:
         return None
     status = MatchStatus.ELIGIBLE if outcome.eligible is True else MatchStatus.UNKNOWN
-    return Match(enterprise_id=enterprise_id, clause=clause, status=status, amount=money(outcome.amount),
-                 missing=list(outcome.missing), computed_at=now)
+    return (enterprise_id, clause_id, str(status), outcome.amount,
+            cl.encode_missing(outcome.missing, cl.field_order(spec)))
 
 
-def _replace(existing: QuerySet, rows: list[Match], on) -> int:
-    """Replace `existing` by `rows`, keeping who was already notified; notify the newly eligible.
-    Returns the number of enterprises notified."""
-    previous = {(m["enterprise_id"], m["clause_id"]): m["notified_at"]
-                for m in existing.values("enterprise_id", "clause_id", "notified_at")}
-    existing.delete()
-    for row in rows:
-        row.notified_at = previous.get((row.enterprise_id, row.clause.pk))
-    fresh = [r for r in rows if r.status == MatchStatus.ELIGIBLE and r.notified_at is None]
+_STAGE = "qifu_match_stage"
+
+
+def _stage(cursor, outcome, pg: bool) -> None:
+    """The new outcome into a temporary table: COPY on PostgreSQL, executemany elsewhere."""
+    if pg:
+        cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {_STAGE} (enterprise_id bigint, clause_id bigint, "
+                       "status varchar(16), amount numeric(16, 2), missing_mask bigint) ON COMMIT DROP")
+        cursor.execute(f"TRUNCATE {_STAGE}")
+    else:
+        cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {_STAGE} (enterprise_id bigint, clause_id bigint, "
+                       "status varchar(16), amount decimal, missing_mask bigint)")
+        cursor.execute(f"DELETE FROM {_STAGE}")
+    if isinstance(outcome, list):
+        rows = outcome
+        if pg and rows:
+            with cursor.cursor.copy(f"COPY {_STAGE} FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        elif rows:
+            cursor.executemany(f"INSERT INTO {_STAGE} VALUES (%s, %s, %s, %s, %s)", rows)
+    elif pg:
+        step = 1_000_000
+        with cursor.cursor.copy(f"COPY {_STAGE} FROM STDIN (FORMAT csv)") as copy:
+            for i in range(0, outcome.height, step):
+                buffer = io.BytesIO()
+                outcome.slice(i, step).write_csv(buffer, include_header=False)
+                copy.write(buffer.getvalue())
+    else:
+        cursor.executemany(f"INSERT INTO {_STAGE} VALUES (%s, %s, %s, %s, %s)", outcome.iter_rows())
+    if pg:
+        cursor.execute(f"ANALYZE {_STAGE}")
+
+
+def _apply(existing: QuerySet, outcome, on) -> tuple[int, int, int]:
+    """Make the matches of `existing` equal the outcome (a frame or a list of row tuples): a set-based
+    difference in SQL over a staging table — pairs no longer there deleted, changed ones updated, new ones
+    inserted, `notified_at` kept; then the newly eligible notified (`_notify_eligible`).
+    Returns (eligible, unknown, enterprises notified)."""
+    from django.db import connection
+
+    pg = connection.vendor == "postgresql"
+    table = Match._meta.db_table
+    try:
+        scope, params = existing.values("pk").query.sql_with_params()
+    except EmptyResultSet:
+        scope, params = "SELECT NULL WHERE 1 = 0", ()
+    now = timezone.now()
+    distinct = ("(m.status, m.amount, m.missing_mask) IS DISTINCT FROM (s.status, s.amount, s.missing_mask)" if pg
+                else "(m.status IS NOT s.status OR m.amount IS NOT s.amount OR m.missing_mask IS NOT s.missing_mask)")
+    same = "s.enterprise_id = m.enterprise_id AND s.clause_id = m.clause_id"
+    with connection.cursor() as cursor:
+        _stage(cursor, outcome, pg)
+        cursor.execute(f"DELETE FROM {table} WHERE id IN ({scope}) AND NOT EXISTS "
+                       f"(SELECT 1 FROM {_STAGE} s WHERE s.enterprise_id = {table}.enterprise_id "
+                       f"AND s.clause_id = {table}.clause_id)", params)
+        if pg:
+            cursor.execute(f"UPDATE {table} m SET status = s.status, amount = s.amount, missing_mask = s.missing_mask, "
+                           f"computed_at = %s FROM {_STAGE} s WHERE {same} AND {distinct}", [now])
+        else:
+            cursor.execute(f"UPDATE {table} AS m SET status = s.status, amount = s.amount, "
+                           f"missing_mask = s.missing_mask, computed_at = %s FROM {_STAGE} AS s "
+                           f"WHERE {same} AND {distinct}", [now])
+        cursor.execute(f"INSERT INTO {table} (enterprise_id, clause_id, status, amount, missing_mask, computed_at) "
+                       f"SELECT s.enterprise_id, s.clause_id, s.status, s.amount, s.missing_mask, %s FROM {_STAGE} s "
+                       f"WHERE NOT EXISTS (SELECT 1 FROM {table} m WHERE {same})", [now])
+        cursor.execute(f"SELECT status, count(*) FROM {_STAGE} GROUP BY status")
+        counts = dict(cursor.fetchall())
+    users = User.objects.filter(enterprise__isnull=False, is_active=True, role_grants__role=Role.ENTERPRISE)
+    fresh = list(existing.filter(status=MatchStatus.ELIGIBLE, notified_at__isnull=True,
+                                 enterprise_id__in=users.values("enterprise_id"))
+                 .select_related("clause", "clause__policy"))
     notified = _notify_eligible(fresh, on)
-    Match.objects.bulk_create(rows, batch_size=1000)
-    return notified
+    done = [row.pk for row in fresh if row.notified_at is not None]
+    for i in range(0, len(done), 1000):
+        Match.objects.filter(pk__in=done[i:i + 1000]).update(notified_at=now)
+    return counts.get(MatchStatus.ELIGIBLE, 0), counts.get(MatchStatus.UNKNOWN, 0), notified
 
 
 def _enterprise_users(enterprise_ids) -> dict[int, list]:
@@ -291,8 +369,8 @@ def _notify_eligible(rows: list[Match], on) -> int:
         enterprise = enterprises[enterprise_id]
         facts = profile_facts.enterprise_facts(enterprise, on=on)
         lines = []
-        for row in matched:
-            explained = wording.explain(row.clause.spec(), facts, on, enterprise.region)
+        for row in sorted(matched, key=lambda r: (r.clause.policy_id, r.clause.sort_order, r.clause.code)):
+            explained = wording.explain(clause_spec(row.clause), facts, on, enterprise.region)
             amount = _("estimated %(amount)s yuan") % {"amount": f"{row.amount:,.2f}"} if row.amount else ""
             reason = "；".join(explained.reasons)
             lines.append(f"· {row.clause.title}（{row.clause.policy.title}）{' ' + amount if amount else ''}"
@@ -307,17 +385,16 @@ def _notify_eligible(rows: list[Match], on) -> int:
 
 
 def match_region(region_code: str, on=None) -> MatchSummary:
-    """Match all of the region's enterprises against all its published clauses in force; replace its matches."""
+    """Match all of the region's enterprises against all its published clauses in force; apply the
+    difference to its matches."""
     region = _region(region_code)
     on = as_date(on) if on else today()
     pairs = clauses_in_force(region, on)
     enterprises = Enterprise.objects.filter(region=region)
+    outcome = _outcome(pairs, enterprises, on)
     with transaction.atomic():
-        rows = _outcome_rows(pairs, enterprises, on)
-        notified = _replace(Match.objects.filter(enterprise__region=region), rows, on)
-        summary = MatchSummary(region.code, enterprises.count(), len(pairs),
-                               sum(r.status == MatchStatus.ELIGIBLE for r in rows),
-                               sum(r.status == MatchStatus.UNKNOWN for r in rows), notified)
+        eligible, unknown, notified = _apply(Match.objects.filter(enterprise__region=region), outcome, on)
+        summary = MatchSummary(region.code, enterprises.count(), len(pairs), eligible, unknown, notified)
         trail.record("match", region, after={"eligible": summary.eligible, "unknown": summary.unknown,
                                              "clauses": summary.clauses}, note=str(summary))
     return summary
@@ -329,12 +406,10 @@ def rematch_clause(clause: PolicyClause, on=None) -> MatchSummary:
     region = clause.policy.region
     pairs = clauses_in_force(region, on, only=PolicyClause.objects.filter(pk=clause.pk))
     enterprises = Enterprise.objects.filter(region=region)
+    outcome = _outcome(pairs, enterprises, on)
     with transaction.atomic():
-        rows = _outcome_rows(pairs, enterprises, on)
-        notified = _replace(Match.objects.filter(clause=clause), rows, on)
-    return MatchSummary(region.code, enterprises.count(), len(pairs),
-                        sum(r.status == MatchStatus.ELIGIBLE for r in rows),
-                        sum(r.status == MatchStatus.UNKNOWN for r in rows), notified)
+        eligible, unknown, notified = _apply(Match.objects.filter(clause=clause), outcome, on)
+    return MatchSummary(region.code, enterprises.count(), len(pairs), eligible, unknown, notified)
 
 
 def rematch_policy(policy: Policy, on=None) -> MatchSummary:
@@ -342,29 +417,23 @@ def rematch_policy(policy: Policy, on=None) -> MatchSummary:
     region = policy.region
     pairs = clauses_in_force(region, on, only=PolicyClause.objects.filter(policy=policy))
     enterprises = Enterprise.objects.filter(region=region)
+    outcome = _outcome(pairs, enterprises, on)
     with transaction.atomic():
-        rows = _outcome_rows(pairs, enterprises, on)
-        notified = _replace(Match.objects.filter(clause__policy=policy), rows, on)
-    return MatchSummary(region.code, enterprises.count(), len(pairs),
-                        sum(r.status == MatchStatus.ELIGIBLE for r in rows),
-                        sum(r.status == MatchStatus.UNKNOWN for r in rows), notified)
+        eligible, unknown, notified = _apply(Match.objects.filter(clause__policy=policy), outcome, on)
+    return MatchSummary(region.code, enterprises.count(), len(pairs), eligible, unknown, notified)
 
 
-def rematch_enterprise(enterprise: Enterprise, on=None) -> list[Match]:
-    """Re-match one enterprise against its region's clauses in force (scalar engine), after its data changed."""
+def rematch_enterprise(enterprise: Enterprise, on=None) -> int:
+    """Re-match one enterprise against its region's clauses in force (scalar engine, parsed clauses
+    cached by version), after its data changed. Returns the number of eligible or unknown pairs."""
     on = as_date(on) if on else today()
     pairs = clauses_in_force(enterprise.region, on)
+    facts = profile_facts.enterprise_facts(enterprise, on=on) if pairs else {}
+    rows = [r for r in (_row(enterprise.pk, clause.pk, spec, cl.evaluate(spec, facts, on)) for clause, spec in pairs)
+            if r is not None]
     with transaction.atomic():
-        existing = Match.objects.filter(enterprise=enterprise)
-        if not pairs:
-            existing.delete()
-            return []
-        facts = profile_facts.enterprise_facts(enterprise, on=on)
-        now = timezone.now()
-        rows = [r for r in (_row(enterprise.pk, clause, cl.evaluate(spec, facts, on), now) for clause, spec in pairs)
-                if r is not None]
-        _replace(existing, rows, on)
-    return rows
+        _apply(Match.objects.filter(enterprise=enterprise), rows, on)
+    return len(rows)
 
 
 def rematch_enterprises(enterprise_ids, on=None) -> int:
@@ -375,9 +444,9 @@ def rematch_enterprises(enterprise_ids, on=None) -> int:
     notified = 0
     for region in Region.objects.filter(enterprises__pk__in=ids).distinct():
         enterprises = Enterprise.objects.filter(region=region, pk__in=ids)
+        outcome = _outcome(clauses_in_force(region, on), enterprises, on)
         with transaction.atomic():
-            rows = _outcome_rows(clauses_in_force(region, on), enterprises, on)
-            notified += _replace(Match.objects.filter(enterprise__in=enterprises), rows, on)
+            notified += _apply(Match.objects.filter(enterprise__in=enterprises), outcome, on)[2]
     return notified
 
 

@@ -130,6 +130,46 @@ BASE_DTYPES = {"uscc": "text", "name": "text", "industry": "text", "size": "text
                "jurisdiction": "text", "region": "text"}
 
 
+def query_frame(qs, schema: dict):
+    """A Polars frame from a `values_list` queryset, its columns named and typed by `schema` (in order).
+    On PostgreSQL the rows come by `COPY … TO STDOUT` as CSV (no Python object per value); elsewhere
+    through the cursor. An empty text reads as null."""
+    import polars as pl
+    from django.db import connections
+
+    from django.core.exceptions import EmptyResultSet
+
+    try:
+        sql, params = qs.query.sql_with_params()
+    except EmptyResultSet:
+        return pl.DataFrame(schema=schema)
+    connection = connections[qs.db]
+    names = list(schema)
+    if connection.vendor == "postgresql":
+        import io
+
+        buffer = io.BytesIO()
+        with connection.cursor() as cursor:
+            with cursor.cursor.copy(f"COPY ({sql}) TO STDOUT (FORMAT csv)", params) as copy:
+                for chunk in copy:
+                    buffer.write(chunk)
+        if not buffer.tell():
+            return pl.DataFrame(schema=schema)
+        buffer.seek(0)
+        read = {n: (pl.String if t == pl.Boolean else t) for n, t in schema.items()}
+        frame = pl.read_csv(buffer, has_header=False, new_columns=names, schema=read)
+        frame = frame.with_columns(pl.col(n).replace_strict({"t": True, "f": False}, return_dtype=pl.Boolean)
+                                   for n, t in schema.items() if t == pl.Boolean)
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+        frame = pl.DataFrame(rows, schema=names, orient="row", infer_schema_length=None)
+        frame = frame.with_columns(pl.col(n).cast(t) for n, t in schema.items())
+    return frame.with_columns(pl.when(pl.col(n) != "").then(pl.col(n)).alias(n)
+                              for n, t in schema.items() if t == pl.String)
+
+
 def facts_frame(enterprises, fields: set[str] | None = None, on: datetime.date | None = None):
     """A Polars DataFrame with one row per enterprise (column `id`) and one column per field,
     null where unknown — what the batch engine evaluates.
@@ -140,28 +180,35 @@ def facts_frame(enterprises, fields: set[str] | None = None, on: datetime.date |
     """
     import polars as pl
 
+    from .models import Indicator
+
     ids = enterprises.values("pk")
     wanted = set(fields) if fields else None
     codes = None if wanted is None else wanted - set(BASE_FIELDS) - {"id"}
-    tags = _tag_names(ids)
-    values, datatypes = indicator_facts(ids, on, codes)
-    rows = list(enterprises.order_by("pk").values_list(
-        "pk", "uscc", "name", "region__code", "industry", "size", "registration_date", "jurisdiction__code"))
+    base = query_frame(enterprises.order_by("pk").values_list(
+        "pk", "uscc", "name", "industry", "size", "registration_date", "jurisdiction__code", "region__code"),
+        {"id": pl.Int64, **{name: _dtype(t) for name, t in BASE_DTYPES.items()}})
+    from qifu.enterprises.models import Enterprise
 
-    columns: dict[str, list] = {"id": [r[0] for r in rows]}
-    columns["uscc"] = [r[1] for r in rows]
-    columns["name"] = [r[2] for r in rows]
-    columns["industry"] = [r[4] or None for r in rows]
-    columns["size"] = [r[5] or None for r in rows]
-    columns["registration_date"] = [r[6] for r in rows]
-    columns["jurisdiction"] = [r[7] for r in rows]
-    columns["region"] = [r[3] for r in rows]
-    columns["tags"] = [sorted(tags.get(r[0], [])) for r in rows]
-    schema = {"id": pl.Int64, **{name: _dtype(t) for name, t in BASE_DTYPES.items()}, "tags": pl.List(pl.Utf8)}
+    tags = query_frame(Enterprise.tags.through.objects.filter(enterprise_id__in=ids).values_list(
+        "enterprise_id", "tag__name"), {"id": pl.Int64, "tags": pl.String})
+    tags = tags.group_by("id").agg(pl.col("tags").sort())
+    frame = base.join(tags, on="id", how="left", maintain_order="left").with_columns(
+        pl.col("tags").fill_null(pl.lit([], dtype=pl.List(pl.String))))
+    values = query_frame(latest_values(ids, on, codes), {
+        "id": pl.Int64, "code": pl.String, "datatype": pl.String, "number": pl.Float64, "text": pl.String,
+        "date": pl.Date, "as_of": pl.Date, "source": pl.String})
+    typed = {Indicator.Datatype.NUMBER: pl.col("number"), Indicator.Datatype.BOOL: pl.col("number") != 0,
+             Indicator.Datatype.DATE: pl.col("date")}
+    datatypes = dict(values.group_by("code").agg(pl.col("datatype").last()).iter_rows())
     for code in sorted(datatypes):
-        columns[code] = [values.get(r[0], {}).get(code) for r in rows]
-        schema[code] = _dtype(datatypes[code])
-    frame = pl.DataFrame(columns, schema=schema)
+        datatype = datatypes[code]
+        value = typed.get(datatype, pl.col("text"))
+        column = values.filter((pl.col("code") == code) & value.is_not_null()).select("id", value.alias(code))
+        if column.height == 0:
+            continue
+        column = column.with_columns(pl.col(code).cast(_dtype(datatype)))
+        frame = frame.join(column, on="id", how="left", maintain_order="left")
     if wanted:
         missing = [name for name in sorted(wanted) if name not in frame.columns]
         if missing:
