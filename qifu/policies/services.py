@@ -233,13 +233,22 @@ def _outcome_schema():
 def _outcome(pairs, enterprises: QuerySet, on):
     """Every enterprise × clause evaluated by the vectorized engine: a Polars frame of the eligible and
     unknown pairs (enterprise_id, clause_id, status, amount rounded to cents, missing_mask)."""
-    import polars as pl
+    import importlib
 
-    from qifu.rules import batch
+    import polars as pl
 
     schema = _outcome_schema()
     if not pairs:
         return pl.DataFrame(schema=schema)
+    try:
+        batch = importlib.import_module("qifu.rules.batch")
+    except ImportError:  # the vectorized engine is optional; the scalar engine gives the same answers
+        rows = []
+        for enterprise in enterprises.select_related("region", "jurisdiction").prefetch_related("tags"):
+            facts = profile_facts.enterprise_facts(enterprise, on=on)
+            rows.extend(r for r in (_row(enterprise.pk, clause.pk, spec, cl.evaluate(spec, facts, on))
+                                    for clause, spec in pairs) if r is not None)
+        return pl.DataFrame(rows, schema=schema, orient="row")
     specs = [spec for _, spec in pairs]
     fields = set().union(*(s.fields() for s in specs))
     frame = profile_facts.facts_frame(enterprises, fields=fields, on=on)
