@@ -14,7 +14,6 @@ import logging
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from django.core.exceptions import EmptyResultSet
 from django.db import transaction
 from django.db.models import QuerySet
 from django.urls import reverse
@@ -223,6 +222,26 @@ def clauses_in_force(region: Region, on: datetime.date, only: QuerySet | None = 
     return pairs
 
 
+_IN_FORCE: dict[tuple, list[tuple[int, cl.ClauseSpec]]] = {}
+
+
+def specs_in_force(region: Region, on: datetime.date) -> list[tuple[int, cl.ClauseSpec]]:
+    """(clause pk, spec) of the region's published clauses in force on `on`: one aggregate query when
+    nothing changed since the last call (the list is cached by the clauses' and policies' count and
+    latest `updated_at`), what re-matching one enterprise needs."""
+    from django.db.models import Count, Max
+
+    published = PolicyClause.objects.filter(policy__region=region, policy__status=PolicyStatus.PUBLISHED)
+    stamp = published.aggregate(n=Count("pk"), c=Max("updated_at"), p=Max("policy__updated_at"))
+    key = (region.pk, on, stamp["n"], stamp["c"], stamp["p"])
+    found = _IN_FORCE.get(key)
+    if found is None:
+        if len(_IN_FORCE) > 100:
+            _IN_FORCE.clear()
+        found = _IN_FORCE[key] = [(clause.pk, spec) for clause, spec in clauses_in_force(region, on)]
+    return found
+
+
 def _outcome_schema():
     import polars as pl
 
@@ -312,20 +331,52 @@ def _apply(existing: QuerySet, outcome, on) -> tuple[int, int, int]:
     from django.db import connection
 
     pg = connection.vendor == "postgresql"
-    table = Match._meta.db_table
-    try:
-        scope, params = existing.values("pk").query.sql_with_params()
-    except EmptyResultSet:
-        scope, params = "SELECT NULL WHERE 1 = 0", ()
     now = timezone.now()
+    if isinstance(outcome, list) and len(outcome) <= 5000:
+        counts = _apply_small(existing, outcome, now)
+    else:
+        counts = _apply_staged(existing, outcome, now, pg)
+    return (counts.get(MatchStatus.ELIGIBLE, 0), counts.get(MatchStatus.UNKNOWN, 0),
+            _notify_fresh(existing, on, now))
+
+
+def _apply_small(existing: QuerySet, rows: list[tuple], now) -> dict:
+    """The same difference for a few rows (one enterprise), in Python: three statements at most."""
+    old = {(e, c): (pk, status, amount, mask) for pk, e, c, status, amount, mask in existing.values_list(
+        "pk", "enterprise_id", "clause_id", "status", "amount", "missing_mask")}
+    new = {(e, c): (status, money(amount), mask) for e, c, status, amount, mask in rows}
+    gone = [old[key][0] for key in old.keys() - new.keys()]
+    if gone:
+        Match.objects.filter(pk__in=gone).delete()
+    changed, added = [], []
+    for key, (status, amount, mask) in new.items():
+        if key not in old:
+            added.append(Match(enterprise_id=key[0], clause_id=key[1], status=status, amount=amount,
+                               missing_mask=mask, computed_at=now))
+        elif old[key][1:] != (status, amount, mask):
+            changed.append(Match(pk=old[key][0], status=status, amount=amount, missing_mask=mask, computed_at=now))
+    if changed:
+        Match.objects.bulk_update(changed, ["status", "amount", "missing_mask", "computed_at"])
+    if added:
+        Match.objects.bulk_create(added)
+    counts: dict = {}
+    for status, _amount, _mask in new.values():
+        counts[status] = counts.get(status, 0) + 1
+    return counts
+
+
+def _apply_staged(existing: QuerySet, outcome, now, pg: bool) -> dict:
+    from django.db import connection
+
+    table = Match._meta.db_table
     distinct = ("(m.status, m.amount, m.missing_mask) IS DISTINCT FROM (s.status, s.amount, s.missing_mask)" if pg
                 else "(m.status IS NOT s.status OR m.amount IS NOT s.amount OR m.missing_mask IS NOT s.missing_mask)")
     same = "s.enterprise_id = m.enterprise_id AND s.clause_id = m.clause_id"
     with connection.cursor() as cursor:
         _stage(cursor, outcome, pg)
-        cursor.execute(f"DELETE FROM {table} WHERE id IN ({scope}) AND NOT EXISTS "
-                       f"(SELECT 1 FROM {_STAGE} s WHERE s.enterprise_id = {table}.enterprise_id "
-                       f"AND s.clause_id = {table}.clause_id)", params)
+        gone = existing.extra(where=[f"NOT EXISTS (SELECT 1 FROM {_STAGE} s WHERE s.enterprise_id = "
+                                     f"{table}.enterprise_id AND s.clause_id = {table}.clause_id)"])
+        gone._raw_delete(connection.alias)  # one DELETE … WHERE, no objects
         if pg:
             cursor.execute(f"UPDATE {table} m SET status = s.status, amount = s.amount, missing_mask = s.missing_mask, "
                            f"computed_at = %s FROM {_STAGE} s WHERE {same} AND {distinct}", [now])
@@ -338,6 +389,13 @@ def _apply(existing: QuerySet, outcome, on) -> tuple[int, int, int]:
                        f"WHERE NOT EXISTS (SELECT 1 FROM {table} m WHERE {same})", [now])
         cursor.execute(f"SELECT status, count(*) FROM {_STAGE} GROUP BY status")
         counts = dict(cursor.fetchall())
+        if pg and sum(counts.values()) > 100_000:  # the planner must see the new size at once
+            cursor.execute(f"ANALYZE {table}")
+    return counts
+
+
+def _notify_fresh(existing: QuerySet, on, now) -> int:
+    """Notify the eligible pairs of `existing` nobody was told about yet (enterprises with users only)."""
     users = User.objects.filter(enterprise__isnull=False, is_active=True, role_grants__role=Role.ENTERPRISE)
     fresh = list(existing.filter(status=MatchStatus.ELIGIBLE, notified_at__isnull=True,
                                  enterprise_id__in=users.values("enterprise_id"))
@@ -346,7 +404,7 @@ def _apply(existing: QuerySet, outcome, on) -> tuple[int, int, int]:
     done = [row.pk for row in fresh if row.notified_at is not None]
     for i in range(0, len(done), 1000):
         Match.objects.filter(pk__in=done[i:i + 1000]).update(notified_at=now)
-    return counts.get(MatchStatus.ELIGIBLE, 0), counts.get(MatchStatus.UNKNOWN, 0), notified
+    return notified
 
 
 def _enterprise_users(enterprise_ids) -> dict[int, list]:
@@ -436,9 +494,9 @@ def rematch_enterprise(enterprise: Enterprise, on=None) -> int:
     """Re-match one enterprise against its region's clauses in force (scalar engine, parsed clauses
     cached by version), after its data changed. Returns the number of eligible or unknown pairs."""
     on = as_date(on) if on else today()
-    pairs = clauses_in_force(enterprise.region, on)
+    pairs = specs_in_force(enterprise.region, on)
     facts = profile_facts.enterprise_facts(enterprise, on=on) if pairs else {}
-    rows = [r for r in (_row(enterprise.pk, clause.pk, spec, cl.evaluate(spec, facts, on)) for clause, spec in pairs)
+    rows = [r for r in (_row(enterprise.pk, pk, spec, cl.evaluate(spec, facts, on)) for pk, spec in pairs)
             if r is not None]
     with transaction.atomic():
         _apply(Match.objects.filter(enterprise=enterprise), rows, on)
