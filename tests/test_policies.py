@@ -710,3 +710,21 @@ def test_demo_policies_load_match_and_are_idempotent(db):
     assert demo_policies.load(region)["policies"] == first["policies"]
     assert PolicyClause.objects.filter(policy__region=region).count() == first["clauses"]
     assert timezone.now()  # loaded without errors twice
+    # The compact storage (status, amount, missing fields as a bit mask) answers like the scalar engine
+    # for every demo enterprise × clause in force.
+    services.match_region(region.code)
+    on = services.today()
+    in_force = services.clauses_in_force(region, on)
+    expected = {}
+    for enterprise in Enterprise.objects.filter(region=region):
+        facts = profile_facts.enterprise_facts(enterprise, on=on)
+        for clause, spec in in_force:
+            outcome = cl.evaluate(spec, facts, on)
+            if outcome.eligible is not False:
+                amount = None if outcome.amount is None else Decimal(str(round(outcome.amount, 2)))
+                expected[(enterprise.pk, clause.code)] = ("eligible" if outcome.eligible is True else "unknown",
+                                                          amount, outcome.missing)
+    stored = {(m.enterprise_id, m.clause.code): (m.status, m.amount, m.missing)
+              for m in Match.objects.filter(enterprise__region=region).select_related("clause")}
+    assert stored == expected
+    assert any(v[0] == "unknown" and v[2] for v in expected.values())  # some pairs wait for missing data
