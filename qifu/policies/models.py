@@ -223,9 +223,14 @@ class Match(models.Model):
 
     Status = MatchStatus
 
-    enterprise = models.ForeignKey("enterprises.Enterprise", on_delete=models.CASCADE, related_name="policy_matches")
-    clause = models.ForeignKey(PolicyClause, on_delete=models.CASCADE, related_name="matches")
-    status = models.CharField(_("status"), max_length=16, choices=MatchStatus.choices, db_index=True)
+    # Tens of millions of rows at province scale: the unique (enterprise, clause) index serves the
+    # enterprise's lookups, the clause index the clause's; no index of its own for either or the status.
+    # No foreign key constraints in the database either (Django still cascades the deletes): checking two
+    # constraints per inserted row would cost more than the rest of a full match (docs/decisions.md).
+    enterprise = models.ForeignKey("enterprises.Enterprise", on_delete=models.CASCADE, related_name="policy_matches",
+                                   db_index=False, db_constraint=False)
+    clause = models.ForeignKey(PolicyClause, on_delete=models.CASCADE, related_name="matches", db_constraint=False)
+    status = models.CharField(_("status"), max_length=16, choices=MatchStatus.choices)
     amount = models.DecimalField(_("estimated amount"), max_digits=16, decimal_places=2, null=True, blank=True)
     # The fields whose absence leaves the pair unknown: bit i is `clause.field_order[i]` (see `missing`).
     missing_mask = models.BigIntegerField(_("missing data"), default=0)

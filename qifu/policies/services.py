@@ -242,6 +242,9 @@ def specs_in_force(region: Region, on: datetime.date) -> list[tuple[int, cl.Clau
     return found
 
 
+OUTCOME_PHASES: dict[str, float] = {}  # seconds: the facts frame, the engine (of the last `_outcome`)
+
+
 def _outcome_schema():
     import polars as pl
 
@@ -270,10 +273,16 @@ def _outcome(pairs, enterprises: QuerySet, on):
         return pl.DataFrame(rows, schema=schema, orient="row")
     specs = [spec for _, spec in pairs]
     fields = set().union(*(s.fields() for s in specs))
+    import time
+
+    clock = time.perf_counter()
     frame = profile_facts.facts_frame(enterprises, fields=fields, on=on)
+    OUTCOME_PHASES["facts"] = time.perf_counter() - clock
     if frame.height == 0:
         return pl.DataFrame(schema=schema)
+    clock = time.perf_counter()
     result = batch.match_frame(specs, frame, on, id_column="id", missing="mask")
+    OUTCOME_PHASES["engine"] = time.perf_counter() - clock
     ids = {spec.code: clause.pk for clause, spec in pairs}
     return result.select(
         pl.col("id").cast(pl.Int64).alias("enterprise_id"),
@@ -372,11 +381,23 @@ def _apply_staged(existing: QuerySet, outcome, now, pg: bool) -> dict:
     distinct = ("(m.status, m.amount, m.missing_mask) IS DISTINCT FROM (s.status, s.amount, s.missing_mask)" if pg
                 else "(m.status IS NOT s.status OR m.amount IS NOT s.amount OR m.missing_mask IS NOT s.missing_mask)")
     same = "s.enterprise_id = m.enterprise_id AND s.clause_id = m.clause_id"
+    import time
+
+    clock = time.perf_counter()
+
+    def lap(name):
+        nonlocal clock
+        PHASES[name] = time.perf_counter() - clock
+        clock = time.perf_counter()
+
+    PHASES.clear()
     with connection.cursor() as cursor:
         _stage(cursor, outcome, pg)
+        lap("stage")
         gone = existing.extra(where=[f"NOT EXISTS (SELECT 1 FROM {_STAGE} s WHERE s.enterprise_id = "
                                      f"{table}.enterprise_id AND s.clause_id = {table}.clause_id)"])
         gone._raw_delete(connection.alias)  # one DELETE … WHERE, no objects
+        lap("delete")
         if pg:
             cursor.execute(f"UPDATE {table} m SET status = s.status, amount = s.amount, missing_mask = s.missing_mask, "
                            f"computed_at = %s FROM {_STAGE} s WHERE {same} AND {distinct}", [now])
@@ -384,14 +405,20 @@ def _apply_staged(existing: QuerySet, outcome, now, pg: bool) -> dict:
             cursor.execute(f"UPDATE {table} AS m SET status = s.status, amount = s.amount, "
                            f"missing_mask = s.missing_mask, computed_at = %s FROM {_STAGE} AS s "
                            f"WHERE {same} AND {distinct}", [now])
+        lap("update")
         cursor.execute(f"INSERT INTO {table} (enterprise_id, clause_id, status, amount, missing_mask, computed_at) "
                        f"SELECT s.enterprise_id, s.clause_id, s.status, s.amount, s.missing_mask, %s FROM {_STAGE} s "
                        f"WHERE NOT EXISTS (SELECT 1 FROM {table} m WHERE {same})", [now])
+        lap("insert")
         cursor.execute(f"SELECT status, count(*) FROM {_STAGE} GROUP BY status")
         counts = dict(cursor.fetchall())
         if pg and sum(counts.values()) > 100_000:  # the planner must see the new size at once
             cursor.execute(f"ANALYZE {table}")
+        lap("analyze")
     return counts
+
+
+PHASES: dict[str, float] = {}  # seconds per step of the last staged difference (the benchmark prints them)
 
 
 def _notify_fresh(existing: QuerySet, on, now) -> int:

@@ -31,7 +31,8 @@ class Command(BaseCommand):
         parser.add_argument("--holdout", type=float, default=0.2,
                             help="routing: the share of assigned appeals held out (the newest by id)")
         parser.add_argument("--appeals", type=int, default=1_000_000, help="stats: synthetic appeals")
-        parser.add_argument("--reload", action="store_true", help="stats: load again even if already loaded")
+        parser.add_argument("--reload", action="store_true",
+                            help="stats, policy-match-db: load again even if already loaded")
         parser.add_argument("--repeat", type=int, default=5, help="stats: runs of each timing (median and best)")
         parser.add_argument("--month", default="2026-10", help="stats: the month timed (YYYY-MM)")
         parser.add_argument("--no-lists", action="store_true", help="stats: time the statistics only")
@@ -79,7 +80,7 @@ class Command(BaseCommand):
         if failed:
             sys.exit(1)
 
-    def policy_match_db(self, enterprises, clauses, seed, again, **_):
+    def policy_match_db(self, enterprises, clauses, seed, again, reload, **_):
         import os
         import platform
 
@@ -97,7 +98,7 @@ class Command(BaseCommand):
                   f"{os.cpu_count()} CPUs, Python {platform.python_version()}, Polars {pl.__version__}, "
                   f"Django {django.get_version()}, {connection.vendor}; "
                   f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
-        f = dbbench.run(enterprises, clauses, seed, again=again, log=lambda line: out.write(line))
+        f = dbbench.run(enterprises, clauses, seed, again=again, reload=reload, log=lambda line: out.write(line))
         load = os.getloadavg()
         out.write(f"process peak (ru_maxrss) {f.peak_process_mib:,.0f} MiB; "
                   f"load average at the end: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
