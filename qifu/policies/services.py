@@ -252,16 +252,23 @@ def _outcome_schema():
             "missing_mask": pl.Int64}
 
 
+CHUNK = 250_000  # enterprises per engine run: the outcome of a million × 1,000 never sits in memory at once
+
+
 def _outcome(pairs, enterprises: QuerySet, on):
-    """Every enterprise × clause evaluated by the vectorized engine: a Polars frame of the eligible and
-    unknown pairs (enterprise_id, clause_id, status, amount rounded to cents, missing_mask)."""
+    """Every enterprise × clause evaluated by the vectorized engine: Polars frames of the eligible and
+    unknown pairs (enterprise_id, clause_id, status, amount rounded to cents, missing_mask), one per
+    `CHUNK` enterprises, each sorted by (enterprise, clause) — so in all in the order of the unique index,
+    which the database then appends to instead of touching its pages at random. The facts are read
+    at once; the engine runs as the frames are consumed."""
     import importlib
+    import time
 
     import polars as pl
 
     schema = _outcome_schema()
     if not pairs:
-        return pl.DataFrame(schema=schema)
+        return []
     try:
         batch = importlib.import_module("qifu.rules.batch")
     except ImportError:  # the vectorized engine is optional; the scalar engine gives the same answers
@@ -270,32 +277,28 @@ def _outcome(pairs, enterprises: QuerySet, on):
             facts = profile_facts.enterprise_facts(enterprise, on=on)
             rows.extend(r for r in (_row(enterprise.pk, clause.pk, spec, cl.evaluate(spec, facts, on))
                                     for clause, spec in pairs) if r is not None)
-        return pl.DataFrame(rows, schema=schema, orient="row")
+        return [pl.DataFrame(rows, schema=schema, orient="row")]
     specs = [spec for _, spec in pairs]
     fields = set().union(*(s.fields() for s in specs))
-    import time
-
     clock = time.perf_counter()
     frame = profile_facts.facts_frame(enterprises, fields=fields, on=on)
+    OUTCOME_PHASES.clear()
     OUTCOME_PHASES["facts"] = time.perf_counter() - clock
-    if frame.height == 0:
-        return pl.DataFrame(schema=schema)
-    clock = time.perf_counter()
-    result = batch.match_frame(specs, frame, on, id_column="id", missing="mask")
-    OUTCOME_PHASES["engine"] = time.perf_counter() - clock
     ids = {spec.code: clause.pk for clause, spec in pairs}
-    del frame
-    # In the order of the unique (enterprise, clause) index: the database appends to it instead of
-    # touching its pages at random (which, past the buffer cache, costs more than all the rest).
-    clock = time.perf_counter()
     by_position = pl.Series([ids[code] for code in dict.fromkeys(spec.code for spec in specs)], dtype=pl.Int64)
-    outcome = result.lazy().select(  # the clause column is an Enum of the codes in that order
-        pl.col("id").cast(pl.Int64).alias("enterprise_id"),
-        pl.lit(by_position).gather(pl.col("clause").to_physical()).alias("clause_id"),
-        pl.col("status"), pl.col("amount").round(2), pl.col("missing_mask"),
-    ).sort("enterprise_id", "clause_id").collect()
-    OUTCOME_PHASES["sort"] = time.perf_counter() - clock
-    return outcome
+
+    def chunks():
+        for i in range(0, frame.height, CHUNK):
+            clock = time.perf_counter()
+            result = batch.match_frame(specs, frame.slice(i, CHUNK), on, id_column="id", missing="mask")
+            yield result.lazy().select(  # the clause column is an Enum of the codes in that order
+                pl.col("id").cast(pl.Int64).alias("enterprise_id"),
+                pl.lit(by_position).gather(pl.col("clause").to_physical()).alias("clause_id"),
+                pl.col("status"), pl.col("amount").round(2), pl.col("missing_mask"),
+            ).sort("enterprise_id", "clause_id").collect()
+            OUTCOME_PHASES["engine"] = OUTCOME_PHASES.get("engine", 0) + time.perf_counter() - clock
+
+    return chunks()
 
 
 def _row(enterprise_id: int, clause_id: int, spec: cl.ClauseSpec, outcome: cl.Outcome) -> tuple | None:
@@ -309,39 +312,45 @@ def _row(enterprise_id: int, clause_id: int, spec: cl.ClauseSpec, outcome: cl.Ou
 _STAGE = "qifu_match_stage"
 
 
-def _stage(cursor, outcome, pg: bool) -> None:
-    """The new outcome into a temporary table: COPY on PostgreSQL, executemany elsewhere."""
+def _csv(frame) -> bytes:
+    buffer = io.BytesIO()
+    frame.write_csv(buffer, include_header=False)
+    return buffer.getvalue()
+
+
+def _count(counts: dict, frame) -> None:
+    for status, n in frame.group_by("status").len().iter_rows():
+        counts[str(status)] = counts.get(str(status), 0) + n
+
+
+def _stage(cursor, outcome, pg: bool) -> dict:
+    """The new outcome (frames) into a temporary table: COPY on PostgreSQL, executemany elsewhere.
+    Returns the pairs per status."""
+    import polars as pl
+
+    counts: dict = {}
     if pg:
         cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {_STAGE} (enterprise_id bigint, clause_id bigint, "
                        "status varchar(16), amount numeric(16, 2), missing_mask bigint) ON COMMIT DROP")
         cursor.execute(f"TRUNCATE {_STAGE}")
+        with cursor.cursor.copy(f"COPY {_STAGE} FROM STDIN (FORMAT csv)") as copy:
+            for frame in outcome:
+                _count(counts, frame)
+                copy.write(_csv(frame))
+        cursor.execute(f"ANALYZE {_STAGE}")
     else:
         cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {_STAGE} (enterprise_id bigint, clause_id bigint, "
                        "status varchar(16), amount decimal, missing_mask bigint)")
         cursor.execute(f"DELETE FROM {_STAGE}")
-    if isinstance(outcome, list):
-        rows = outcome
-        if pg and rows:
-            with cursor.cursor.copy(f"COPY {_STAGE} FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-        elif rows:
-            cursor.executemany(f"INSERT INTO {_STAGE} VALUES (%s, %s, %s, %s, %s)", rows)
-    elif pg:
-        step = 1_000_000
-        with cursor.cursor.copy(f"COPY {_STAGE} FROM STDIN (FORMAT csv)") as copy:
-            for i in range(0, outcome.height, step):
-                buffer = io.BytesIO()
-                outcome.slice(i, step).write_csv(buffer, include_header=False)
-                copy.write(buffer.getvalue())
-    else:
-        cursor.executemany(f"INSERT INTO {_STAGE} VALUES (%s, %s, %s, %s, %s)", outcome.iter_rows())
-    if pg:
-        cursor.execute(f"ANALYZE {_STAGE}")
+        for frame in outcome:
+            _count(counts, frame)
+            cursor.executemany(f"INSERT INTO {_STAGE} VALUES (%s, %s, %s, %s, %s)",
+                               frame.with_columns(frame["status"].cast(pl.String)).iter_rows())
+    return counts
 
 
 def _apply(existing: QuerySet, outcome, on) -> tuple[int, int, int]:
-    """Make the matches of `existing` equal the outcome (a frame or a list of row tuples): a set-based
+    """Make the matches of `existing` equal the outcome (frames or a list of row tuples): a set-based
     difference in SQL over a staging table — pairs no longer there deleted, changed ones updated, new ones
     inserted, `notified_at` kept; then the newly eligible notified (`_notify_eligible`).
     Returns (eligible, unknown, enterprises notified)."""
@@ -349,12 +358,18 @@ def _apply(existing: QuerySet, outcome, on) -> tuple[int, int, int]:
 
     pg = connection.vendor == "postgresql"
     now = timezone.now()
-    if isinstance(outcome, list) and len(outcome) <= 5000:
-        counts = _apply_small(existing, outcome, now)
-    elif pg and not isinstance(outcome, list) and not existing.exists():
-        counts = _copy_first(outcome, now)  # nothing to compare with: straight into the table
+    rows = outcome if isinstance(outcome, list) and all(isinstance(r, tuple) for r in outcome[:1]) else None
+    if rows is not None and len(rows) <= 5000:
+        counts = _apply_small(existing, rows, now)
     else:
-        counts = _apply_staged(existing, outcome, now, pg)
+        if rows is not None:
+            import polars as pl
+
+            outcome = [pl.DataFrame(rows, schema=_outcome_schema(), orient="row")]
+        if pg and not existing.exists():
+            counts = _copy_first(outcome, now)  # nothing to compare with: straight into the table
+        else:
+            counts = _apply_staged(existing, outcome, now, pg)
     return (counts.get(MatchStatus.ELIGIBLE, 0), counts.get(MatchStatus.UNKNOWN, 0),
             _notify_fresh(existing, on, now))
 
@@ -395,20 +410,18 @@ def _copy_first(outcome, now) -> dict:
     clock = time.perf_counter()
     table = Match._meta.db_table
     columns = "enterprise_id, clause_id, status, amount, missing_mask, computed_at"
-    rows = outcome.with_columns(pl.lit(now.isoformat()).alias("computed_at"))
+    counts: dict = {}
     with connection.cursor() as cursor:
         with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN (FORMAT csv)") as copy:
-            step = 1_000_000
-            for i in range(0, rows.height, step):
-                buffer = io.BytesIO()
-                rows.slice(i, step).write_csv(buffer, include_header=False)
-                copy.write(buffer.getvalue())
+            for frame in outcome:
+                _count(counts, frame)
+                copy.write(_csv(frame.with_columns(pl.lit(now.isoformat()).alias("computed_at"))))
         PHASES["copy"] = time.perf_counter() - clock
         clock = time.perf_counter()
-        if rows.height > 100_000:
+        if sum(counts.values()) > 100_000:
             cursor.execute(f"ANALYZE {table}")
         PHASES["analyze"] = time.perf_counter() - clock
-    return dict(outcome.group_by("status").len().iter_rows())
+    return counts
 
 
 def _apply_staged(existing: QuerySet, outcome, now, pg: bool) -> dict:
@@ -429,7 +442,7 @@ def _apply_staged(existing: QuerySet, outcome, now, pg: bool) -> dict:
 
     PHASES.clear()
     with connection.cursor() as cursor:
-        _stage(cursor, outcome, pg)
+        counts = _stage(cursor, outcome, pg)
         lap("stage")
         gone = existing.extra(where=[f"NOT EXISTS (SELECT 1 FROM {_STAGE} s WHERE s.enterprise_id = "
                                      f"{table}.enterprise_id AND s.clause_id = {table}.clause_id)"])
@@ -447,8 +460,6 @@ def _apply_staged(existing: QuerySet, outcome, now, pg: bool) -> dict:
                        f"SELECT s.enterprise_id, s.clause_id, s.status, s.amount, s.missing_mask, %s FROM {_STAGE} s "
                        f"WHERE NOT EXISTS (SELECT 1 FROM {table} m WHERE {same})", [now])
         lap("insert")
-        cursor.execute(f"SELECT status, count(*) FROM {_STAGE} GROUP BY status")
-        counts = dict(cursor.fetchall())
         if pg and sum(counts.values()) > 100_000:  # the planner must see the new size at once
             cursor.execute(f"ANALYZE {table}")
         lap("analyze")
