@@ -281,7 +281,7 @@ def _outcome(pairs, enterprises: QuerySet, on):
     specs = [spec for _, spec in pairs]
     fields = set().union(*(s.fields() for s in specs))
     clock = time.perf_counter()
-    frame = profile_facts.facts_frame(enterprises, fields=fields, on=on)
+    frame = profile_facts.facts_frame(enterprises, fields=fields, on=on, only=True)
     OUTCOME_PHASES.clear()
     OUTCOME_PHASES["facts"] = time.perf_counter() - clock
     ids = {spec.code: clause.pk for clause, spec in pairs}

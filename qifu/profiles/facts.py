@@ -170,13 +170,15 @@ def query_frame(qs, schema: dict):
                               for n, t in schema.items() if t == pl.String)
 
 
-def facts_frame(enterprises, fields: set[str] | None = None, on: datetime.date | None = None):
+def facts_frame(enterprises, fields: set[str] | None = None, on: datetime.date | None = None, *,
+                only: bool = False):
     """A Polars DataFrame with one row per enterprise (column `id`) and one column per field,
     null where unknown — what the batch engine evaluates.
 
     Always holds `id` and the base fields; indicator columns are those with a value for some
     enterprise (only the ones named in `fields`, when given); every name in `fields` is a column
-    (all null when nobody has it). Three queries whatever the number of enterprises.
+    (all null when nobody has it). Three queries whatever the number of enterprises. With only=True and
+    `fields`, the base fields (and tags) not named are left out too: what re-matching a clause reads.
     """
     import polars as pl
 
@@ -185,16 +187,21 @@ def facts_frame(enterprises, fields: set[str] | None = None, on: datetime.date |
     ids = enterprises.values("pk")
     wanted = set(fields) if fields else None
     codes = None if wanted is None else wanted - set(BASE_FIELDS) - {"id"}
-    base = query_frame(enterprises.order_by("pk").values_list(
-        "pk", "uscc", "name", "industry", "size", "registration_date", "jurisdiction__code", "region__code"),
-        {"id": pl.Int64, **{name: _dtype(t) for name, t in BASE_DTYPES.items()}})
+    lookups = {"uscc": "uscc", "name": "name", "industry": "industry", "size": "size",
+               "registration_date": "registration_date", "jurisdiction": "jurisdiction__code",
+               "region": "region__code"}
+    base_names = [n for n in BASE_DTYPES if not (only and wanted) or n in wanted]
+    base = query_frame(enterprises.order_by("pk").values_list("pk", *(lookups[n] for n in base_names)),
+                       {"id": pl.Int64, **{name: _dtype(BASE_DTYPES[name]) for name in base_names}})
     from qifu.enterprises.models import Enterprise
 
-    tags = query_frame(Enterprise.tags.through.objects.filter(enterprise_id__in=ids).values_list(
-        "enterprise_id", "tag__name"), {"id": pl.Int64, "tags": pl.String})
-    tags = tags.group_by("id").agg(pl.col("tags").sort())
-    frame = base.join(tags, on="id", how="left", maintain_order="left").with_columns(
-        pl.col("tags").fill_null(pl.lit([], dtype=pl.List(pl.String))))
+    frame = base
+    if not (only and wanted) or "tags" in wanted:
+        tags = query_frame(Enterprise.tags.through.objects.filter(enterprise_id__in=ids).values_list(
+            "enterprise_id", "tag__name"), {"id": pl.Int64, "tags": pl.String})
+        tags = tags.group_by("id").agg(pl.col("tags").sort())
+        frame = base.join(tags, on="id", how="left", maintain_order="left").with_columns(
+            pl.col("tags").fill_null(pl.lit([], dtype=pl.List(pl.String))))
     # Every value (as of `on`), the latest per enterprise and indicator chosen here: sorting millions of
     # rows in Polars takes a second, the window function of `latest_values` in the database most of a minute.
     from .models import IndicatorValue
