@@ -149,10 +149,23 @@ def query_frame(qs, schema: dict):
         import io
 
         buffer = io.BytesIO()
+        from psycopg import pq
+
         with connection.cursor() as cursor:
-            with cursor.cursor.copy(f"COPY ({sql}) TO STDOUT (FORMAT csv)", params) as copy:
-                for chunk in copy:
-                    buffer.write(chunk)
+            with cursor.cursor.copy(f"COPY ({sql}) TO STDOUT (FORMAT csv)", params):
+                # libpq directly: psycopg's iterator costs ~2 µs a row, half the time at a million rows.
+                # -1 is the end of the data, then the command's own result (read here: psycopg's exit from
+                # the block does not when it has not seen the end).
+                pgconn = cursor.cursor.connection.pgconn
+                while True:
+                    nbytes, data = pgconn.get_copy_data(0)
+                    if nbytes > 0:
+                        buffer.write(data)
+                        continue
+                    while (result := pgconn.get_result()) is not None:
+                        if result.status != pq.ExecStatus.COMMAND_OK:
+                            raise RuntimeError(f"COPY failed: {result.error_message.decode(errors='replace')}")
+                    break
         if not buffer.tell():
             return pl.DataFrame(schema=schema)
         buffer.seek(0)
