@@ -105,7 +105,7 @@ class Rows:
         for clause in PolicyClause.objects.filter(code__startswith="Q-P")[:n]:
             Match.objects.get_or_create(enterprise=self.w.ent_east, clause=clause,
                                         defaults={"status": "eligible", "amount": Decimal("1000"),
-                                                  "missing": ["employees"]})
+                                                  "missing_mask": 0})
 
     def applications(self, n):
         for enterprise in self._enterprises(n):

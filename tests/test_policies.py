@@ -271,15 +271,19 @@ def test_a_draft_or_retired_policy_is_not_matched(world, library):
     assert Match.objects.filter(clause__code="W-RD-1").exists()
 
 
-def test_an_enterprise_is_rematched_when_its_data_changes(world, library):
+def test_an_enterprise_is_rematched_when_its_data_changes(world, library, django_capture_on_commit_callbacks):
     west = world.ent_west
     assert west.pk not in statuses("W-TAG-1")
     tag = Tag.objects.create(name="专精特新")
-    west.tags.add(tag)  # the registry's tags: re-matched at once
+    with django_capture_on_commit_callbacks() as callbacks:
+        west.tags.add(tag)  # the registry's tags: re-matched after the commit
+    assert west.pk not in statuses("W-TAG-1") and len(callbacks) == 1
+    callbacks[0]()
     assert statuses("W-TAG-1")[west.pk] == ("eligible", Decimal("30000.00"), [])
     blank = world.ent_blank
     blank.industry = "C3670"
-    blank.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        blank.save()
     assert statuses("W-RD-2")[blank.pk][0] == "eligible"
     set_value(blank, world.ind["employees"], 20)
     set_value(blank, world.ind["rd_expense"], 10)
@@ -302,7 +306,8 @@ def test_a_clause_is_rematched_when_it_changes(world, library):
     assert statuses("W-RD-1")[world.ent_west.pk] == ("eligible", None, ["rd_expense"])
 
 
-def test_newly_eligible_enterprises_are_notified_once_with_the_reason(world, library):
+def test_newly_eligible_enterprises_are_notified_once_with_the_reason(world, library,
+                                                                      django_capture_on_commit_callbacks):
     east_user = world.users[Role.ENTERPRISE]
     notes = Notification.objects.filter(recipient=east_user, event="policy.eligible")
     # One message per publication, listing every clause newly qualified for, with amounts and reasons.
@@ -315,7 +320,8 @@ def test_newly_eligible_enterprises_are_notified_once_with_the_reason(world, lib
     assert notes.count() == 2
     west_notes = Notification.objects.filter(recipient=world.west_user, event="policy.eligible")
     before = west_notes.count()
-    world.ent_west.tags.add(Tag.objects.create(name="专精特新"))
+    with django_capture_on_commit_callbacks(execute=True):
+        world.ent_west.tags.add(Tag.objects.create(name="专精特新"))
     assert west_notes.count() == before + 1
     assert "专精特新奖励" in west_notes.latest("id").subject
     # Unknown matches (data missing) are not pushed.
@@ -704,3 +710,21 @@ def test_demo_policies_load_match_and_are_idempotent(db):
     assert demo_policies.load(region)["policies"] == first["policies"]
     assert PolicyClause.objects.filter(policy__region=region).count() == first["clauses"]
     assert timezone.now()  # loaded without errors twice
+    # The compact storage (status, amount, missing fields as a bit mask) answers like the scalar engine
+    # for every demo enterprise × clause in force.
+    services.match_region(region.code)
+    on = services.today()
+    in_force = services.clauses_in_force(region, on)
+    expected = {}
+    for enterprise in Enterprise.objects.filter(region=region):
+        facts = profile_facts.enterprise_facts(enterprise, on=on)
+        for clause, spec in in_force:
+            outcome = cl.evaluate(spec, facts, on)
+            if outcome.eligible is not False:
+                amount = None if outcome.amount is None else Decimal(str(round(outcome.amount, 2)))
+                expected[(enterprise.pk, clause.code)] = ("eligible" if outcome.eligible is True else "unknown",
+                                                          amount, outcome.missing)
+    stored = {(m.enterprise_id, m.clause.code): (m.status, m.amount, m.missing)
+              for m in Match.objects.filter(enterprise__region=region).select_related("clause")}
+    assert stored == expected
+    assert any(v[0] == "unknown" and v[2] for v in expected.values())  # some pairs wait for missing data

@@ -192,6 +192,10 @@ class ClauseGenerator:
         ])
 
     def clause(self, i: int) -> cl.ClauseSpec:
+        return yamlio.parse_clause(self.data(i), f"clauses[{i}]")
+
+    def data(self, i: int) -> dict:
+        """Clause i in the YAML data form (what `clause` parses)."""
         r = self.rng
         data = {"code": f"B-{i:05d}", "title": f"synthetic clause {i}", "conditions": self.conditions()}
         benefit = self.benefit()
@@ -205,7 +209,7 @@ class ClauseGenerator:
         else:
             data["effective_from"] = datetime.date(r.choice([2024, 2025, 2026]), r.choice([1, 3, 4]), 1)
             data["effective_to"] = r.choice([None, datetime.date(2026, 12, 31), datetime.date(2027, 12, 31)])
-        return yamlio.parse_clause(data, f"clauses[{i}]")
+        return data
 
     def clauses(self, m: int) -> list[cl.ClauseSpec]:
         return [self.clause(i) for i in range(m)]

@@ -134,6 +134,8 @@ class PolicyClause(models.Model):
     contact = models.CharField(_("contact"), max_length=200, blank=True,
                                help_text=_("Who explains this clause: name, department and phone."))
     sort_order = models.PositiveSmallIntegerField(_("order"), default=0)
+    # The fields the rule reads, in the order of the bits of `Match.missing_mask` (set on every save).
+    field_order = models.JSONField(_("fields read"), default=list, blank=True, editable=False)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
@@ -190,9 +192,14 @@ class PolicyClause(models.Model):
         self.conditions = jsonable(self.conditions)
         # Every path that writes a clause (forms, import, admin, API) goes through the engine first.
         try:
-            self.spec()
+            spec = self.spec()
         except RuleError as e:
             raise ValidationError({"conditions": str(e)}) from None
+        self.field_order = cl.field_order(spec)
+        if len(self.field_order) > 63:  # the bits of Match.missing_mask
+            raise ValidationError({"conditions": _("A clause may read at most 63 fields.")})
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "field_order"}
         super().save(*args, **kwargs)
 
     # --- the application window -------------------------------------------------------------------
@@ -216,11 +223,17 @@ class Match(models.Model):
 
     Status = MatchStatus
 
-    enterprise = models.ForeignKey("enterprises.Enterprise", on_delete=models.CASCADE, related_name="policy_matches")
-    clause = models.ForeignKey(PolicyClause, on_delete=models.CASCADE, related_name="matches")
-    status = models.CharField(_("status"), max_length=16, choices=MatchStatus.choices, db_index=True)
+    # Tens of millions of rows at province scale: the unique (enterprise, clause) index serves the
+    # enterprise's lookups, the clause index the clause's; no index of its own for either or the status.
+    # No foreign key constraints in the database either (Django still cascades the deletes): checking two
+    # constraints per inserted row would cost more than the rest of a full match (docs/decisions.md).
+    enterprise = models.ForeignKey("enterprises.Enterprise", on_delete=models.CASCADE, related_name="policy_matches",
+                                   db_index=False, db_constraint=False)
+    clause = models.ForeignKey(PolicyClause, on_delete=models.CASCADE, related_name="matches", db_constraint=False)
+    status = models.CharField(_("status"), max_length=16, choices=MatchStatus.choices)
     amount = models.DecimalField(_("estimated amount"), max_digits=16, decimal_places=2, null=True, blank=True)
-    missing = models.JSONField(_("missing data"), default=list, blank=True)
+    # The fields whose absence leaves the pair unknown: bit i is `clause.field_order[i]` (see `missing`).
+    missing_mask = models.BigIntegerField(_("missing data"), default=0)
     computed_at = models.DateTimeField(_("computed at"), default=timezone.now)
     notified_at = models.DateTimeField(_("notified at"), null=True, blank=True)
 
@@ -231,6 +244,11 @@ class Match(models.Model):
 
     def __str__(self):
         return f"{self.enterprise_id} × {self.clause_id}: {self.get_status_display()}"
+
+    @property
+    def missing(self) -> list[str]:
+        """The missing field names, sorted (decoded from the mask against the clause's field order)."""
+        return cl.decode_missing(self.missing_mask, self.clause.field_order) if self.missing_mask else []
 
 
 class PayoutStatus(models.TextChoices):

@@ -1,11 +1,14 @@
 """Re-match an enterprise when its registry data (industry, size, tags, …) changes.
 
-Matching must never stop the registry from saving an enterprise: a clause that cannot be evaluated is
-logged, and the next `qifu policy match` run catches up."""
+The re-match runs after the transaction that changed the data commits (`transaction.on_commit`): the
+save never waits for it, and a rolled-back change is never matched. Matching must never stop the
+registry from saving an enterprise: a clause that cannot be evaluated is logged, and the next
+`qifu policy match` run catches up."""
 
 import logging
 
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models.signals import m2m_changed, post_save
 
 from qifu.enterprises.models import Enterprise
@@ -17,11 +20,17 @@ from .services import rematch_enterprise, rematch_enterprises
 logger = logging.getLogger("qifu.policies")
 
 
-def _rematch(enterprise) -> None:
+def _rematch_now(enterprise_id: int) -> None:
     try:
-        rematch_enterprise(enterprise)
+        enterprise = Enterprise.objects.select_related("region").filter(pk=enterprise_id).first()
+        if enterprise is not None:
+            rematch_enterprise(enterprise)
     except (RuleError, ValidationError):
-        logger.exception("could not re-match enterprise %s", enterprise.pk)
+        logger.exception("could not re-match enterprise %s", enterprise_id)
+
+
+def _rematch(enterprise) -> None:
+    transaction.on_commit(lambda pk=enterprise.pk: _rematch_now(pk))
 
 
 def _enterprise_saved(sender, instance, raw=False, **kwargs):
@@ -39,11 +48,15 @@ def _tags_changed(sender, instance, action, reverse, pk_set=None, **kwargs):
         _rematch(instance)
 
 
-def _facts_changed(sender, enterprise_ids, **kwargs):
+def _rematch_many(enterprise_ids) -> None:
     try:
         rematch_enterprises(enterprise_ids)
     except (RuleError, ValidationError):
         logger.exception("could not re-match %d enterprises", len(enterprise_ids))
+
+
+def _facts_changed(sender, enterprise_ids, **kwargs):
+    transaction.on_commit(lambda ids=list(enterprise_ids): _rematch_many(ids))
 
 
 def connect() -> None:

@@ -36,6 +36,22 @@ class ClauseSpec:
         return names | (self.benefit.names if self.benefit else set())
 
 
+def field_order(clause: ClauseSpec) -> list[str]:
+    """The clause's fields in the order of the bits of a missing-fields mask (the names, sorted)."""
+    return sorted(clause.fields())
+
+
+def encode_missing(names, order: list[str]) -> int:
+    """The missing field names as a bit mask over `order` (bit i: order[i] is missing)."""
+    position = {n: i for i, n in enumerate(order)}
+    return sum(1 << position[n] for n in set(names))
+
+
+def decode_missing(mask: int, order: list[str]) -> list[str]:
+    """The names of a missing-fields mask, sorted like `clauses.evaluate` lists them."""
+    return sorted(n for i, n in enumerate(order) if mask >> i & 1) if mask else []
+
+
 @dataclass
 class PolicySpec:
     code: str

@@ -3,6 +3,9 @@ import sys
 from django.core.management.base import BaseCommand, CommandError
 
 BENCHMARKS = {"policy-match": "match synthetic enterprises against synthetic clauses (batch vs one at a time)",
+              "policy-match-db": "政策找人 database to database: --enterprises and --clauses loaded into the configured "
+                                 "database (a scratch region), then `qifu policy match`, one clause published, one "
+                                 "enterprise changed",
               "sla-sweep": "the SLA sweep on the configured database (a scratch region of --cases running cases)",
               "routing": "routing suggestions: held-out accuracy (section, lead unit) and latency on the configured "
                          "database's assigned appeals (e.g. after `qifu demo --load-only`)",
@@ -33,7 +36,8 @@ class Command(BaseCommand):
         parser.add_argument("--holdout", type=float, default=0.2,
                             help="routing: the share of assigned appeals held out (the newest by id)")
         parser.add_argument("--appeals", type=int, default=1_000_000, help="stats: synthetic appeals")
-        parser.add_argument("--reload", action="store_true", help="stats, search: load again even if already loaded")
+        parser.add_argument("--reload", action="store_true",
+                            help="stats, appeals, search, policy-match-db: load again even if already loaded")
         parser.add_argument("--documents", type=int, default=50_000, help="search: synthetic documents")
         parser.add_argument("--repeat", type=int, default=5, help="stats: runs of each timing (median and best)")
         parser.add_argument("--month", default="2026-10", help="stats: the month timed (YYYY-MM)")
@@ -50,10 +54,14 @@ class Command(BaseCommand):
         parser.add_argument("--server-source", default=None, help="appeals: serve the code of another checkout "
                                                                   "(its directory first on PYTHONPATH), e.g. to "
                                                                   "measure the code before a change on one database")
+        parser.add_argument("--again", action="store_true",
+                            help="policy-match-db: match the region a second time (nothing changed)")
 
     def handle(self, *args, benchmark, **opts):
         if benchmark == "policy-match":
             return self.policy_match(**opts)
+        if benchmark == "policy-match-db":
+            return self.policy_match_db(**opts)
         if benchmark == "sla-sweep":
             return self.sla_sweep(**opts)
         if benchmark == "routing":
@@ -86,6 +94,35 @@ class Command(BaseCommand):
         start = f"{f.rss_before_mib:,.0f} MiB" if f.rss_before_mib else "n/a"
         out.write(f"memory: {start} resident before the match, peak {peak}; process peak (ru_maxrss) "
                   f"{f.peak_process_mib:,.0f} MiB")
+        failed = 0
+        for name, ok in f.checks.items():
+            out.write(f"{'PASS' if ok else 'FAIL'} {name}")
+            failed += not ok
+        if failed:
+            sys.exit(1)
+
+    def policy_match_db(self, enterprises, clauses, seed, again, reload, **_):
+        import os
+        import platform
+
+        import django
+        import polars as pl
+        from django.db import connection
+
+        from qifu.policies import dbbench
+
+        if enterprises < 1 or clauses < 1:
+            raise CommandError("--enterprises and --clauses must be positive")
+        out = self.stdout
+        load = os.getloadavg()
+        out.write(f"qifu bench policy-match-db: {enterprises:,} enterprises × {clauses:,} clauses, seed {seed}; "
+                  f"{os.cpu_count()} CPUs, Python {platform.python_version()}, Polars {pl.__version__}, "
+                  f"Django {django.get_version()}, {connection.vendor}; "
+                  f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+        f = dbbench.run(enterprises, clauses, seed, again=again, reload=reload, log=lambda line: out.write(line))
+        load = os.getloadavg()
+        out.write(f"process peak (ru_maxrss) {f.peak_process_mib:,.0f} MiB; "
+                  f"load average at the end: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
         failed = 0
         for name, ok in f.checks.items():
             out.write(f"{'PASS' if ok else 'FAIL'} {name}")
