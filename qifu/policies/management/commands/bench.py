@@ -57,6 +57,13 @@ class Command(BaseCommand):
         parser.add_argument("--again", action="store_true",
                             help="policy-match-db: match the region a second time (nothing changed)")
 
+    def verdict(self, checks: dict) -> None:
+        """PASS/FAIL per target; exit status 1 if any fails."""
+        for name, ok in checks.items():
+            self.stdout.write(f"{'PASS' if ok else 'FAIL'} {name}")
+        if not all(checks.values()):
+            sys.exit(1)
+
     def handle(self, *args, benchmark, **opts):
         if benchmark == "policy-match":
             return self.policy_match(**opts)
@@ -94,12 +101,7 @@ class Command(BaseCommand):
         start = f"{f.rss_before_mib:,.0f} MiB" if f.rss_before_mib else "n/a"
         out.write(f"memory: {start} resident before the match, peak {peak}; process peak (ru_maxrss) "
                   f"{f.peak_process_mib:,.0f} MiB")
-        failed = 0
-        for name, ok in f.checks.items():
-            out.write(f"{'PASS' if ok else 'FAIL'} {name}")
-            failed += not ok
-        if failed:
-            sys.exit(1)
+        self.verdict(f.checks)
 
     def policy_match_db(self, enterprises, clauses, seed, again, reload, **_):
         import os
@@ -123,12 +125,7 @@ class Command(BaseCommand):
         load = os.getloadavg()
         out.write(f"process peak (ru_maxrss) {f.peak_process_mib:,.0f} MiB; "
                   f"load average at the end: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
-        failed = 0
-        for name, ok in f.checks.items():
-            out.write(f"{'PASS' if ok else 'FAIL'} {name}")
-            failed += not ok
-        if failed:
-            sys.exit(1)
+        self.verdict(f.checks)
 
     def sla_sweep(self, cases, seed, **_):
         import os
@@ -145,12 +142,7 @@ class Command(BaseCommand):
         out.write(f"qifu bench sla-sweep: {cases:,} running cases, seed {seed}; {os.cpu_count()} CPUs, "
                   f"Python {platform.python_version()}, Django {django.get_version()}, {connection.vendor}")
         f = bench.run(cases, seed, log=lambda line: out.write(line))
-        failed = 0
-        for name, ok in f.checks.items():
-            out.write(f"{'PASS' if ok else 'FAIL'} {name}")
-            failed += not ok
-        if failed:
-            sys.exit(1)
+        self.verdict(f.checks)
 
     def routing(self, region, holdout, **_):
         import os
@@ -215,12 +207,7 @@ class Command(BaseCommand):
         load = os.getloadavg()
         out.write(f"p50 {f.p50_ms:.1f} ms, p95 {f.p95_ms:.1f} ms; load average at the end: "
                   f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
-        failed = 0
-        for name, ok in f.checks.items():
-            out.write(f"{'PASS' if ok else 'FAIL'} {name}")
-            failed += not ok
-        if failed:
-            sys.exit(1)
+        self.verdict(f.checks)
 
     def stats(self, appeals, seed, reload, repeat, month, no_lists, no_stats, **_):
         import os
@@ -242,12 +229,7 @@ class Command(BaseCommand):
                       time_stats=not no_stats, log=lambda line: out.write(line))
         load = os.getloadavg()
         out.write(f"load average at the end: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
-        failed = 0
-        for name, ok in f.checks.items():
-            out.write(f"{'PASS' if ok else 'FAIL'} {name}")
-            failed += not ok
-        if failed:
-            sys.exit(1)
+        self.verdict(f.checks)
 
     def appeals(self, appeals, seed, reload, clients, seconds, warmup, list_runs, workers, threads, server_log,
                 server_source, no_lists, **_):
@@ -275,9 +257,4 @@ class Command(BaseCommand):
                              server_source=server_source, lists=not no_lists, log=lambda line: out.write(line))
         load = os.getloadavg()
         out.write(f"load average at the end: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
-        failed = 0
-        for name, ok in f.checks.items():
-            out.write(f"{'PASS' if ok else 'FAIL'} {name}")
-            failed += not ok
-        if failed:
-            sys.exit(1)
+        self.verdict(f.checks)
