@@ -47,6 +47,13 @@ from .ratings import NOT_RATED, rating_answer  # noqa: F401 - the answer closing
 # --- deadlines -------------------------------------------------------------------------------------
 
 def deadline_for(appeal: Appeal, category: str, start: datetime.datetime) -> datetime.datetime:
+    known = getattr(appeal, "_service_request", None)  # the item, False (not a request) or not looked up yet
+    if known or (known is None and appeal.pk is not None):
+        from qifu.catalog import requests  # a service request: the item's own time limit (issue 11 item 4)
+
+        due = requests.deadline(appeal, category, start)
+        if due is not None:
+            return due
     region = appeal.region  # one rule at a time: merging the whole configuration costs more than the deadline
     days = region.rule("appeal_deadlines")[category]
     return workdays.deadline(start, days, end_of_day=region.rule("deadline_end_of_day"), tz=region.rule("time_zone"))
@@ -560,7 +567,8 @@ def record_revisit(revisit: Revisit | int, actor, outcome: str, note: str = "") 
 def register(*, actor, enterprise, channel, title: str, description: str, contact_name: str = "",
              contact_phone: str = "", category: str | None = None, received_at: datetime.datetime | None = None,
              received_node=None, idempotency_key: str = "", request_hash: str = "",
-             by_enterprise: bool | None = None, section=None, key_checked: bool = False) -> tuple[Appeal, bool]:
+             by_enterprise: bool | None = None, section=None, key_checked: bool = False,
+             service_item=None) -> tuple[Appeal, bool]:
     """Register one appeal. Staff registrations are accepted at once (the clock starts at received_at);
     an enterprise's own online submission waits as `submitted` for a dispatcher.
     Returns (appeal, created); with an idempotency key already used by this actor for the same request
@@ -571,7 +579,11 @@ def register(*, actor, enterprise, channel, title: str, description: str, contac
     A few statements (issue 10): the appeal is inserted once with the columns its events give, its events in one
     INSERT (sealed here: the second links to the first in memory), then the number is taken (one upsert, the
     counter row locked from there to the commit only), then the audit entries (which name the numbered appeal) in
-    one INSERT and the notifications."""
+    one INSERT and the notifications.
+
+    `service_item`: a service request for that catalog item (`qifu.catalog.requests`): named by an `AppealItem`,
+    filed under the item's section, accepted and assigned at once to the item's responsible units (lead and
+    assisting) when it has any, with the item's own time limit."""
     if idempotency_key and getattr(actor, "pk", None) and not key_checked:
         earlier = earlier_for_key(actor, idempotency_key, request_hash)
         if earlier is not None:
@@ -598,23 +610,47 @@ def register(*, actor, enterprise, channel, title: str, description: str, contac
         created_by=person, idempotency_key=idempotency_key or "",
         idempotency_hash=request_hash if idempotency_key else "", category=category or "", status="", version=0,
     )
+    lead, assisting = None, []
+    if service_item is not None:
+        from qifu.catalog import requests
+
+        appeal._service_request = service_item
+        section = section if section is not None else service_item.section
+        lead, assisting = requests.units_of(service_item)
+        if lead is not None and not category:
+            category = Category.SINGLE if not assisting else Category.WHISTLE
+            appeal.category = category
     submitted = {"category": category} if category else {}
     if section is not None:  # the intake already names the section (e.g. an Open311 service)
         submitted["section"] = section.pk
+    if service_item is not None:
+        submitted["service_item"] = service_item.code
     steps = [("submit", "", Status.SUBMITTED, submitted)]
-    if not by_enterprise:
+    if not by_enterprise or lead is not None:  # a request with a responsible unit is routed without a dispatcher
         steps.append(("accept", Status.SUBMITTED, Status.ACCEPTED, None))
+    if lead is not None:
+        steps.append(("assign", Status.ACCEPTED, Status.ASSIGNED,
+                      {"lead_department": lead.pk, "assisting_departments": [d.pk for d in assisting]}))
     events, changes = [], []
+    assisting_ids = None
     for action, source, target, data in steps:
         if data is None:  # the accept's data depend on what the submit set (its category)
             data, _note = build_data(appeal, action, {"category": category}, received_at)
-        event = AppealEvent(seq=appeal.version + 1, action=action, actor=person, at=received_at,
+        # Routing a request by its item is the system's doing, not the enterprise's.
+        by = person if not (by_enterprise and action != "submit") else None
+        event = AppealEvent(seq=appeal.version + 1, action=action, actor=by, at=received_at,
                             from_status=source, to_status=target, note="", data=data)
         changes.append((action, {"status": source, "version": appeal.version}))
-        apply(appeal, event)
+        assisting_ids = apply(appeal, event) or assisting_ids
         changes[-1] += ({"status": target, "version": appeal.version, "action": action},)
         events.append(event)
     appeal.save()
+    if assisting_ids:
+        appeal.assisting_departments.set(assisting_ids)
+    if service_item is not None:
+        from qifu.catalog.models import AppealItem
+
+        AppealItem.objects.create(appeal=appeal, item=service_item, request=True)
     for event in events:
         event.appeal = appeal
     using = router.db_for_write(AppealEvent)
@@ -625,7 +661,8 @@ def register(*, actor, enterprise, channel, title: str, description: str, contac
                                     for _action, before, after in changes])
     from . import notifications
 
-    notifications.after(appeal, events[-1])
+    for event in events[1:] if service_item is not None and len(events) > 1 else events[-1:]:
+        notifications.after(appeal, event)  # a routed request: the enterprise (accepted) and the units (assigned)
     return appeal, True
 
 

@@ -2,13 +2,16 @@
 session), enterprises included: the catalog is public information for the region's enterprises; each user sees
 their region's items (administrators every region's). No anonymous access, like the rest of the API."""
 
+from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError
 from django.http import Http404
 from django.utils.translation import gettext as _
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from qifu.api.pagination import Paginated, Rows
-from qifu.api.schemas import errors
+from qifu.appeals.api import AppealOut
+from qifu.api.schemas import Input, Text, errors
 from qifu.lib import inputs
 
 from . import services
@@ -127,3 +130,47 @@ def get_service(request, code: str):
             "units_text": item.units_text, "target_users": item.target_users, "area": item.area, "term": item.term,
             "online_channel": item.online_channel, "offline_channel": item.offline_channel, "contact": item.contact,
             "guide": services.guide_data(services.guide_of(item))}
+
+
+class RequestIn(Input):
+    description: Text() = Field(description="what the enterprise needs")
+    contact_name: Text(64) = ""
+    contact_phone: Text(32) = ""
+    enterprise_uscc: Text(32) | None = Field(None, description="staff filing for an enterprise (front desk)")
+    channel: Text(32) = Field("online", description="intake channel code; enterprises: online")
+
+
+@router.post("/services/{code}/requests", response={201: AppealOut, **errors(400, 403, 404, 422)},
+             summary="Request a service item (服务申请): an appeal routed to the item's responsible unit, due within "
+                     "the item's own time limit; answers the appeal (number, due_at…). Idempotency-Key: a retry "
+                     "answers with the same appeal")
+def request_service(request, code: str, payload: RequestIn):
+    from qifu.appeals import queries, workflow
+    from qifu.appeals.models import Channel
+
+    from . import requests
+
+    user = request.user
+    item = services.items(user).filter(code=code).first()
+    if item is None:
+        raise Http404
+    if not requests.may_request(user):
+        raise PermissionDenied(_("Your role cannot request services."))
+    key = inputs.idempotency_key(request.headers.get("Idempotency-Key"))
+    digest = inputs.request_hash("service-request", {"item": code, **payload.dict()}) if key else ""
+    if key:
+        earlier = workflow.earlier_for_key(user, key, digest)
+        if earlier is not None:
+            return Status(201, queries.as_dict(earlier, user))
+    enterprise = queries.enterprise_for_intake(user, payload.enterprise_uscc)
+    channel = Channel.objects.filter(code=payload.channel, active=True).first()
+    if channel is None:
+        raise workflow.TransitionError(_("Unknown channel %(code)s.") % {"code": payload.channel})
+    try:
+        appeal, _created = requests.file(actor=user, item=item, enterprise=enterprise, channel=channel,
+                                         description=payload.description, contact_name=payload.contact_name,
+                                         contact_phone=payload.contact_phone, idempotency_key=key,
+                                         request_hash=digest, key_checked=True)
+    except IntegrityError:  # the same key raced in from a parallel retry
+        appeal = workflow.earlier_for_key(user, key, digest)
+    return Status(201, queries.as_dict(appeal, user))

@@ -3,6 +3,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from qifu.accounts import scopes
+from qifu.lib.inputs import TEXT_MAX
 from qifu.appeals.forms import _styled
 
 from . import services
@@ -149,3 +150,23 @@ class ListingFilterForm(forms.Form):
         data = self.cleaned_data
         return {"q": data.get("q") or "", "status": data.get("status") or "", "kind": data.get("kind") or "",
                 "overdue": data.get("overdue") == "yes"}
+
+
+class ServiceRequestForm(forms.Form):
+    """A service request (服务申请, `.requests`): what the enterprise needs and whom to call; staff at the front desk
+    also name the enterprise (its unified social credit code)."""
+
+    enterprise_uscc = forms.CharField(label=gettext_lazy("enterprise (unified social credit code)"), max_length=32,
+                                      required=False)
+    description = forms.CharField(label=gettext_lazy("what you need"), max_length=TEXT_MAX,
+                                  widget=forms.Textarea(attrs={"rows": 4}))
+    contact_name = forms.CharField(label=gettext_lazy("contact person"), max_length=64, required=False)
+    contact_phone = forms.CharField(label=gettext_lazy("contact phone"), max_length=32, required=False)
+
+    def __init__(self, *args, staff: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if staff:
+            self.fields["enterprise_uscc"].required = True
+        else:
+            del self.fields["enterprise_uscc"]
+        _styled(self)

@@ -272,13 +272,16 @@ class ListReview(models.Model):
 
 class AppealItem(models.Model):
     """The service item an appeal names (one at most): the yearly volume of dynamic adjustment counts these. Appeals
-    carry no link to the catalog themselves; until service requests (issue 11 item 4) set it, it is set in the admin
-    site (or by integrations)."""
+    carry no link to the catalog themselves. A service request (服务申请, `.requests`) writes one with `request` set:
+    the appeal is then a request for the item, handled by its responsible unit within the item's own time limit;
+    other rows (set in the admin site or by integrations) only name the item an appeal is about."""
 
     appeal = models.OneToOneField("appeals.Appeal", verbose_name=_("appeal"), on_delete=models.CASCADE,
                                   related_name="service_item_link")
     item = models.ForeignKey(ServiceItem, verbose_name=_("service item"), on_delete=models.CASCADE,
                              related_name="appeal_links")
+    request = models.BooleanField(_("service request"), default=False,
+                                  help_text=_("the appeal is a request for this item (its time limit applies)"))
 
     class Meta:
         verbose_name = _("service item named by an appeal")

@@ -14,6 +14,7 @@ urlpatterns = [
     path("catalog/adjustment/", listing_views.adjustment, name="catalog_adjustment"),
     path("catalog/<slug:code>/change/", listing_views.listing_change, name="catalog_listing_change"),
     path("catalog/<slug:code>/", views.catalog_item, name="catalog_item"),
+    path("catalog/<slug:code>/request/", views.request_new, name="catalog_request"),
     path("catalog/<slug:code>/guide/", views.guide_edit, name="catalog_guide_edit"),
     path("handbook/", views.handbook, name="handbook"),
 ]

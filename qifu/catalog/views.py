@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from qifu.accounts import scopes
 from qifu.lib import exports
 
-from . import listing, services, spreadsheet
+from . import listing, requests, services, spreadsheet
 from .forms import CatalogFilterForm
 
 
@@ -64,7 +64,40 @@ def catalog_item(request, code: str):
     return render(request, "catalog/item.html", {
         "item": item, "units": item.unit_list(), "staff": services.is_staff(user), "guide": guide,
         "materials": list(guide.materials.all()) if guide else [], "may_edit": services.may_edit_guide(user, item),
-        "may_submit_change": listing.may_submit(user)})
+        "may_submit_change": listing.may_submit(user), "may_request": requests.may_request(user)})
+
+
+@login_required
+def request_new(request, code: str):
+    """申请办理: an enterprise (or the front desk for one) requests the item — an appeal routed to its units."""
+    from django.db import IntegrityError
+    from django.shortcuts import redirect
+
+    from qifu.appeals import queries, workflow
+    from qifu.appeals.models import Channel
+
+    from .forms import ServiceRequestForm
+
+    user = request.user
+    _seeing(user)
+    item = get_object_or_404(services.items(user), code=code)
+    if not requests.may_request(user):
+        raise PermissionDenied
+    staff = bool(user.roles & scopes.STAFF_ROLES)
+    form = ServiceRequestForm(request.POST or None, staff=staff)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            enterprise = queries.enterprise_for_intake(user, data.get("enterprise_uscc"))
+            channel = Channel.objects.get(code="walk_in" if staff else "online")
+            appeal, _created = requests.file(actor=user, item=item, enterprise=enterprise, channel=channel,
+                                             description=data["description"], contact_name=data["contact_name"],
+                                             contact_phone=data["contact_phone"])
+        except (workflow.WorkflowError, IntegrityError, Channel.DoesNotExist) as error:
+            form.add_error(None, str(error) or _("The request could not be filed."))
+        else:
+            return redirect("appeal_detail", pk=appeal.pk)
+    return render(request, "catalog/request_form.html", {"item": item, "form": form, "staff": staff})
 
 
 def _staff_region(request):

@@ -59,6 +59,13 @@ DEFAULTS: dict = {
     # Listing approval (服务上架审批, seed 003 line 1693: 审核周期一般为 24 小时): the platform reviews a unit's listing form
     # within this many hours (calendar hours, rules.md T17).
     "listing_review_hours": 24,
+    # Service requests (服务申请, qifu.catalog.requests): a request for a catalog item is an appeal handled by the item's
+    # responsible unit within the item's own time limit — its guide's time limit in working days when set, else this
+    # rule by the kind of the item's section, else the appeal class's limit. Seed 003 line 821 (rules.md T11, T12):
+    # the policy window's departments answer within 24 hours (one department) or 48 hours (joint handling); line 981
+    # (T13): the opening-up section's departments answer a platform request within 2 working days. Each kind:
+    # {"workdays": N} or {"single_hours": N, "joint_hours": M} (calendar hours).
+    "service_request_limits": {"policy": {"single_hours": 24, "joint_hours": 48}, "opening": {"workdays": 2}},
     # Dynamic adjustment (seed 003 lines 679, 1816: 运行3个月或一定期限后 … 动态调整, rules.md T22): each list (the
     # common list, each node's list) is reviewed this many months after its last review (or its first item).
     "list_review_months": 3,
