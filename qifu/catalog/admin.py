@@ -35,5 +35,6 @@ class ListingAdmin(admin.ModelAdmin):
 
 @admin.register(AppealItem)
 class AppealItemAdmin(admin.ModelAdmin):
-    list_display = ("appeal", "item")
+    list_display = ("appeal", "item", "request")
+    list_filter = ("request",)
     raw_id_fields = ("appeal", "item")
