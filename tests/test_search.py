@@ -104,6 +104,9 @@ def test_smart_qa_and_ask_a_person(w, client):
     client.force_login(user)
     page = client.get("/search/", {"q": "怎么申领营业执照"}).content.decode()
     assert "1个工作日办结" in page and "第十九条" in page and 'data-testid="ask-person"' in page
+    item_page = client.get(w.license.get_absolute_url()).content.decode()  # the item shows its questions once
+    assert item_page.count("新办企业怎么申领营业执照？") == 1
+    assert "<title>营业执照代办服务" in item_page and "Common questions" not in item_page
     response = client.post("/search/ask/", {"q": "厂房租金补贴什么时候发放？", "details": "去年申请的"})
     appeal = Appeal.objects.get(title="厂房租金补贴什么时候发放？")
     assert response.status_code == 302 and response.url == f"/appeals/{appeal.pk}/"
