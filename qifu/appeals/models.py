@@ -277,6 +277,19 @@ class AppealNumber(models.Model):
         return f"{cls.stem(region, day)}{last:04d}"
 
     @classmethod
+    def taken_in_insert(cls, region, day: datetime.date):
+        """PostgreSQL: an expression for `Appeal.number` that takes the next number of the region's day inside the
+        appeal's own INSERT (the function `qifu_appeal_number`, migration 0011: the same upsert as `assign`), so the
+        appeal row is written once (the UPDATE of `assign` wrote a second version of it into every index of the
+        table). Django returns the number with the id. None elsewhere (then `assign`)."""
+        from django.db import connections, router
+
+        if connections[router.db_for_write(Appeal)].vendor != "postgresql":
+            return None
+        return models.Func(models.Value(region.pk), models.Value(day), models.Value(cls.stem(region, day)),
+                           function="qifu_appeal_number", output_field=models.CharField())
+
+    @classmethod
     def assign(cls, appeal, day: datetime.date) -> str:
         """Number the saved `appeal` (it holds a provisional number) as the next of its region's `day`, and
         return the number. PostgreSQL: one statement (the counter's upsert and the appeal's UPDATE); elsewhere

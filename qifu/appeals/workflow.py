@@ -591,8 +591,10 @@ def register(*, actor, enterprise, channel, title: str, description: str, contac
     from .models import AppealNumber
 
     person = actor if getattr(actor, "pk", None) else None
+    day = timezone.localtime(received_at).date()
+    number = AppealNumber.taken_in_insert(region, day)  # PostgreSQL: numbered by the INSERT itself
     appeal = Appeal(
-        region=region, number=_provisional_number(), enterprise=enterprise,
+        region=region, number=number if number is not None else _provisional_number(), enterprise=enterprise,
         channel=channel, received_at=received_at, **fields,
         received_node=received_node if received_node is not None else getattr(actor, "node", None),
         created_by=person, idempotency_key=idempotency_key or "",
@@ -620,12 +622,14 @@ def register(*, actor, enterprise, channel, title: str, description: str, contac
     using = router.db_for_write(AppealEvent)
     seal_events(events, using)
     AppealEvent._base_manager.db_manager(using).bulk_create(events)  # sealed above: plain INSERTs
-    AppealNumber.assign(appeal, timezone.localtime(received_at).date())
-    AuditEntry.objects.bulk_create([trail.build("transition", appeal, before, after, note="", actor=person)
-                                    for _action, before, after in changes])
+    if number is None:
+        AppealNumber.assign(appeal, day)
+    entries = [trail.build("transition", appeal, before, after, note="", actor=person)
+               for _action, before, after in changes]
     from . import notifications
 
-    notifications.after(appeal, events[-1])
+    notifications.after(appeal, events[-1], audit=entries)  # the inbox rows' entries join the transitions'
+    AuditEntry.objects.bulk_create(entries)
     return appeal, True
 
 
