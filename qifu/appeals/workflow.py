@@ -587,6 +587,7 @@ def register(*, actor, enterprise, channel, title: str, description: str, contac
         by_enterprise = actor.has_role(Role.ENTERPRISE) and not (actor.roles & scopes.STAFF_ROLES)
     from qifu.audit.chain import seal_events
     from qifu.audit.models import AuditEntry
+    from qifu.lib import fastinsert
 
     from .models import AppealNumber
 
@@ -621,7 +622,7 @@ def register(*, actor, enterprise, channel, title: str, description: str, contac
         event.appeal = appeal
     using = router.db_for_write(AppealEvent)
     seal_events(events, using)
-    AppealEvent._base_manager.db_manager(using).bulk_create(events)  # sealed above: plain INSERTs
+    fastinsert.insert(AppealEvent, events, using)  # sealed above: a plain INSERT (its SQL built once)
     if number is None:
         AppealNumber.assign(appeal, day)
     entries = [trail.build("transition", appeal, before, after, note="", actor=person)

@@ -51,6 +51,7 @@ def notify(
     the inbox rows are then inserted at once and their `create` entries appended to it (issue 10: one statement
     less); without it each row is saved and audited on its own."""
     from qifu.audit import trail
+    from qifu.lib import fastinsert
 
     subject = subject[: Notification._meta.get_field("subject").max_length]
     wanted = list(channels) if channels is not None else list(Channel.values)
@@ -59,8 +60,8 @@ def notify(
     notes = []
     with transaction.atomic(savepoint=False):  # inside the caller's transaction: no savepoint of its own
         if audit is not None and trail.is_tracked(Notification):
-            notes = Notification.objects.bulk_create([Notification(recipient=user, event=event, subject=subject,
-                                                                   body=body, url=url) for user in users])
+            notes = fastinsert.insert(Notification, [Notification(recipient=user, event=event, subject=subject,
+                                                                  body=body, url=url) for user in users])
             audit.extend(trail.build("create", note, None, trail.snapshot(note)) for note in notes)
         else:
             notes = [Notification.objects.create(recipient=user, event=event, subject=subject, body=body, url=url)
