@@ -276,18 +276,18 @@ class AppealNumber(models.Model):
         last = counters.take_next(cls, region=region, day=day)
         return f"{cls.stem(region, day)}{last:04d}"
 
+    IN_INSERT = "qifu_appeal_number(%s, %s, %s)"  # migration 0011: the same upsert as `assign`, in a function
+
     @classmethod
-    def taken_in_insert(cls, region, day: datetime.date):
-        """PostgreSQL: an expression for `Appeal.number` that takes the next number of the region's day inside the
-        appeal's own INSERT (the function `qifu_appeal_number`, migration 0011: the same upsert as `assign`), so the
-        appeal row is written once (the UPDATE of `assign` wrote a second version of it into every index of the
-        table). Django returns the number with the id. None elsewhere (then `assign`)."""
+    def taken_in_insert(cls, region, day: datetime.date) -> tuple | None:
+        """PostgreSQL: the parameters of `IN_INSERT`, which takes the next number of the region's day inside the
+        appeal's own INSERT (`workflow.register`), so the appeal row is written once (the UPDATE of `assign` wrote
+        a second version of it into every index of the table). None elsewhere (then `assign`)."""
         from django.db import connections, router
 
         if connections[router.db_for_write(Appeal)].vendor != "postgresql":
             return None
-        return models.Func(models.Value(region.pk), models.Value(day), models.Value(cls.stem(region, day)),
-                           function="qifu_appeal_number", output_field=models.CharField())
+        return region.pk, day, cls.stem(region, day)
 
     @classmethod
     def assign(cls, appeal, day: datetime.date) -> str:
