@@ -198,21 +198,20 @@ def _out(appeal: Appeal, user) -> dict:
              summary="File an appeal (Idempotency-Key header: a retry answers with the same appeal; the same key "
                      "with another body is 422)")
 def create_appeal(request, payload: AppealIn):
+    """With an Idempotency-Key the appeal's unique key answers a retry (issue 10: no look-up before a new appeal,
+    which most keys are): the INSERT fails on (created_by, idempotency_key) and the earlier appeal is returned; a
+    retry that the intake would now refuse (e.g. its channel closed since) is answered with its appeal too."""
     user = request.user
     key = inputs.idempotency_key(request.headers.get("Idempotency-Key"))
     digest = inputs.request_hash("appeal", payload.dict()) if key else ""
-    if key:
-        earlier = workflow.earlier_for_key(user, key, digest)
-        if earlier is not None:
-            return Status(201, _out(earlier, user))
-    enterprise = queries.enterprise_for_intake(user, payload.enterprise_uscc)
-    channel = Channel.objects.filter(code=payload.channel, active=True).first()
-    if channel is None:
-        raise workflow.TransitionError(_("Unknown channel %(code)s.") % {"code": payload.channel})
-    staff = bool(user.roles & scopes.STAFF_ROLES)
-    if not staff and payload.received_at:
-        raise workflow.TransitionError(_("Only staff record a time of receipt."))
     try:
+        enterprise = queries.enterprise_for_intake(user, payload.enterprise_uscc)
+        channel = Channel.objects.filter(code=payload.channel, active=True).first()
+        if channel is None:
+            raise workflow.TransitionError(_("Unknown channel %(code)s.") % {"code": payload.channel})
+        staff = bool(user.roles & scopes.STAFF_ROLES)
+        if not staff and payload.received_at:
+            raise workflow.TransitionError(_("Only staff record a time of receipt."))
         appeal, created = workflow.register(
             actor=user, enterprise=enterprise, channel=channel, title=payload.title, description=payload.description,
             contact_name=payload.contact_name, contact_phone=payload.contact_phone, category=payload.category,
@@ -220,8 +219,12 @@ def create_appeal(request, payload: AppealIn):
         )
         if created:  # a new case has no assisting units: the answer need not read them back
             appeal._prefetched_objects_cache = {"assisting_departments": Department.objects.none()}
-    except IntegrityError:  # the same key raced in from a parallel retry
-        appeal = workflow.earlier_for_key(user, key, digest)
+    except (IntegrityError, workflow.TransitionError, PermissionDenied, inputs.InputError):
+        # the key was used before (by this request: its appeal; by another: IdempotencyConflict, 422)
+        earlier = workflow.earlier_for_key(user, key, digest) if key else None
+        if earlier is None:
+            raise
+        appeal = earlier
     return Status(201, _out(appeal, user))
 
 

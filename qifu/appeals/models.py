@@ -112,7 +112,9 @@ class Appeal(models.Model):
     Status = Status
     Category = Category
 
-    region = models.ForeignKey("org.Region", on_delete=models.PROTECT, related_name="appeals")
+    # region, section, lead unit: no index of their own (db_index=False): the composite indexes below start with
+    # them, and each index more is written by every intake (issue 10)
+    region = models.ForeignKey("org.Region", on_delete=models.PROTECT, related_name="appeals", db_index=False)
     number = models.CharField(_("number"), max_length=32, unique=True)
     enterprise = models.ForeignKey(
         "enterprises.Enterprise", verbose_name=_("enterprise"), on_delete=models.PROTECT, related_name="appeals"
@@ -137,11 +139,12 @@ class Appeal(models.Model):
     category = models.CharField(_("class"), max_length=32, choices=Category.choices, blank=True)
     scope = models.CharField(_("scope"), max_length=16, choices=Scope.choices, default=Scope.POINT)
     section = models.ForeignKey(
-        "org.Section", verbose_name=_("section"), null=True, blank=True, on_delete=models.PROTECT, related_name="appeals"
+        "org.Section", verbose_name=_("section"), null=True, blank=True, on_delete=models.PROTECT, related_name="appeals",
+        db_index=False,
     )
     lead_department = models.ForeignKey(
         "org.Department", verbose_name=_("lead department"), null=True, blank=True, on_delete=models.PROTECT,
-        related_name="led_appeals",
+        related_name="led_appeals", db_index=False,
     )
     assisting_departments = models.ManyToManyField(
         "org.Department", verbose_name=_("assisting departments"), blank=True, related_name="assisted_appeals"
@@ -182,7 +185,7 @@ class Appeal(models.Model):
                 name="unique_idempotency_key_per_user",
             )
         ]
-        indexes = [models.Index(fields=["region", "status"]), models.Index(fields=["lead_department", "status"]),
+        indexes = [models.Index(fields=["lead_department", "status"]),  # (region, status): appeals_region_status_due
                    # the statistics' "received" and the lists' order (-received_at, -id) within a region
                    models.Index(fields=["region", "received_at", "id"], name="appeals_region_received"),
                    # the lists' counts: by status (and overdue: due_at), section, escalation level
@@ -275,6 +278,19 @@ class AppealNumber(models.Model):
         """The next number of the region's day, its counter row locked to the end of the caller's transaction."""
         last = counters.take_next(cls, region=region, day=day)
         return f"{cls.stem(region, day)}{last:04d}"
+
+    IN_INSERT = "qifu_appeal_number(%s, %s, %s)"  # migration 0011: the same upsert as `assign`, in a function
+
+    @classmethod
+    def taken_in_insert(cls, region, day: datetime.date) -> tuple | None:
+        """PostgreSQL: the parameters of `IN_INSERT`, which takes the next number of the region's day inside the
+        appeal's own INSERT (`workflow.register`), so the appeal row is written once (the UPDATE of `assign` wrote
+        a second version of it into every index of the table). None elsewhere (then `assign`)."""
+        from django.db import connections, router
+
+        if connections[router.db_for_write(Appeal)].vendor != "postgresql":
+            return None
+        return region.pk, day, cls.stem(region, day)
 
     @classmethod
     def assign(cls, appeal, day: datetime.date) -> str:

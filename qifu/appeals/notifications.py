@@ -63,7 +63,8 @@ def recipients_and_message(appeal, event: AppealEvent):
     return None
 
 
-def after(appeal, event: AppealEvent | None) -> None:
+def after(appeal, event: AppealEvent | None, audit: list | None = None) -> None:
+    """Notify those who hear about `event`; `audit`: see qifu.notify.outbox.notify."""
     if event is None:
         return
     message = recipients_and_message(appeal, event)
@@ -77,4 +78,4 @@ def after(appeal, event: AppealEvent | None) -> None:
         from qifu.notify import notify
     except ImportError:  # notifications app not installed
         return
-    notify(users, f"appeal.{event.action}", subject, body, url=f"/appeals/{appeal.pk}/")
+    notify(users, f"appeal.{event.action}", subject, body, url=f"/appeals/{appeal.pk}/", audit=audit)

@@ -576,10 +576,10 @@ def register(*, actor, enterprise, channel, title: str, description: str, contac
     caller has just looked the key up (`earlier_for_key`) and found nothing; a parallel retry that got there first
     still fails on the unique key (IntegrityError), and the caller answers with the earlier appeal.
 
-    A few statements (issue 10): the appeal is inserted once with the columns its events give, its events in one
-    INSERT (sealed here: the second links to the first in memory), then the number is taken (one upsert, the
-    counter row locked from there to the commit only), then the audit entries (which name the numbered appeal) in
-    one INSERT and the notifications.
+    A few statements (issue 10): the appeal is inserted once with the columns its events give (on PostgreSQL its
+    number taken by that INSERT, `AppealNumber.IN_INSERT`; elsewhere by one upsert after the events), its events in
+    one INSERT (sealed here: the second links to the first in memory), then the notifications and the audit entries
+    (which name the numbered appeal) in one INSERT.
 
     `service_item`: a service request for that catalog item (`qifu.catalog.requests`): named by an `AppealItem`,
     filed under the item's section, accepted and assigned at once to the item's responsible units (lead and
@@ -599,12 +599,15 @@ def register(*, actor, enterprise, channel, title: str, description: str, contac
         by_enterprise = actor.has_role(Role.ENTERPRISE) and not (actor.roles & scopes.STAFF_ROLES)
     from qifu.audit.chain import seal_events
     from qifu.audit.models import AuditEntry
+    from qifu.lib import fastinsert
 
     from .models import AppealNumber
 
     person = actor if getattr(actor, "pk", None) else None
+    day = timezone.localtime(received_at).date()
+    number = AppealNumber.taken_in_insert(region, day)  # PostgreSQL: numbered by the INSERT itself
     appeal = Appeal(
-        region=region, number=_provisional_number(), enterprise=enterprise,
+        region=region, number=_provisional_number() if number is None else "", enterprise=enterprise,
         channel=channel, received_at=received_at, **fields,
         received_node=received_node if received_node is not None else getattr(actor, "node", None),
         created_by=person, idempotency_key=idempotency_key or "",
@@ -644,7 +647,12 @@ def register(*, actor, enterprise, channel, title: str, description: str, contac
         assisting_ids = apply(appeal, event) or assisting_ids
         changes[-1] += ({"status": target, "version": appeal.version, "action": action},)
         events.append(event)
-    appeal.save()
+    using = router.db_for_write(AppealEvent)
+    if number is None:
+        appeal.save()
+    else:  # one INSERT built once (qifu.lib.fastinsert), the number taken and returned by it
+        fastinsert.insert(Appeal, [appeal], router.db_for_write(Appeal),
+                          sql={"number": (AppealNumber.IN_INSERT, number)}, returning=("number",))
     if assisting_ids:
         appeal.assisting_departments.set(assisting_ids)
     if service_item is not None:
@@ -653,16 +661,19 @@ def register(*, actor, enterprise, channel, title: str, description: str, contac
         AppealItem.objects.create(appeal=appeal, item=service_item, request=True)
     for event in events:
         event.appeal = appeal
-    using = router.db_for_write(AppealEvent)
     seal_events(events, using)
-    AppealEvent._base_manager.db_manager(using).bulk_create(events)  # sealed above: plain INSERTs
-    AppealNumber.assign(appeal, timezone.localtime(received_at).date())
-    AuditEntry.objects.bulk_create([trail.build("transition", appeal, before, after, note="", actor=person)
-                                    for _action, before, after in changes])
+    fastinsert.insert(AppealEvent, events, using)  # sealed above: a plain INSERT (its SQL built once)
+    if number is None:
+        AppealNumber.assign(appeal, day)
+    entries = [trail.build("transition", appeal, before, after, note="", actor=person)
+               for _action, before, after in changes]
     from . import notifications
 
+    # a routed request: the enterprise (accepted) and the units (assigned); else the last step's audience.
+    # The inbox rows' audit entries join the transitions'.
     for event in events[1:] if service_item is not None and len(events) > 1 else events[-1:]:
-        notifications.after(appeal, event)  # a routed request: the enterprise (accepted) and the units (assigned)
+        notifications.after(appeal, event, audit=entries)
+    AuditEntry.objects.bulk_create(entries)
     return appeal, True
 
 

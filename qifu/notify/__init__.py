@@ -9,8 +9,9 @@ Rows are written in the caller's transaction; delivery happens after it commits 
 from collections.abc import Iterable
 
 
-def notify(recipients, event: str, subject: str, body: str, *, url: str = "", channels: Iterable[str] | None = None):
+def notify(recipients, event: str, subject: str, body: str, *, url: str = "", channels: Iterable[str] | None = None,
+           audit: list | None = None):
     """Notify a user or users (inbox always; email, SMS, 浙政钉 where configured). See outbox.notify."""
     from .outbox import notify as _notify
 
-    return _notify(recipients, event, subject, body, url=url, channels=channels)
+    return _notify(recipients, event, subject, body, url=url, channels=channels, audit=audit)
