@@ -13,6 +13,7 @@ is false, else unknown if any is unknown; `any` is true if any child is true, el
 from __future__ import annotations
 
 import ast
+import operator
 from dataclasses import dataclass
 
 from .expr import Context, Expression, compare, kleene_and, kleene_not, kleene_or, truth
@@ -20,6 +21,9 @@ from .values import UNKNOWN, RuleError, _translate, comparable, gettext_noop
 
 OPS = ("==", "!=", "<", "<=", ">", ">=", "in", "not_in", "between", "prefix", "has_tag")
 _AST_OPS = {"==": ast.Eq(), "!=": ast.NotEq(), "<": ast.Lt(), "<=": ast.LtE(), ">": ast.Gt(), ">=": ast.GtE()}
+_OPERATORS = {"==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le, ">": operator.gt,
+              ">=": operator.ge}
+_NUMBERS = (int, float)
 
 
 def result_word(value) -> str:
@@ -121,6 +125,26 @@ class Leaf(Node):
         if op == "has_tag" and not isinstance(value, str):
             raise RuleError(gettext_noop("has_tag needs a tag name"))
         self.field, self.op, self.value = field.strip(), op, value
+        self._fast = self._shortcut()
+
+    def _shortcut(self):
+        """What `_value` may do at once for the common types (numbers with numbers, texts with texts),
+        giving what the general path (`compare`, `comparable`) gives for them; None: no shortcut."""
+        op, value = self.op, self.value
+        if op in _OPERATORS:
+            if type(value) in _NUMBERS:
+                return ("compare", _OPERATORS[op], _NUMBERS)
+            if type(value) is str:
+                return ("compare", _OPERATORS[op], (str,))
+        elif op in ("in", "not_in"):
+            if all(type(item) is str for item in value):  # a text is in a list of texts when equal to one
+                return ("in", frozenset(value), op == "in")
+        elif op == "between":
+            if all(type(bound) in _NUMBERS for bound in value):
+                return ("between", value[0], value[1])
+        elif op == "prefix":
+            return ("prefix", tuple(str(p) for p in ([value] if isinstance(value, str) else value)))
+        return None
 
     def assess(self, ctx):
         result = self._value(ctx)
@@ -132,6 +156,20 @@ class Leaf(Node):
         actual = ctx.get(self.field)
         if actual is UNKNOWN:
             return UNKNOWN
+        fast = self._fast
+        if fast is not None:
+            kind = fast[0]
+            if kind == "compare":
+                if type(actual) in fast[2]:
+                    return fast[1](actual, self.value)
+            elif kind == "in":
+                if type(actual) is str:
+                    return (actual in fast[1]) == fast[2]
+            elif kind == "between":
+                if type(actual) in _NUMBERS:
+                    return fast[1] <= actual and actual <= fast[2]
+            else:
+                return str(actual).startswith(fast[1])
         op, value = self.op, self.value
         if op in _AST_OPS:
             return compare(_AST_OPS[op], actual, value)
