@@ -30,7 +30,8 @@ def base_facts(enterprise) -> dict:
         "uscc": enterprise.uscc,
         "name": enterprise.name,
         "region": enterprise.region.code,
-        "tags": sorted(t.name for t in enterprise.tags.all()),
+        "tags": sorted(t.name for t in enterprise.tags.all()) if "tags" in getattr(
+            enterprise, "_prefetched_objects_cache", {}) else sorted(enterprise.tags.values_list("name", flat=True)),
     }
     if enterprise.industry:
         facts["industry"] = enterprise.industry
@@ -79,10 +80,24 @@ def indicator_facts(enterprise_ids, on: datetime.date | None = None,
 
 
 def enterprise_facts(enterprise, on: datetime.date | None = None) -> dict:
-    """Everything known about `enterprise` (as of `on`)."""
+    """Everything known about `enterprise` (as of `on`). Its values are few: all are read (no window
+    function to compile and run) and the latest per indicator (by `as_of`, then id) kept here."""
+    from .models import IndicatorValue, typed_value
+
     facts = base_facts(enterprise)
-    values, _ = indicator_facts([enterprise.pk], on)
-    facts.update(values.get(enterprise.pk, {}))
+    rows = IndicatorValue.objects.filter(enterprise_id=enterprise.pk)
+    if on is not None:
+        rows = rows.filter(as_of__lte=on)
+    latest: dict[int, tuple] = {}
+    for row in rows.values_list("indicator_id", "as_of", "id", "indicator__code", "indicator__datatype",
+                                "value_number", "value_text", "value_date"):
+        known = latest.get(row[0])
+        if known is None or row[1:3] > known[1:3]:
+            latest[row[0]] = row
+    for _pk, _as_of, _id, code, datatype, number, text, date in sorted(latest.values()):
+        value = typed_value(datatype, number, text, date)
+        if value is not None:
+            facts[code] = value
     return facts
 
 
