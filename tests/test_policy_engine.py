@@ -184,7 +184,8 @@ def test_leaf_shortcuts_give_what_the_general_comparison_gives():
 
     def run(leaf, actual):
         try:
-            return "ok", leaf._value(Context(facts={"f": actual}, on=datetime.date(2025, 1, 1)))
+            ctx = Context(facts={"f": actual}, on=datetime.date(2025, 1, 1))
+            return "ok", leaf.assess(ctx), leaf._value(ctx), ctx.missing
         except (RuleError, TypeError) as e:
             return type(e).__name__, str(e)
 

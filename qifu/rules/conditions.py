@@ -24,6 +24,7 @@ _AST_OPS = {"==": ast.Eq(), "!=": ast.NotEq(), "<": ast.Lt(), "<=": ast.LtE(), "
 _OPERATORS = {"==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le, ">": operator.gt,
               ">=": operator.ge}
 _NUMBERS = (int, float)
+_NONE: frozenset[str] = frozenset()
 
 
 def result_word(value) -> str:
@@ -66,11 +67,16 @@ class Group(Node):
 
     def assess(self, ctx):
         parts = [c.assess(ctx) for c in self.children]
-        values = [r for r, _ in parts]
-        result = kleene_and(values) if self.kind == "all" else kleene_or(values)
-        if result is not UNKNOWN:
-            return result, frozenset()
-        return result, frozenset().union(*(m for r, m in parts if r is UNKNOWN))
+        decisive = self.kind != "all"  # all: false if any child is; any: true if any child is
+        unknown = False
+        for result, _missing in parts:
+            if result is decisive:
+                return decisive, _NONE
+            if result is UNKNOWN:
+                unknown = True
+        if not unknown:
+            return not decisive, _NONE
+        return UNKNOWN, frozenset().union(*(m for r, m in parts if r is UNKNOWN))
 
     def explain(self, ctx, depth=0):
         lines: list[Explanation] = []
@@ -126,6 +132,7 @@ class Leaf(Node):
             raise RuleError(gettext_noop("has_tag needs a tag name"))
         self.field, self.op, self.value = field.strip(), op, value
         self._fast = self._shortcut()
+        self._missing = frozenset({self.field})
 
     def _shortcut(self):
         """What `_value` may do at once for the common types (numbers with numbers, texts with texts),
@@ -147,8 +154,26 @@ class Leaf(Node):
         return None
 
     def assess(self, ctx):
+        fast = self._fast
+        if fast is not None:  # `_value`'s shortcuts, inline (the engine's innermost step)
+            actual = ctx.facts.get(self.field)
+            if actual is None or actual is UNKNOWN:
+                ctx.missing.add(self.field)
+                return UNKNOWN, self._missing
+            kind = fast[0]
+            if kind == "compare":
+                if type(actual) in fast[2]:
+                    return fast[1](actual, self.value), _NONE
+            elif kind == "in":
+                if type(actual) is str:
+                    return (actual in fast[1]) == fast[2], _NONE
+            elif kind == "between":
+                if type(actual) in _NUMBERS:
+                    return (fast[1] <= actual and actual <= fast[2]), _NONE
+            else:
+                return str(actual).startswith(fast[1]), _NONE
         result = self._value(ctx)
-        return result, (frozenset({self.field}) if result is UNKNOWN else frozenset())
+        return result, (self._missing if result is UNKNOWN else _NONE)
 
     def _value(self, ctx):
         if self.op == "has_tag":
