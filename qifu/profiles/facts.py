@@ -262,23 +262,24 @@ def facts_frame(enterprises, fields: set[str] | None = None, on: datetime.date |
         values = pl.DataFrame(schema=schema)
     values = values.with_columns(pl.lit(None, dtype=dtype).alias(name) for name, (_c, dtype) in value_columns.items()
                                  if name not in used)
-    if values.height and values.select(pl.struct("id", "indicator").is_duplicated().any()).item():
-        values = values.sort(["as_of", "pk"], descending=True).unique(["id", "indicator"], keep="first")
     typed = {Indicator.Datatype.NUMBER: pl.col("number"), Indicator.Datatype.BOOL: pl.col("number") != 0,
              Indicator.Datatype.DATE: pl.col("date")}
+    # one part per indicator, its latest value per enterprise (sorted only when some enterprise has several)
+    parts = {}
+    for (pk,), part in values.partition_by("indicator", as_dict=True).items():
+        if part["id"].is_duplicated().any():
+            part = part.sort(["as_of", "pk"], descending=True).unique("id", keep="first")
+        parts[pk] = part
     # per code the indicators with values; the datatype of a code is its last (highest pk) indicator's
-    present = sorted(values["indicator"].unique().to_list())
     by_code: dict[str, list[int]] = {}
-    for pk in present:
+    for pk in sorted(parts):
         by_code.setdefault(indicators[pk][0], []).append(pk)
     for code in sorted(by_code):
         pks = by_code[code]
         datatype = indicators[pks[-1]][1]
         value = typed.get(datatype, pl.col("text"))
-        column = values.filter(pl.col("indicator").is_in(pks) & value.is_not_null())
-        if len(pks) > 1:  # an enterprise with values of several indicators of the code: the last indicator's
-            column = column.sort("indicator", maintain_order=True)
-        column = column.select("id", value.alias(code))
+        # an enterprise with values of several indicators of the code: the last indicator's
+        column = pl.concat([parts[pk] for pk in pks]).filter(value.is_not_null()).select("id", value.alias(code))
         if len(pks) > 1:
             column = column.unique("id", keep="last", maintain_order=True)
         if column.height == 0:
