@@ -183,11 +183,14 @@ def query_frame(qs, schema: dict):
         with connection.cursor() as cursor:
             cursor.execute(f"SELECT string_agg(concat_ws(',', {line}), E'\\n') FROM ({sql}) AS q({', '.join(columns)}) "
                            f"GROUP BY c0 >> 16", params)
-            chunks = [text for text, in cursor.fetchall()]
-        if not chunks:
+            buffer = io.BytesIO()
+            for text, in cursor:  # one copy of the text at a time besides the buffer
+                if buffer.tell():
+                    buffer.write(b"\n")
+                buffer.write(text.encode())
+        if not buffer.tell():
             return pl.DataFrame(schema=schema)
-        buffer = io.BytesIO("\n".join(chunks).encode())
-        del chunks
+        buffer.seek(0)
         read = {n: (pl.String if t == pl.Boolean else t) for n, t in schema.items()}
         frame = pl.read_csv(buffer, has_header=False, new_columns=names, schema=read)
         frame = frame.with_columns(pl.col(n).replace_strict({"t": True, "f": False}, return_dtype=pl.Boolean)
