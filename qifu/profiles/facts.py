@@ -161,9 +161,9 @@ def query_frame(qs, schema: dict):
     the first a whole number, e.g. an id). The rows' order is not kept (sort the frame).
 
     On PostgreSQL the database writes the rows as CSV text in a few large values (`string_agg`, one per
-    65,536 values of the first column) which Polars parses: no Python work per row (COPY would send a
-    message per row, ~1.5 µs each in Python, half of the time at a million rows). Elsewhere through the
-    cursor. An empty text reads as null."""
+    4,096 values of the first column, as a text value may not pass 1 GB) which Polars parses: no Python work
+    per row (COPY would send a message per row, ~1.5 µs each in Python, half of the time at a million rows).
+    Elsewhere through the cursor. An empty text reads as null."""
     import polars as pl
     from django.db import connections
 
@@ -182,7 +182,7 @@ def query_frame(qs, schema: dict):
         line = ", ".join(_csv_text(c, t) for c, t in zip(columns, schema.values(), strict=True))
         with connection.cursor() as cursor:
             cursor.execute(f"SELECT string_agg(concat_ws(',', {line}), E'\\n') FROM ({sql}) AS q({', '.join(columns)}) "
-                           f"GROUP BY c0 >> 16", params)
+                           f"GROUP BY c0 >> 12", params)
             buffer = io.BytesIO()
             for text, in cursor:  # one copy of the text at a time besides the buffer
                 if buffer.tell():
