@@ -214,8 +214,11 @@ class Leaf(Node):
             tags = ctx.facts.get("tags") or []
             return [Explanation(depth, f"has tag {self.value}", sorted(tags), self.evaluate(ctx))]
         value = ctx.get(self.field)
-        shown = self.value if not isinstance(self.value, tuple) else list(self.value)
-        return [Explanation(depth, f"{self.field} {self.op} {shown!r}", value, self.evaluate(ctx))]
+        label = self.__dict__.get("_label")
+        if label is None:  # the leaf's text, made once
+            shown = self.value if not isinstance(self.value, tuple) else list(self.value)
+            label = self._label = f"{self.field} {self.op} {shown!r}"
+        return [Explanation(depth, label, value, self.evaluate(ctx))]
 
     def fields(self):
         return {"tags"} if self.op == "has_tag" else {self.field}
