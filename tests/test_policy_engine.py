@@ -167,3 +167,31 @@ def test_policy_check_prints_the_difference_and_fails(tmp_path):
     assert result.returncode == 1
     assert "FAIL 写错的期望: T-RD-1: amount expected 123, got 300000; T-OPS-LE: eligible expected true, got unknown" \
         in result.stdout
+
+
+def test_leaf_shortcuts_give_what_the_general_comparison_gives():
+    """Leaves compare numbers with numbers and texts with texts at once; every pairing of types must
+    give the result (or the error) of the general path."""
+    import itertools
+
+    values = [0, 1, 2.5, -3, 10**20, float("nan"), True, False, "a", "abc", "10", "2.5", "",
+              datetime.date(2024, 1, 1), "2024-01-01", None]
+    leaves = [(op, v) for op in ("==", "!=", "<", "<=", ">", ">=") for v in values if v is not None]
+    for items in (["a", "abc"], ["10", "x"], [1, "a"], [], ["2024-01-01"]):
+        leaves += [("in", items), ("not_in", items)]
+    leaves += [("between", b) for b in ([0, 10], [1.5, 2.5], [0, "5"], [-1e30, 1e30])]
+    leaves += [("prefix", p) for p in ("a", ["ab", "1"], [1, "C"], "")]
+
+    def run(leaf, actual):
+        try:
+            ctx = Context(facts={"f": actual}, on=datetime.date(2025, 1, 1))
+            return "ok", leaf.assess(ctx), leaf._value(ctx), ctx.missing
+        except (RuleError, TypeError) as e:
+            return type(e).__name__, str(e)
+
+    for (op, value), actual in itertools.product(leaves, values):
+        leaf = conditions.Leaf("f", op, value)
+        fast = run(leaf, actual)
+        leaf._fast = None
+        general = run(leaf, actual)
+        assert repr(fast) == repr(general), (op, value, actual)

@@ -361,8 +361,9 @@ def _apply(existing: QuerySet, outcome, on) -> tuple[int, int, int]:
     pg = connection.vendor == "postgresql"
     now = timezone.now()
     rows = outcome if isinstance(outcome, list) and all(isinstance(r, tuple) for r in outcome[:1]) else None
+    fresh = True  # eligible pairs nobody was told about may be there
     if rows is not None and len(rows) <= 5000:
-        counts = _apply_small(existing, rows, now)
+        counts, fresh = _apply_small(existing, rows, now)
     else:
         if rows is not None:
             import polars as pl
@@ -373,14 +374,19 @@ def _apply(existing: QuerySet, outcome, on) -> tuple[int, int, int]:
         else:
             counts = _apply_staged(existing, outcome, now, pg)
     return (counts.get(MatchStatus.ELIGIBLE, 0), counts.get(MatchStatus.UNKNOWN, 0),
-            _notify_fresh(existing, on, now))
+            _notify_fresh(existing, on, now) if fresh else 0)
 
 
-def _apply_small(existing: QuerySet, rows: list[tuple], now) -> dict:
-    """The same difference for a few rows (one enterprise), in Python: three statements at most."""
-    old = {(e, c): (pk, status, amount, mask) for pk, e, c, status, amount, mask in existing.values_list(
-        "pk", "enterprise_id", "clause_id", "status", "amount", "missing_mask")}
+def _apply_small(existing: QuerySet, rows: list[tuple], now) -> tuple[dict, bool]:
+    """The same difference for a few rows (one enterprise), in Python: three statements at most.
+    Returns the pairs per status and whether an eligible pair has not been notified (new, or stored
+    with no `notified_at`): when none has, there is nobody to notify."""
+    stored = list(existing.values_list("pk", "enterprise_id", "clause_id", "status", "amount", "missing_mask",
+                                       "notified_at"))
+    old = {(e, c): (pk, status, amount, mask) for pk, e, c, status, amount, mask, _n in stored}
     new = {(e, c): (status, money(amount), mask) for e, c, status, amount, mask in rows}
+    told = {(e, c) for _pk, e, c, _s, _a, _m, notified in stored if notified is not None}
+    fresh = any(status == MatchStatus.ELIGIBLE and key not in told for key, (status, _a, _m) in new.items())
     gone = [old[key][0] for key in old.keys() - new.keys()]
     if gone:
         Match.objects.filter(pk__in=gone).delete()
@@ -398,7 +404,7 @@ def _apply_small(existing: QuerySet, rows: list[tuple], now) -> dict:
     counts: dict = {}
     for status, _amount, _mask in new.values():
         counts[status] = counts.get(status, 0) + 1
-    return counts
+    return counts, fresh
 
 
 def _copy_first(outcome, now) -> dict:

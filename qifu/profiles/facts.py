@@ -30,7 +30,8 @@ def base_facts(enterprise) -> dict:
         "uscc": enterprise.uscc,
         "name": enterprise.name,
         "region": enterprise.region.code,
-        "tags": sorted(t.name for t in enterprise.tags.all()),
+        "tags": sorted(t.name for t in enterprise.tags.all()) if "tags" in getattr(
+            enterprise, "_prefetched_objects_cache", {}) else sorted(enterprise.tags.values_list("name", flat=True)),
     }
     if enterprise.industry:
         facts["industry"] = enterprise.industry
@@ -79,10 +80,24 @@ def indicator_facts(enterprise_ids, on: datetime.date | None = None,
 
 
 def enterprise_facts(enterprise, on: datetime.date | None = None) -> dict:
-    """Everything known about `enterprise` (as of `on`)."""
+    """Everything known about `enterprise` (as of `on`). Its values are few: all are read (no window
+    function to compile and run) and the latest per indicator (by `as_of`, then id) kept here."""
+    from .models import IndicatorValue, typed_value
+
     facts = base_facts(enterprise)
-    values, _ = indicator_facts([enterprise.pk], on)
-    facts.update(values.get(enterprise.pk, {}))
+    rows = IndicatorValue.objects.filter(enterprise_id=enterprise.pk)
+    if on is not None:
+        rows = rows.filter(as_of__lte=on)
+    latest: dict[int, tuple] = {}
+    for row in rows.values_list("indicator_id", "as_of", "id", "indicator__code", "indicator__datatype",
+                                "value_number", "value_text", "value_date"):
+        known = latest.get(row[0])
+        if known is None or row[1:3] > known[1:3]:
+            latest[row[0]] = row
+    for _pk, _as_of, _id, code, datatype, number, text, date in sorted(latest.values()):
+        value = typed_value(datatype, number, text, date)
+        if value is not None:
+            facts[code] = value
     return facts
 
 
@@ -130,17 +145,32 @@ BASE_DTYPES = {"uscc": "text", "name": "text", "industry": "text", "size": "text
                "jurisdiction": "text", "region": "text"}
 
 
+def _csv_text(column: str, dtype) -> str:
+    """SQL for one column as a CSV field (PostgreSQL): text quoted, null empty, booleans t/f."""
+    import polars as pl
+
+    if dtype == pl.String:
+        return f"""CASE WHEN {column} IS NULL THEN '' ELSE '"' || replace({column}::text, '"', '""') || '"' END"""
+    if dtype == pl.Boolean:
+        return f"CASE WHEN {column} THEN 't' WHEN NOT {column} THEN 'f' ELSE '' END"
+    return f"COALESCE({column}::text, '')"
+
+
 def query_frame(qs, schema: dict):
-    """A Polars frame from a `values_list` queryset, its columns named and typed by `schema` (in order).
-    On PostgreSQL the rows come by `COPY … TO STDOUT` as CSV (no Python object per value); elsewhere
-    through the cursor. An empty text reads as null."""
+    """A Polars frame from a `values_list` queryset, its columns named and typed by `schema` (in order;
+    the first a whole number, e.g. an id). The rows' order is not kept (sort the frame).
+
+    On PostgreSQL the database writes the rows as CSV text in a few large values (`string_agg`, one per
+    4,096 values of the first column, as a text value may not pass 1 GB) which Polars parses: no Python work
+    per row (COPY would send a message per row, ~1.5 µs each in Python, half of the time at a million rows).
+    Elsewhere through the cursor. An empty text reads as null."""
     import polars as pl
     from django.db import connections
 
     from django.core.exceptions import EmptyResultSet
 
     try:
-        sql, params = qs.query.sql_with_params()
+        sql, params = qs.order_by().query.sql_with_params()
     except EmptyResultSet:
         return pl.DataFrame(schema=schema)
     connection = connections[qs.db]
@@ -148,24 +178,16 @@ def query_frame(qs, schema: dict):
     if connection.vendor == "postgresql":
         import io
 
-        buffer = io.BytesIO()
-        from psycopg import pq
-
+        columns = [f"c{i}" for i in range(len(names))]
+        line = ", ".join(_csv_text(c, t) for c, t in zip(columns, schema.values(), strict=True))
         with connection.cursor() as cursor:
-            with cursor.cursor.copy(f"COPY ({sql}) TO STDOUT (FORMAT csv)", params):
-                # libpq directly: psycopg's iterator costs ~2 µs a row, half the time at a million rows.
-                # -1 is the end of the data, then the command's own result (read here: psycopg's exit from
-                # the block does not when it has not seen the end).
-                pgconn = cursor.cursor.connection.pgconn
-                while True:
-                    nbytes, data = pgconn.get_copy_data(0)
-                    if nbytes > 0:
-                        buffer.write(data)
-                        continue
-                    while (result := pgconn.get_result()) is not None:
-                        if result.status != pq.ExecStatus.COMMAND_OK:
-                            raise RuntimeError(f"COPY failed: {result.error_message.decode(errors='replace')}")
-                    break
+            cursor.execute(f"SELECT string_agg(concat_ws(',', {line}), E'\\n') FROM ({sql}) AS q({', '.join(columns)}) "
+                           f"GROUP BY c0 >> 12", params)
+            buffer = io.BytesIO()
+            for text, in cursor:  # one copy of the text at a time besides the buffer
+                if buffer.tell():
+                    buffer.write(b"\n")
+                buffer.write(text.encode())
         if not buffer.tell():
             return pl.DataFrame(schema=schema)
         buffer.seek(0)
@@ -190,7 +212,8 @@ def facts_frame(enterprises, fields: set[str] | None = None, on: datetime.date |
 
     Always holds `id` and the base fields; indicator columns are those with a value for some
     enterprise (only the ones named in `fields`, when given); every name in `fields` is a column
-    (all null when nobody has it). Three queries whatever the number of enterprises. With only=True and
+    (all null when nobody has it). Four queries whatever the number of enterprises (the indicators, the
+    enterprises, their tags, their values). With only=True and
     `fields`, the base fields (and tags) not named are left out too: what re-matching a clause reads.
     """
     import polars as pl
@@ -204,8 +227,8 @@ def facts_frame(enterprises, fields: set[str] | None = None, on: datetime.date |
                "registration_date": "registration_date", "jurisdiction": "jurisdiction__code",
                "region": "region__code"}
     base_names = [n for n in BASE_DTYPES if not (only and wanted) or n in wanted]
-    base = query_frame(enterprises.order_by("pk").values_list("pk", *(lookups[n] for n in base_names)),
-                       {"id": pl.Int64, **{name: _dtype(BASE_DTYPES[name]) for name in base_names}})
+    base = query_frame(enterprises.values_list("pk", *(lookups[n] for n in base_names)),
+                       {"id": pl.Int64, **{name: _dtype(BASE_DTYPES[name]) for name in base_names}}).sort("id")
     from qifu.enterprises.models import Enterprise
 
     frame = base
@@ -217,26 +240,51 @@ def facts_frame(enterprises, fields: set[str] | None = None, on: datetime.date |
             pl.col("tags").fill_null(pl.lit([], dtype=pl.List(pl.String))))
     # Every value (as of `on`), the latest per enterprise and indicator chosen here: sorting millions of
     # rows in Polars takes a second, the window function of `latest_values` in the database most of a minute.
+    # The indicators (code, datatype) are read first, so the values are read without a join and with only
+    # the value columns their datatypes use.
     from .models import IndicatorValue
 
-    raw = IndicatorValue.objects.filter(enterprise_id__in=ids)
-    if on is not None:
-        raw = raw.filter(as_of__lte=on)
-    if codes is not None:
-        raw = raw.filter(indicator__code__in=list(codes))
-    values = query_frame(raw.values_list("enterprise_id", "indicator_id", "indicator__code", "indicator__datatype",
-                                         "as_of", "id", "value_number", "value_text", "value_date"),
-                         {"id": pl.Int64, "indicator": pl.Int64, "code": pl.String, "datatype": pl.String,
-                          "as_of": pl.Date, "pk": pl.Int64, "number": pl.Float64, "text": pl.String, "date": pl.Date})
-    values = values.sort(["as_of", "pk"], descending=True).unique(["id", "indicator"], keep="first").sort("indicator")
+    indicators = Indicator.objects.all() if codes is None else Indicator.objects.filter(code__in=list(codes))
+    indicators = {pk: (code, datatype) for pk, code, datatype in indicators.values_list("pk", "code", "datatype")}
+    kinds = {datatype for _code, datatype in indicators.values()}
+    value_columns = {"number": ("value_number", pl.Float64), "text": ("value_text", pl.String),
+                     "date": ("value_date", pl.Date)}
+    used = [name for name, needed in (("number", kinds & {Indicator.Datatype.NUMBER, Indicator.Datatype.BOOL}),
+                                      ("text", kinds - {Indicator.Datatype.NUMBER, Indicator.Datatype.BOOL,
+                                                        Indicator.Datatype.DATE}),
+                                      ("date", kinds & {Indicator.Datatype.DATE})) if needed]
+    schema = {"id": pl.Int64, "indicator": pl.Int64, "as_of": pl.Date, "pk": pl.Int64,
+              **{name: value_columns[name][1] for name in used}}
+    if indicators:
+        raw = IndicatorValue.objects.filter(enterprise_id__in=ids, indicator_id__in=list(indicators))
+        if on is not None:
+            raw = raw.filter(as_of__lte=on)
+        values = query_frame(raw.values_list("enterprise_id", "indicator_id", "as_of", "id",
+                                             *(value_columns[name][0] for name in used)), schema)
+    else:
+        values = pl.DataFrame(schema=schema)
+    values = values.with_columns(pl.lit(None, dtype=dtype).alias(name) for name, (_c, dtype) in value_columns.items()
+                                 if name not in used)
     typed = {Indicator.Datatype.NUMBER: pl.col("number"), Indicator.Datatype.BOOL: pl.col("number") != 0,
              Indicator.Datatype.DATE: pl.col("date")}
-    datatypes = dict(values.group_by("code", maintain_order=True).agg(pl.col("datatype").last()).iter_rows())
-    for code in sorted(datatypes):
-        datatype = datatypes[code]
+    # one part per indicator, its latest value per enterprise (sorted only when some enterprise has several)
+    parts = {}
+    for (pk,), part in values.partition_by("indicator", as_dict=True).items():
+        if part["id"].is_duplicated().any():
+            part = part.sort(["as_of", "pk"], descending=True).unique("id", keep="first")
+        parts[pk] = part
+    # per code the indicators with values; the datatype of a code is its last (highest pk) indicator's
+    by_code: dict[str, list[int]] = {}
+    for pk in sorted(parts):
+        by_code.setdefault(indicators[pk][0], []).append(pk)
+    for code in sorted(by_code):
+        pks = by_code[code]
+        datatype = indicators[pks[-1]][1]
         value = typed.get(datatype, pl.col("text"))
-        column = values.filter((pl.col("code") == code) & value.is_not_null()).select("id", value.alias(code)).unique(
-            "id", keep="last", maintain_order=True)
+        # an enterprise with values of several indicators of the code: the last indicator's
+        column = pl.concat([parts[pk] for pk in pks]).filter(value.is_not_null()).select("id", value.alias(code))
+        if len(pks) > 1:
+            column = column.unique("id", keep="last", maintain_order=True)
         if column.height == 0:
             continue
         column = column.with_columns(pl.col(code).cast(_dtype(datatype)))

@@ -13,6 +13,7 @@ is false, else unknown if any is unknown; `any` is true if any child is true, el
 from __future__ import annotations
 
 import ast
+import operator
 from dataclasses import dataclass
 
 from .expr import Context, Expression, compare, kleene_and, kleene_not, kleene_or, truth
@@ -20,6 +21,10 @@ from .values import UNKNOWN, RuleError, _translate, comparable, gettext_noop
 
 OPS = ("==", "!=", "<", "<=", ">", ">=", "in", "not_in", "between", "prefix", "has_tag")
 _AST_OPS = {"==": ast.Eq(), "!=": ast.NotEq(), "<": ast.Lt(), "<=": ast.LtE(), ">": ast.Gt(), ">=": ast.GtE()}
+_OPERATORS = {"==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le, ">": operator.gt,
+              ">=": operator.ge}
+_NUMBERS = (int, float)
+_NONE: frozenset[str] = frozenset()
 
 
 def result_word(value) -> str:
@@ -62,11 +67,16 @@ class Group(Node):
 
     def assess(self, ctx):
         parts = [c.assess(ctx) for c in self.children]
-        values = [r for r, _ in parts]
-        result = kleene_and(values) if self.kind == "all" else kleene_or(values)
-        if result is not UNKNOWN:
-            return result, frozenset()
-        return result, frozenset().union(*(m for r, m in parts if r is UNKNOWN))
+        decisive = self.kind != "all"  # all: false if any child is; any: true if any child is
+        unknown = False
+        for result, _missing in parts:
+            if result is decisive:
+                return decisive, _NONE
+            if result is UNKNOWN:
+                unknown = True
+        if not unknown:
+            return not decisive, _NONE
+        return UNKNOWN, frozenset().union(*(m for r, m in parts if r is UNKNOWN))
 
     def explain(self, ctx, depth=0):
         lines: list[Explanation] = []
@@ -121,10 +131,49 @@ class Leaf(Node):
         if op == "has_tag" and not isinstance(value, str):
             raise RuleError(gettext_noop("has_tag needs a tag name"))
         self.field, self.op, self.value = field.strip(), op, value
+        self._fast = self._shortcut()
+        self._missing = frozenset({self.field})
+
+    def _shortcut(self):
+        """What `_value` may do at once for the common types (numbers with numbers, texts with texts),
+        giving what the general path (`compare`, `comparable`) gives for them; None: no shortcut."""
+        op, value = self.op, self.value
+        if op in _OPERATORS:
+            if type(value) in _NUMBERS:
+                return ("compare", _OPERATORS[op], _NUMBERS)
+            if type(value) is str:
+                return ("compare", _OPERATORS[op], (str,))
+        elif op in ("in", "not_in"):
+            if all(type(item) is str for item in value):  # a text is in a list of texts when equal to one
+                return ("in", frozenset(value), op == "in")
+        elif op == "between":
+            if all(type(bound) in _NUMBERS for bound in value):
+                return ("between", value[0], value[1])
+        elif op == "prefix":
+            return ("prefix", tuple(str(p) for p in ([value] if isinstance(value, str) else value)))
+        return None
 
     def assess(self, ctx):
+        fast = self._fast
+        if fast is not None:  # `_value`'s shortcuts, inline (the engine's innermost step)
+            actual = ctx.facts.get(self.field)
+            if actual is None or actual is UNKNOWN:
+                ctx.missing.add(self.field)
+                return UNKNOWN, self._missing
+            kind = fast[0]
+            if kind == "compare":
+                if type(actual) in fast[2]:
+                    return fast[1](actual, self.value), _NONE
+            elif kind == "in":
+                if type(actual) is str:
+                    return (actual in fast[1]) == fast[2], _NONE
+            elif kind == "between":
+                if type(actual) in _NUMBERS:
+                    return (fast[1] <= actual and actual <= fast[2]), _NONE
+            else:
+                return str(actual).startswith(fast[1]), _NONE
         result = self._value(ctx)
-        return result, (frozenset({self.field}) if result is UNKNOWN else frozenset())
+        return result, (self._missing if result is UNKNOWN else _NONE)
 
     def _value(self, ctx):
         if self.op == "has_tag":
@@ -132,6 +181,20 @@ class Leaf(Node):
         actual = ctx.get(self.field)
         if actual is UNKNOWN:
             return UNKNOWN
+        fast = self._fast
+        if fast is not None:
+            kind = fast[0]
+            if kind == "compare":
+                if type(actual) in fast[2]:
+                    return fast[1](actual, self.value)
+            elif kind == "in":
+                if type(actual) is str:
+                    return (actual in fast[1]) == fast[2]
+            elif kind == "between":
+                if type(actual) in _NUMBERS:
+                    return fast[1] <= actual and actual <= fast[2]
+            else:
+                return str(actual).startswith(fast[1])
         op, value = self.op, self.value
         if op in _AST_OPS:
             return compare(_AST_OPS[op], actual, value)
@@ -151,8 +214,11 @@ class Leaf(Node):
             tags = ctx.facts.get("tags") or []
             return [Explanation(depth, f"has tag {self.value}", sorted(tags), self.evaluate(ctx))]
         value = ctx.get(self.field)
-        shown = self.value if not isinstance(self.value, tuple) else list(self.value)
-        return [Explanation(depth, f"{self.field} {self.op} {shown!r}", value, self.evaluate(ctx))]
+        label = self.__dict__.get("_label")
+        if label is None:  # the leaf's text, made once
+            shown = self.value if not isinstance(self.value, tuple) else list(self.value)
+            label = self._label = f"{self.field} {self.op} {shown!r}"
+        return [Explanation(depth, label, value, self.evaluate(ctx))]
 
     def fields(self):
         return {"tags"} if self.op == "has_tag" else {self.field}
