@@ -1,12 +1,12 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 
 from qifu.api.v1 import api, not_found
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
-    path("api/v1/<path:rest>", not_found),  # JSON, not the pages' 404
+    re_path(r"^api/v1/", not_found),  # JSON, not the pages' 404 (any rest of the path, a newline too)
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("qifu.accounts.urls")),
     path("", include("qifu.notify.urls")),

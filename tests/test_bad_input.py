@@ -160,6 +160,8 @@ def test_no_token_is_a_401_with_a_message(client):
     assert r.status_code == 401 and chinese(r.json()["detail"])
     r = client.get("/api/v1/appeals/not-a-number")
     assert r.status_code == 404 and r["Content-Type"].startswith("application/json")
+    r = client.get("/api/v1/enterprises/a%0Ab/matches")  # a newline in the path: still the API's JSON 404
+    assert r.status_code == 404 and r["Content-Type"].startswith("application/json")
 
 
 # --- Idempotency-Key and version --------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from qifu.accounts.models import Role
 from qifu.appeals import workflow
 from qifu.appeals.channels import ensure_default_channels
 from qifu.appeals.models import Appeal, Channel
-from qifu.catalog import listing, requests
+from qifu.catalog import filing, listing
 from qifu.catalog.models import AppealItem, ServiceGuide, ServiceItem
 from qifu.notify.models import Notification
 from qifu.org.models import Section
@@ -82,7 +82,7 @@ def test_section_rules_unlisted_items_and_the_front_desk(client):
     channel = Channel.objects.get(code="online")
 
     def filed(item):
-        return requests.file(actor=enterprise, item=item, enterprise=w.ent_east, channel=channel,
+        return filing.file(actor=enterprise, item=item, enterprise=w.ent_east, channel=channel,
                              description="申请")[0]
 
     a = filed(single)  # policy window: 24 hours for one unit

@@ -148,13 +148,13 @@ def request_service(request, code: str, payload: RequestIn):
     from qifu.appeals import queries, workflow
     from qifu.appeals.models import Channel
 
-    from . import requests
+    from . import filing
 
     user = request.user
     item = services.items(user).filter(code=code).first()
     if item is None:
         raise Http404
-    if not requests.may_request(user):
+    if not filing.may_request(user):
         raise PermissionDenied(_("Your role cannot request services."))
     key = inputs.idempotency_key(request.headers.get("Idempotency-Key"))
     digest = inputs.request_hash("service-request", {"item": code, **payload.dict()}) if key else ""
@@ -167,7 +167,7 @@ def request_service(request, code: str, payload: RequestIn):
     if channel is None:
         raise workflow.TransitionError(_("Unknown channel %(code)s.") % {"code": payload.channel})
     try:
-        appeal, _created = requests.file(actor=user, item=item, enterprise=enterprise, channel=channel,
+        appeal, _created = filing.file(actor=user, item=item, enterprise=enterprise, channel=channel,
                                          description=payload.description, contact_name=payload.contact_name,
                                          contact_phone=payload.contact_phone, idempotency_key=key,
                                          request_hash=digest, key_checked=True)

@@ -19,22 +19,12 @@ import datetime
 
 from django.utils.translation import gettext as _
 
-from qifu.accounts.models import Role
 from qifu.workcal import workdays
 
 from . import services
 from .models import AppealItem, ServiceItem
 
 SINGLE_CLASSES = ("simple", "single")
-
-
-def may_request(user) -> bool:
-    """Enterprise users for their own enterprise; intake staff (front desk, dispatchers…) for an enterprise."""
-    from qifu.appeals.workflow import INTAKE
-
-    if not services.may_see(user):
-        return False
-    return (user.has_role(Role.ENTERPRISE) and user.enterprise_id is not None) or user.has_role(*INTAKE)
 
 
 def units_of(item: ServiceItem):
@@ -93,15 +83,3 @@ def title_for(item: ServiceItem) -> str:
 
     limit = Appeal._meta.get_field("title").max_length
     return (_("Service request: %(item)s") % {"item": item.name})[:limit]
-
-
-def file(*, actor, item: ServiceItem, enterprise, channel, description: str, contact_name: str = "",
-         contact_phone: str = "", idempotency_key: str = "", request_hash: str = "", key_checked: bool = False,
-         received_at=None):
-    """Register a request for `item` (the caller checked the actor may see it): (appeal, created)."""
-    from qifu.appeals import workflow
-
-    return workflow.register(actor=actor, enterprise=enterprise, channel=channel, title=title_for(item),
-                             description=description, contact_name=contact_name, contact_phone=contact_phone,
-                             received_at=received_at, idempotency_key=idempotency_key, request_hash=request_hash,
-                             key_checked=key_checked, service_item=item)

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from qifu.accounts import scopes
 from qifu.lib import exports
 
-from . import listing, requests, services, spreadsheet
+from . import filing, listing, services, spreadsheet
 from .forms import CatalogFilterForm
 
 
@@ -64,7 +64,7 @@ def catalog_item(request, code: str):
     return render(request, "catalog/item.html", {
         "item": item, "units": item.unit_list(), "staff": services.is_staff(user), "guide": guide,
         "materials": list(guide.materials.all()) if guide else [], "may_edit": services.may_edit_guide(user, item),
-        "may_submit_change": listing.may_submit(user), "may_request": requests.may_request(user)})
+        "may_submit_change": listing.may_submit(user), "may_request": filing.may_request(user)})
 
 
 @login_required
@@ -81,7 +81,7 @@ def request_new(request, code: str):
     user = request.user
     _seeing(user)
     item = get_object_or_404(services.items(user), code=code)
-    if not requests.may_request(user):
+    if not filing.may_request(user):
         raise PermissionDenied
     staff = bool(user.roles & scopes.STAFF_ROLES)
     form = ServiceRequestForm(request.POST or None, staff=staff)
@@ -90,7 +90,7 @@ def request_new(request, code: str):
         try:
             enterprise = queries.enterprise_for_intake(user, data.get("enterprise_uscc"))
             channel = Channel.objects.get(code="walk_in" if staff else "online")
-            appeal, _created = requests.file(actor=user, item=item, enterprise=enterprise, channel=channel,
+            appeal, _created = filing.file(actor=user, item=item, enterprise=enterprise, channel=channel,
                                              description=data["description"], contact_name=data["contact_name"],
                                              contact_phone=data["contact_phone"])
         except (workflow.WorkflowError, IntegrityError, Channel.DoesNotExist) as error:
