@@ -31,6 +31,11 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=1)
         parser.add_argument("--cases", type=int, default=10_000, help="sla-sweep: running cases")
         parser.add_argument("--no-missing", action="store_true", help="skip the missing-fields column")
+        parser.add_argument("--duckdb", action="store_true",
+                            help="policy-match: after the batch match, the same clauses in DuckDB over the same frame "
+                                 "(needs the optional extra: pip install -e '.[bench]'); use with --no-missing")
+        parser.add_argument("--duckdb-sample", type=int, default=10_000,
+                            help="policy-match --duckdb: enterprises whose pairs are compared between the two")
         parser.add_argument("--region", default="", help="routing: the region's code (default: every region with "
                                                          "assigned appeals)")
         parser.add_argument("--holdout", type=float, default=0.2,
@@ -81,7 +86,7 @@ class Command(BaseCommand):
             return self.appeals(**opts)
         raise CommandError(f"unknown benchmark {benchmark}")  # pragma: no cover (argparse refuses it)
 
-    def policy_match(self, enterprises, clauses, sample, seed, no_missing, **_):
+    def policy_match(self, enterprises, clauses, sample, seed, no_missing, duckdb=False, duckdb_sample=10_000, **_):
         import os
         import platform
 
@@ -91,17 +96,54 @@ class Command(BaseCommand):
 
         if enterprises < 1 or clauses < 1 or sample < 1:
             raise CommandError("--enterprises, --clauses and --sample must be positive")
+        after_batch = None
+        if duckdb:
+            from qifu.policies import duckbench
+
+            try:
+                import duckdb as _duckdb  # noqa: F401
+                import pyarrow  # noqa: F401  (DuckDB reads the Polars frame and returns its result as Arrow)
+            except ImportError:
+                raise CommandError(duckbench.INSTALL_HINT, returncode=2) from None
+            after_batch = self._duckdb_run(duckbench, max(1, duckdb_sample), no_missing)
         out = self.stdout
         out.write(f"qifu bench policy-match: {enterprises:,} enterprises × {clauses:,} clauses, seed {seed}")
         out.write(f"machine: {os.cpu_count()} CPUs ({pl.thread_pool_size()} Polars threads), "
                   f"Python {platform.python_version()}, Polars {pl.__version__}")
         f = bench.run_policy_match(enterprises, clauses, sample, seed, missing=not no_missing,
-                                   log=lambda line: out.write(line))
+                                   log=lambda line: out.write(line), after_batch=after_batch)
         peak = f"{f.peak_match_mib:,.0f} MiB during the match" if f.peak_match_mib else "n/a during the match"
         start = f"{f.rss_before_mib:,.0f} MiB" if f.rss_before_mib else "n/a"
         out.write(f"memory: {start} resident before the match, peak {peak}; process peak (ru_maxrss) "
                   f"{f.peak_process_mib:,.0f} MiB")
         self.verdict(f.checks)
+
+    def _duckdb_run(self, duckbench, sample, no_missing):
+        """The `after_batch` step of `policy-match --duckdb`: DuckDB on the same frame and clauses, timed
+        (wall and CPU), and its pairs compared with the batch engine's on `sample` enterprises."""
+        out = self.stdout
+
+        def step(frame, clause_list, result, batch_s, batch_cpu_s):
+            import polars as pl
+
+            from qifu.policies import bench
+
+            d = duckbench.run(clause_list, frame, bench.ON)
+            out.write(f"duckdb {d.version}: {d.wall_s:.2f} s ({d.register_s:.2f} s registering the frame and "
+                      f"computing years_since), CPU {d.cpu_s:.2f} s, {d.threads} threads; {d.pairs:,} pairs "
+                      f"({d.eligible:,} eligible, {d.unknown:,} unknown)")
+            out.write(f"batch engine {batch_s:.2f} s, CPU {batch_cpu_s:.2f} s, {pl.thread_pool_size()} Polars threads"
+                      f"{'' if no_missing else ' (with the missing column: compare with --no-missing)'}; "
+                      f"DuckDB/batch: wall {d.wall_s / max(batch_s, 1e-9):.2f}×, "
+                      f"CPU {d.cpu_s / max(batch_cpu_s, 1e-9):.2f}×")
+            ids = frame.get_column("id").sample(min(sample, frame.height), seed=1)
+            c = duckbench.compare(result, d.result, ids)
+            out.write(f"compared on {ids.len():,} enterprises ({c['pairs']:,} batch pairs; the missing column is "
+                      f"not compared): {c['mismatches']:,} mismatches ({c['only_batch']:,} batch only, "
+                      f"{c['only_duckdb']:,} DuckDB only, {c['status']:,} status, {c['amount']:,} amount ≥ 1 cent)")
+            d.result = None
+
+        return step
 
     def policy_match_db(self, enterprises, clauses, seed, again, reload, **_):
         import os
