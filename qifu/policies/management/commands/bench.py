@@ -100,11 +100,11 @@ class Command(BaseCommand):
         if duckdb:
             from qifu.policies import duckbench
 
-            try:
-                import duckdb as _duckdb  # noqa: F401
-                import pyarrow  # noqa: F401  (DuckDB reads the Polars frame and returns its result as Arrow)
-            except ImportError:
-                raise CommandError(duckbench.INSTALL_HINT, returncode=2) from None
+            import importlib.util
+
+            # DuckDB reads the Polars frame and returns its result through pyarrow
+            if any(importlib.util.find_spec(m) is None for m in ("duckdb", "pyarrow")):
+                raise CommandError(duckbench.INSTALL_HINT, returncode=2)
             after_batch = self._duckdb_run(duckbench, max(1, duckdb_sample), no_missing)
         out = self.stdout
         out.write(f"qifu bench policy-match: {enterprises:,} enterprises × {clauses:,} clauses, seed {seed}")
