@@ -220,8 +220,9 @@ class Translator:
             # max(0, round(x, 2)): half to even like Python's round, but on x·100 as a float where Python
             # rounds the exact binary value (the batch engine reproduces that): a cent apart on rare ties
             amount = f"(CASE WHEN {x} IS NULL THEN NULL WHEN {x} > 0 THEN round_even({x}, 2) ELSE CAST(0 AS DOUBLE) END)"
-        return (f"SELECT id, {_text(clause.code)} AS clause, "
-                f"CASE WHEN ({c}) IS NULL THEN 'unknown' ELSE 'eligible' END AS status, {amount} AS amount "
+        return (f"SELECT id, CAST({_text(clause.code)} AS clause_code) AS clause, "
+                f"CAST(CASE WHEN ({c}) IS NULL THEN 'unknown' ELSE 'eligible' END AS match_status) AS status, "
+                f"{amount} AS amount "
                 f"FROM {SOURCE} WHERE ({c}) IS NOT FALSE")
 
     def years_since_macro(self) -> str:
@@ -247,6 +248,7 @@ class DuckFigures:
     wall_s: float
     cpu_s: float
     register_s: float
+    plan_s: float
     threads: int
     version: str
     pairs: int
@@ -279,6 +281,10 @@ def run(clauses, frame: pl.DataFrame, on: datetime.date, *, group: int = 100, th
     for statement in translator.years_since_macro().split(";"):
         if statement.strip():
             con.execute(statement).fetchall()
+    # the clause and the status as ENUMs, like the batch engine's result (Polars Enums)
+    codes = list(dict.fromkeys(c.code for c in clauses)) or ["-"]
+    con.execute(f"CREATE TYPE clause_code AS ENUM ({', '.join(_text(c) for c in codes)})").fetchall()
+    con.execute("CREATE TYPE match_status AS ENUM ('eligible', 'unknown')").fetchall()
     n_threads = con.execute("SELECT current_setting('threads')").fetchall()[0][0]
     cpu0, t0 = _cpu(), time.perf_counter()
     con.register("enterprises", frame)
@@ -296,9 +302,13 @@ def run(clauses, frame: pl.DataFrame, on: datetime.date, *, group: int = 100, th
     result = pl.concat(parts, how="vertical", rechunk=False) if parts else pl.DataFrame(
         schema={"id": pl.Int64, "clause": pl.String, "status": pl.String, "amount": pl.Float64})
     wall_s, cpu_s = time.perf_counter() - t0, _cpu() - cpu0
+    t1 = time.perf_counter()  # parsing and planning alone (EXPLAIN), not part of the figures above
+    for i in range(0, len(selects), group):
+        con.execute("EXPLAIN " + "\nUNION ALL\n".join(selects[i:i + group])).fetchall()
+    plan_s = time.perf_counter() - t1
     con.close()
     counts = dict(result.group_by("status").len().iter_rows())
-    return DuckFigures(wall_s=wall_s, cpu_s=cpu_s, register_s=register_s, threads=int(n_threads),
+    return DuckFigures(wall_s=wall_s, cpu_s=cpu_s, register_s=register_s, plan_s=plan_s, threads=int(n_threads),
                        version=duckdb.__version__, pairs=result.height, eligible=counts.get("eligible", 0),
                        unknown=counts.get("unknown", 0), untranslatable=skipped, result=result)
 

@@ -130,7 +130,8 @@ class Command(BaseCommand):
 
             d = duckbench.run(clause_list, frame, bench.ON)
             out.write(f"duckdb {d.version}: {d.wall_s:.2f} s ({d.register_s:.2f} s registering the frame and "
-                      f"computing years_since), CPU {d.cpu_s:.2f} s, {d.threads} threads; {d.pairs:,} pairs "
+                      f"computing years_since; planning alone, by EXPLAIN, {d.plan_s:.2f} s), CPU {d.cpu_s:.2f} s, "
+                      f"{d.threads} threads; {d.pairs:,} pairs "
                       f"({d.eligible:,} eligible, {d.unknown:,} unknown)")
             out.write(f"batch engine {batch_s:.2f} s, CPU {batch_cpu_s:.2f} s, {pl.thread_pool_size()} Polars threads"
                       f"{'' if no_missing else ' (with the missing column: compare with --no-missing)'}; "
