@@ -18,6 +18,24 @@ BENCHMARKS = {"policy-match": "match synthetic enterprises against synthetic cla
                          "`stats`, reused unless --reload); PASS/FAIL per target, exit 1 on any FAIL"}
 
 
+def machine() -> str:
+    """"N CPUs, Python x, Django y, engine" — what every database benchmark prints first."""
+    import os
+    import platform
+
+    import django
+    from django.db import connection
+
+    return f"{os.cpu_count()} CPUs, Python {platform.python_version()}, Django {django.get_version()}, {connection.vendor}"
+
+
+def load_average() -> str:
+    """The three load averages, "1.20 1.05 0.90"."""
+    import os
+
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
 class Command(BaseCommand):
     help = "Benchmarks: " + "; ".join(f"{k}: {v}" for k, v in BENCHMARKS.items())
     requires_system_checks: list[str] = []
@@ -159,40 +177,25 @@ class Command(BaseCommand):
         if enterprises < 1 or clauses < 1:
             raise CommandError("--enterprises and --clauses must be positive")
         out = self.stdout
-        load = os.getloadavg()
         out.write(f"qifu bench policy-match-db: {enterprises:,} enterprises × {clauses:,} clauses, seed {seed}; "
                   f"{os.cpu_count()} CPUs, Python {platform.python_version()}, Polars {pl.__version__}, "
                   f"Django {django.get_version()}, {connection.vendor}; "
-                  f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+                  f"load average {load_average()}")
         f = dbbench.run(enterprises, clauses, seed, again=again, reload=reload, log=lambda line: out.write(line))
-        load = os.getloadavg()
-        out.write(f"process peak (ru_maxrss) {f.peak_process_mib:,.0f} MiB; "
-                  f"load average at the end: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+        out.write(f"process peak (ru_maxrss) {f.peak_process_mib:,.0f} MiB; load average at the end: {load_average()}")
         self.verdict(f.checks)
 
     def sla_sweep(self, cases, seed, **_):
-        import os
-        import platform
-
-        import django
-        from django.db import connection
-
         from qifu.supervision import bench
 
         if cases < 1:
             raise CommandError("--cases must be positive")
         out = self.stdout
-        out.write(f"qifu bench sla-sweep: {cases:,} running cases, seed {seed}; {os.cpu_count()} CPUs, "
-                  f"Python {platform.python_version()}, Django {django.get_version()}, {connection.vendor}")
+        out.write(f"qifu bench sla-sweep: {cases:,} running cases, seed {seed}; {machine()}")
         f = bench.run(cases, seed, log=lambda line: out.write(line))
         self.verdict(f.checks)
 
     def routing(self, region, holdout, **_):
-        import os
-        import platform
-
-        import django
-        from django.db import connection
         from django.db.models import Q
 
         from qifu.appeals import routing
@@ -208,8 +211,7 @@ class Command(BaseCommand):
         if not regions:
             raise CommandError("no assigned appeals to learn from (load some first, e.g. `qifu demo --load-only`)")
         out = self.stdout
-        out.write(f"qifu bench routing: held out {holdout:.0%} (the newest by id); {os.cpu_count()} CPUs, "
-                  f"Python {platform.python_version()}, Django {django.get_version()}, {connection.vendor}")
+        out.write(f"qifu bench routing: held out {holdout:.0%} (the newest by id); {machine()}")
 
         def pct(x):
             return "n/a" if x is None else f"{x:.1%}"
@@ -231,57 +233,31 @@ class Command(BaseCommand):
                           f"max {e.latency_ms['max']:.1f} ms (cached model, similar cases included)")
 
     def search(self, documents, seed, reload, repeat, **_):
-        import os
-        import platform
-
-        import django
-        from django.db import connection
-
         from qifu.search import bench
 
         if documents < 1 or repeat < 1:
             raise CommandError("--documents and --repeat must be positive")
         out = self.stdout
-        load = os.getloadavg()
         out.write(f"qifu bench search: {documents:,} documents, seed {seed}, {repeat} runs of {len(bench.QUERIES)} "
-                  f"queries × 2 scopes; {os.cpu_count()} CPUs, Python {platform.python_version()}, Django "
-                  f"{django.get_version()}, {connection.vendor}; load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+                  f"queries × 2 scopes; {machine()}; load average {load_average()}")
         f = bench.run(documents, seed, reload=reload, repeat=repeat, log=lambda line: out.write(line))
-        load = os.getloadavg()
-        out.write(f"p50 {f.p50_ms:.1f} ms, p95 {f.p95_ms:.1f} ms; load average at the end: "
-                  f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+        out.write(f"p50 {f.p50_ms:.1f} ms, p95 {f.p95_ms:.1f} ms; load average at the end: {load_average()}")
         self.verdict(f.checks)
 
     def stats(self, appeals, seed, reload, repeat, month, no_lists, no_stats, **_):
-        import os
-        import platform
-
-        import django
-        from django.db import connection
-
         from qifu.appeals import bench
 
         if appeals < 1 or repeat < 1:
             raise CommandError("--appeals and --repeat must be positive")
         out = self.stdout
-        load = os.getloadavg()
-        out.write(f"qifu bench stats: {appeals:,} appeals, seed {seed}; {os.cpu_count()} CPUs, "
-                  f"Python {platform.python_version()}, Django {django.get_version()}, {connection.vendor}; "
-                  f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+        out.write(f"qifu bench stats: {appeals:,} appeals, seed {seed}; {machine()}; load average {load_average()}")
         f = bench.run(appeals, seed, reload=reload, repeat=repeat, month=month, lists=not no_lists,
                       time_stats=not no_stats, log=lambda line: out.write(line))
-        load = os.getloadavg()
-        out.write(f"load average at the end: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+        out.write(f"load average at the end: {load_average()}")
         self.verdict(f.checks)
 
     def appeals(self, appeals, seed, reload, clients, seconds, warmup, list_runs, workers, threads, server_log,
                 server_source, no_lists, **_):
-        import os
-        import platform
-
-        import django
-        from django.db import connection
-
         from qifu.appeals import bench_intake
 
         try:
@@ -291,13 +267,9 @@ class Command(BaseCommand):
         if appeals < 1 or list_runs < 1 or seconds <= 0 or warmup < 0 or not counts or min(counts) < 1:
             raise CommandError("--appeals, --list-runs, --seconds and --clients must be positive")
         out = self.stdout
-        load = os.getloadavg()
-        out.write(f"qifu bench appeals: {appeals:,} appeals, seed {seed}; {os.cpu_count()} CPUs, "
-                  f"Python {platform.python_version()}, Django {django.get_version()}, {connection.vendor}; "
-                  f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+        out.write(f"qifu bench appeals: {appeals:,} appeals, seed {seed}; {machine()}; load average {load_average()}")
         f = bench_intake.run(appeals, seed, reload=reload, clients=counts, seconds=seconds, warmup=warmup,
                              list_runs=list_runs, workers=workers, threads=threads, server_log=server_log,
                              server_source=server_source, lists=not no_lists, log=lambda line: out.write(line))
-        load = os.getloadavg()
-        out.write(f"load average at the end: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+        out.write(f"load average at the end: {load_average()}")
         self.verdict(f.checks)
