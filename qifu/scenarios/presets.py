@@ -109,13 +109,11 @@ def _scenario_values(entry: dict, position: int) -> dict:
 
 def load(name: str | Path, region_code: str | None = None) -> dict[str, int]:
     """Create or update the preset's scenarios and items; returns how many there are, and rows written."""
-    from qifu.audit import trail
-    from qifu.audit.models import AuditEntry
     from qifu.catalog.models import ServiceItem
     from qifu.catalog.units import lookup
     from qifu.org.models import Region
 
-    from .models import Scenario, ScenarioItem
+    from .models import Scenario
 
     data = read(name)
     region = Region.objects.get(code=region_code or data["region"])

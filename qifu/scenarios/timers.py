@@ -90,7 +90,7 @@ class CaseItemTimers:
             notify.notify(told, "scenarios.case_item_" + timer.kind, subject,
                           _("%(case)s: due by %(due)s.") % {"case": case, "due": due}, url=case.get_absolute_url())
         return _("agency item %(item)s (%(case)s) %(kind)s, due %(due)s, told: %(told)s") % {
-            "item": item.name, "case": case, "kind": timer.kind, "due": due,
+            "item": item.name, "case": case, "kind": _("overdue") if timer.kind == OVERDUE else _("warning"), "due": due,
             "told": "、".join(u.display_name or u.username for u in told) or "—"}
 
 

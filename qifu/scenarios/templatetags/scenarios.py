@@ -3,8 +3,6 @@ queue), an enterprise's own cases — with the count and a link; nothing for any
 
 from django import template
 
-from qifu.accounts.models import Role
-
 register = template.Library()
 
 
