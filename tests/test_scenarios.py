@@ -106,6 +106,7 @@ def test_starting_a_case_through_the_api_answers_201_400_403_404_and_each_sees_o
     assert api(client, w, w.west_user, "get", f"/api/v1/agency-cases/{case['id']}").status_code == 404
     assert api(client, w, Role.ENTERPRISE, "get", f"/api/v1/agency-cases/{by_desk.json()['id']}").status_code == 404
     assert api(client, w, Role.SPECIALIST, "get", f"/api/v1/agency-cases/{case['id']}").status_code == 200
+    assert api(client, w, Role.HANDLER, "get", f"/api/v1/agency-cases/{case['id']}").status_code == 404
     client.force_login(w.west_user)
     assert client.get(f"/agency-cases/{case['id']}/").status_code == 404
     assert client.get("/agency-cases/").context["page"].paginator.count == 1

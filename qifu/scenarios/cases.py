@@ -36,6 +36,7 @@ from .models import OPEN_ITEM_STATUSES, AgencyCase, CaseDocument, CaseItem, Item
 
 STARTER_ROLES = (Role.FRONT_DESK, Role.DISPATCHER, Role.LIAISON, Role.SPECIALIST, Role.CHIEF_SPECIALIST)
 AGENT_ROLES = (Role.FRONT_DESK, Role.SPECIALIST, Role.CHIEF_SPECIALIST)
+OVERSEER_ROLES = (Role.SUPERVISOR, Role.LEADER)  # follow the cases of their area (read only)
 WORKER_ROLES = (Role.FRONT_DESK, Role.SPECIALIST, Role.CHIEF_SPECIALIST, Role.DISPATCHER)
 REASON_MAX = 500
 NAME_MAX = 300
@@ -65,8 +66,9 @@ def scenarios(user) -> QuerySet[Scenario]:
 
 
 def visible(user) -> QuerySet[AgencyCase]:
-    """The cases the user may see: an enterprise its own; staff those of the enterprises they may see, and always
-    the cases they are the agent of."""
+    """The cases the user may see: an enterprise its own; staff who start or oversee cases (front desk, dispatchers,
+    liaison officers, specialists, supervisors, leaders) those of the enterprises they may see; everyone the cases
+    they are the agent of."""
     qs = AgencyCase.objects.select_related("scenario", "enterprise", "agent", "region")
     if scopes.is_admin(user):
         return qs
@@ -74,6 +76,8 @@ def visible(user) -> QuerySet[AgencyCase]:
         return qs.none()
     if _enterprise_only(user):
         return qs.filter(enterprise_id=user.enterprise_id) if user.enterprise_id else qs.none()
+    if not user.has_role(*STARTER_ROLES, *OVERSEER_ROLES):  # e.g. a department handler: only cases it is agent of
+        return qs.filter(agent=user)
     return qs.filter(Q(enterprise__in=scopes.enterprises(user)) | Q(agent=user))
 
 
