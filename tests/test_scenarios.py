@@ -126,6 +126,9 @@ def test_an_items_deadline_counts_working_days_over_the_national_day_holiday():
     bio = cases.start(Scenario.objects.get(code="biomedicine-start"), w.ent_east, by=w.users[Role.ENTERPRISE])
     seal = bio.items.get(name="公章刻制备案")
     assert seal.limit_source == "guide" and seal.time_limit_days == 2 and seal.service_item == w.seal
+    # the front desk turns a visit into a case with only some of the scenario's items
+    some = cases.start(w.industrial, w.ent_west, by=w.users[Role.FRONT_DESK], items=list(w.industrial.items.all()[:2]))
+    assert [i.order for i in some.items.all()] == [1, 2] and some.agent == w.users[Role.FRONT_DESK]
 
 
 def test_an_open_items_timer_warns_then_marks_it_overdue_once_and_a_done_item_is_not_chased():
