@@ -110,6 +110,12 @@ def test_starting_a_case_through_the_api_answers_201_400_403_404_and_each_sees_o
     client.force_login(w.west_user)
     assert client.get(f"/agency-cases/{case['id']}/").status_code == 404
     assert client.get("/agency-cases/").context["page"].paginator.count == 1
+    client.force_login(w.users[Role.FRONT_DESK])  # the front desk starts one on the scenario's page for an enterprise
+    assert client.post("/scenarios/biomedicine-start/start/", {"enterprise_uscc": "12345"}).status_code == 302
+    assert AgencyCase.objects.count() == 2
+    answer = client.post("/scenarios/biomedicine-start/start/", {"enterprise_uscc": w.ent_west.uscc})
+    started = AgencyCase.objects.latest("pk")
+    assert answer["Location"] == started.get_absolute_url() and started.scenario.code == "biomedicine-start"
 
 
 def test_an_items_deadline_counts_working_days_over_the_national_day_holiday():

@@ -69,6 +69,8 @@ def read(name: str | Path) -> dict:
                           f"{', '.join(LifecycleStage.values)}")
         if entry.get("origin") == Origin.CHAIN_NODE and entry.get("chain_node") not in CHAIN_NODES:
             errors.append(f"{where}: chain_node {entry.get('chain_node')!r} is not one of {', '.join(CHAIN_NODES)}")
+        if not isinstance(entry.get("name"), str) or not 0 < len(entry.get("name") or "") <= 200:
+            errors.append(f"{where}: name must be text of 1–200 characters")
         stages = entry.get("stages") or []
         if not isinstance(stages, list) or not stages or not all(isinstance(s, str) and s for s in stages):
             errors.append(f"{where}: stages must be a non-empty list of names")
@@ -82,6 +84,10 @@ def read(name: str | Path) -> dict:
                 continue
             errors += [f"{at}: unknown key {k!r}" for k in sorted(set(item) - ITEM_REQUIRED - ITEM_OPTIONAL)]
             errors += [f"{at}: missing required key {k!r}" for k in sorted(ITEM_REQUIRED - set(item))]
+            if not isinstance(item.get("name"), str) or not 0 < len(item["name"].strip()) <= 300:
+                errors.append(f"{at}: name must be text of 1–300 characters")
+            if not isinstance(item.get("stage"), str) or len(item.get("stage") or "") > 64:
+                errors.append(f"{at}: stage must be a name of at most 64 characters")
             if item.get("kind") not in Kind.values:
                 errors.append(f"{at}: kind {item.get('kind')!r} is not one of {', '.join(Kind.values)}")
             if not set(item.get("sides") or []) <= set(Side.values):
