@@ -23,6 +23,7 @@ ALLOWED = frozenset("""
     qifu API HTMX Excel Word USCC AB YAML CSV PDF JSON OpenAPI Swagger Open311 GeoReport Django ECharts
     GB GBK UTF Bearer ID OK HTTP HTTPS URL SMS English LDAP Control Command Mac APP AI VR
     xlsx xls docx doc csv yaml yml pdf jpg jpeg png gif webp ppt pptx txt zip
+    Ukey GMP GLP CRO CMO CSO CDE BD
 """.split())
 # The language switch names the other language in that language.
 ALLOWED_PHRASES = ("English",)

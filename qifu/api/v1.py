@@ -118,6 +118,7 @@ def _routers():
     from qifu.appeals.stats_api import router as appeal_stats
     from qifu.assessments.api import router as ranking
     from qifu.catalog.api import router as catalog
+    from qifu.scenarios.api import router as scenarios
     from qifu.enterprises.api import router as enterprises
     from qifu.knowledge.api import router as knowledge
     from qifu.org.api import router as org
@@ -141,6 +142,7 @@ def _routers():
     api.add_router("", knowledge)
     api.add_router("", catalog)
     api.add_router("", search)
+    api.add_router("", scenarios)
 
 
 _routers()

@@ -183,6 +183,9 @@ def load() -> dict:
         from . import ranking
 
         ranking.load(region)
+        from . import scenarios
+
+        scenarios.load(region)
     return {
         "region": region.name, "enterprises": count, "sections": region.sections.count(),
         "nodes": region.nodes.count(), "appeals": appeal_count,

@@ -29,6 +29,7 @@ NAV = [
     (_("Rating statistics"), "rating_page", {Role.LEADER, Role.SUPERVISOR, Role.DISPATCHER, Role.HANDLER,
                                              Role.FRONT_DESK, Role.SPECIALIST, Role.CHIEF_SPECIALIST}),
     (_("Service catalog"), "catalog_list", None),
+    (_("One-thing scenarios"), "scenario_list", None),
     (_("Search"), "search_page", None),
     (_("Knowledge base"), "knowledge_home", set(scopes.STAFF_ROLES) | {Role.ENTERPRISE}),
     (_("Tag library"), "tag_list", set(scopes.STAFF_ROLES)),

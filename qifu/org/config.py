@@ -59,6 +59,13 @@ DEFAULTS: dict = {
     # Listing approval (服务上架审批, seed 003 line 1693: 审核周期一般为 24 小时): the platform reviews a unit's listing form
     # within this many hours (calendar hours, rules.md T17).
     "listing_review_hours": 24,
+    # Agency cases (全程代办, qifu.scenarios.cases): a checklist item's time limit in working days when neither the
+    # scenario (seed 003 附件6/附件7 state none) nor the linked catalog item's guide gives one. The seeds give no number:
+    # this system's default. Counted from when the case is opened (an item added later: from its addition).
+    "agency_item_workdays": 5,
+    # ... and the warning (预警) before each item's deadline: this working day relative to the deadline's day, at this
+    # local time (the seeds give none: as the appeals' single-department warning, seed 003 lines 1341–1353).
+    "agency_item_warning": {"day": -1, "time": "09:00"},
     # Service requests (服务申请, qifu.catalog.requests): a request for a catalog item is an appeal handled by the item's
     # responsible unit within the item's own time limit — its guide's time limit in working days when set, else this
     # rule by the kind of the item's section, else the appeal class's limit. Seed 003 line 821 (rules.md T11, T12):

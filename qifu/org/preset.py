@@ -500,6 +500,14 @@ def load(name: str | None = None, path: str | Path | None = None) -> dict[str, i
         for data in files:
             if catalog_presets.exists(Path(data["source"]).stem):
                 catalog_presets.load(Path(data["source"]).stem)
+    try:  # the region's 一类事 scenarios (qifu/scenarios/presets/NAME.yaml), after the catalog their items link to
+        from qifu.scenarios import presets as scenario_presets
+    except ImportError:
+        scenario_presets = None
+    if scenario_presets is not None and name:
+        for data in files:
+            if scenario_presets.exists(Path(data["source"]).stem):
+                scenario_presets.load(Path(data["source"]).stem)
     try:  # the standard questions of the region's service items (qifu/search/presets/NAME.yaml)
         from qifu.search import presets as qa_presets
     except ImportError:
