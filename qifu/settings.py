@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "qifu.knowledge",
     "qifu.catalog",
     "qifu.search",
+    "qifu.bookings",
     "qifu.front",
     "qifu.demo",
     "qifu.accounts.apps.LockoutConfig",  # django-axes, named in Chinese

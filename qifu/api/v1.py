@@ -117,6 +117,7 @@ def _routers():
     from qifu.appeals.revisits_api import router as revisits
     from qifu.appeals.stats_api import router as appeal_stats
     from qifu.assessments.api import router as ranking
+    from qifu.bookings.api import router as bookings
     from qifu.catalog.api import router as catalog
     from qifu.enterprises.api import router as enterprises
     from qifu.knowledge.api import router as knowledge
@@ -141,6 +142,7 @@ def _routers():
     api.add_router("", knowledge)
     api.add_router("", catalog)
     api.add_router("", search)
+    api.add_router("", bookings)
 
 
 _routers()
