@@ -146,7 +146,7 @@ def list_appointments(request, node: str = Query("", max_length=64, description=
     return Rows(qs.order_by("-slot__start", "-id"), as_dict)
 
 
-@router.post("/appointments/{booking_id}/cancel", response={200: BookingOut, **errors(403, 404, 409)},
+@router.post("/appointments/{booking_id}/cancel", response={200: BookingOut, **errors(400, 403, 404, 409)},
              summary="Cancel an appointment that has not begun: its place is free again, its reminder cancelled")
 def cancel_appointment(request, booking_id: Id):
     booking = services.bookings(request.user).filter(pk=booking_id).first()
