@@ -26,9 +26,11 @@ from qifu.audit import trail
 from qifu.lib import counters, inputs
 from qifu.workcal import workdays
 
+from . import states
+from .timers import planned
 from .models import Booking, QueueCounter, QueueTicket, Slot, SlotPlan
 
-SUBJECT = "bookings.booking"  # the timer engine's name of a booking (`.timers`)
+SUBJECT = states.SUBJECT  # the timer engine's name of a booking (`.timers`)
 
 # Staff who work with appointments at a node: see the node's (a station's staff) or the region's bookings, book for
 # a person or an enterprise, check visitors in, mark no-shows and call queue numbers.
@@ -223,8 +225,6 @@ def book(actor, slot: Slot, *, name: str, phone: str, enterprise=None, note: str
 
 
 def _book(actor, slot, name, phone, enterprise, note, key, digest) -> Booking:
-    from .timers import planned
-
     now = timezone.now()
     if slot.start <= now:
         raise BookingError(_("This time is in the past: choose a time slot that has not begun."))
@@ -244,26 +244,6 @@ def _book(actor, slot, name, phone, enterprise, note, key, digest) -> Booking:
         Timer.objects.bulk_create(planned(booking, now), ignore_conflicts=True)
     slot.refresh_from_db(fields=["booked"])
     return booking
-
-
-def _transition(booking: Booking, status: str, actor, note: str, **fields) -> Booking:
-    before = booking.status
-    booking.status = status
-    for name, value in fields.items():
-        setattr(booking, name, value)
-    booking.save(update_fields=["status", *fields])
-    trail.record("transition", booking, {"status": before},
-                 {"status": status, **{k: trail._jsonable(getattr(v, "pk", v)) for k, v in fields.items()}},
-                 note=note, actor=actor)
-    _drop_timers(booking)
-    return booking
-
-
-def _drop_timers(booking: Booking) -> None:
-    from qifu.supervision.models import Timer
-
-    Timer.objects.filter(subject=SUBJECT, subject_id=booking.pk, fired_at__isnull=True,
-                         cancelled_at__isnull=True).update(cancelled_at=timezone.now())
 
 
 def _locked(booking_id: int) -> Booking:
@@ -289,7 +269,7 @@ def cancel(actor, booking: Booking, reason: str = "") -> Booking:
             raise BookingError(_("Only an appointment that is still booked can be cancelled."), 409)
         if booking.slot.start <= timezone.now():
             raise BookingError(_("The appointment has begun: it can no longer be cancelled."), 409)
-        _transition(booking, Booking.Status.CANCELLED, actor, reason[:200] or "cancelled",
+        states.transition(booking, Booking.Status.CANCELLED, actor, reason[:200] or "cancelled",
                     cancelled_at=timezone.now())
         Slot.objects.filter(pk=booking.slot_id, booked__gt=0).update(booked=F("booked") - 1)
     return booking
@@ -312,13 +292,8 @@ def mark(actor, booking: Booking, outcome: str) -> Booking:
             if booking.slot.start > now:
                 raise BookingError(_("The time slot has not begun yet: a no-show can be marked only after its "
                                      "start."), 409)
-            return _transition(booking, outcome, actor, "no-show", no_show_at=now, marked_by=actor)
-        return _transition(booking, outcome, actor, "checked in", attended_at=now, marked_by=actor)
-
-
-def mark_no_show_automatically(booking: Booking, at: datetime.datetime) -> Booking:
-    """The no-show timer (`.timers`): the grace after the slot's end is over and nobody checked the visitor in."""
-    return _transition(booking, Booking.Status.NO_SHOW, None, "no-show (automatic)", no_show_at=at)
+            return states.transition(booking, outcome, actor, "no-show", no_show_at=now, marked_by=actor)
+        return states.transition(booking, outcome, actor, "checked in", attended_at=now, marked_by=actor)
 
 
 # --- slots --------------------------------------------------------------------------------------------------------

@@ -23,9 +23,10 @@ from django.utils.translation import gettext as _
 from qifu.supervision import timers as engine
 from qifu.supervision.models import Timer
 
+from . import states
 from .models import Booking
 
-SUBJECT = "bookings.booking"
+SUBJECT = states.SUBJECT
 REMINDER, NO_SHOW = "reminder", "no_show"
 
 
@@ -79,9 +80,7 @@ class BookingTimers:
     def fire(self, timer, booking, now):
         start = timezone.localtime(booking.slot.start).strftime("%Y-%m-%d %H:%M")
         if timer.kind == NO_SHOW:
-            from .services import mark_no_show_automatically
-
-            mark_no_show_automatically(booking, timer.fire_at)
+            states.no_show_automatically(booking, timer.fire_at)
             return _("appointment %(name)s at %(start)s marked no-show") % {"name": booking.name, "start": start}
         remind(booking)
         booking.reminded_at = now
