@@ -137,6 +137,10 @@ def test_the_reminder_fires_once_and_a_cancellation_cancels_it(settings):
         assert Notification.objects.filter(recipient=h.enterprise, event="bookings.reminder").count() == 1
         sms = OutboxMessage.objects.get(channel="sms")
         assert sms.address == "13800000001" and "综合受理窗口" in sms.body
+        from qifu.notify.outbox import deliver_pending
+
+        deliver_pending()
+        assert [m["phone"] for m in fake.sent] == ["13800000001"]
         assert not Notification.objects.filter(recipient=h.desk, event="bookings.reminder").exists()
         # after the end and its grace, the booking nobody checked in is a no-show
         timers.sweep(h.start + datetime.timedelta(hours=2))
@@ -196,9 +200,10 @@ def test_the_booking_pages_book_list_export_and_mark(client):
     sheet = client.get("/bookings/desk/", {"date_from": day, "date_to": day, "format": "xlsx"})
     assert sheet.status_code == 200 and sheet["Content-Type"].startswith("application/vnd.openxml")
     booking = Booking.objects.get()
-    client.post(f"/bookings/{booking.pk}/mark/", {"outcome": "attended"})
+    client.post(f"/bookings/{booking.pk}/mark/", {"outcome": "attended", "ticket": "1"})
     booking.refresh_from_db()
     assert booking.status == "attended" and booking.marked_by == h.desk
+    assert QueueTicket.objects.get(booking=booking).number == 1  # the booked visitor's queue number
 
 
 @pytest.mark.skipif(not PG, reason="connections booking at once: PostgreSQL (SQLite has one writer at a time; the "

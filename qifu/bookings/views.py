@@ -136,11 +136,17 @@ def booking_cancel(request, pk: int):
 def booking_mark(request, pk: int):
     booking = get_object_or_404(services.bookings(request.user), pk=pk)
     try:
-        services.mark(request.user, booking, request.POST.get("outcome", ""))
+        booking = services.mark(request.user, booking, request.POST.get("outcome", ""))
     except services.BookingError as error:
         if error.status_code == 403:
             raise PermissionDenied(str(error)) from None
         messages.error(request, str(error))
+    else:
+        window = booking.slot.window
+        if request.POST.get("ticket") and window is not None and booking.status == booking.Status.ATTENDED:
+            ticket = services.take_ticket(request.user, window, booking=booking)  # the booked visitor's number
+            messages.success(request, _("%(name)s checked in: number %(number)s at %(window)s.") % {
+                "name": booking.name, "number": ticket.label, "window": window.name})
     back = request.POST.get("back", "")
     return redirect(back if back.startswith("/bookings/") else reverse("booking_desk"))
 
