@@ -66,6 +66,9 @@ def test_booking_capacity_conflicts_validation_and_cancellation(client):
     assert data["node"]["code"] == h.w.center.code and data["slot"]["left"] == 0 and data["name"] == "张经理"
     assert post(client, h.enterprise, h.body(), key="k-1").json()["id"] == data["id"]  # a retry: the same booking
     assert post(client, h.enterprise, h.body(phone="13800000009"), key="k-1").status_code == 422
+    day = timezone.localtime(h.start).date().isoformat()
+    slots = client.get("/api/v1/appointment-slots", {"node": h.w.center.code, "window": h.window.code, "day": day})
+    assert [(s["id"], s["left"]) for s in slots.json()] == [(h.slot.pk, 0)]
     # the last place is gone: 409 with a clear Chinese message
     full = post(client, h.w.west_user, h.body(name="李四", phone="13900000002"))
     assert full.status_code == 409 and "约满" in full.json()["detail"]

@@ -120,6 +120,26 @@ def create_appointment(request, payload: BookingIn):
     return Status(201, as_dict(booking))
 
 
+@router.get("/appointment-slots", response={200: list[SlotOut], **errors(400, 404)},
+            summary="The slots of a service item or window at a node on a local day that have not begun, with their "
+                    "places left (the `start` to book)")
+def list_slots(request, node: str = Query(..., max_length=64, description="service node code"),
+               day: datetime.date = Query(..., description="local day, YYYY-MM-DD"),
+               service: str = Query("", max_length=64, description="service item code (or window)"),
+               window: str = Query("", max_length=64, description="window code (or service)")):
+    from qifu.lib.filters import EARLIEST, LATEST
+
+    if bool(service) == bool(window):
+        raise inputs.InputError(_("Give either service or window, not both and not neither."))
+    problem = inputs.date_problem(day, earliest=EARLIEST, latest=LATEST)
+    if problem:
+        raise inputs.InputError(problem)
+    kind, code = ("service", service) if service else ("window", window)
+    found, target = services.resolve(request.user, node, kind, code)
+    return [{"id": s.pk, "start": s.start, "end": s.end, "capacity": s.capacity, "left": s.left}
+            for s in services.free_slots(found, kind, target, day)]
+
+
 @router.get("/appointments", response={200: list[BookingOut], **errors(400)},
             summary="Your appointments (an enterprise: its own; desk staff: their region's or node's), newest first; "
                     "node, status and the day of the slot (date_from, date_to) filter")
