@@ -164,6 +164,9 @@ def test_slots_come_from_the_plan_on_working_days_only():
     first = timezone.localtime(slots[0].start)
     assert (first.hour, first.minute, slots[0].capacity) == (9, 0, 3)
     assert {timezone.localtime(s.start).isoweekday() for s in slots} == {1, 2, 3, 4, 5}
+    SlotPlan.objects.update(hours=[["10:00", "09:00"]])
+    with pytest.raises(services.BookingError, match="预约排班有误"):
+        services.generate(h.w.region, days=7, first=monday)
 
 
 def test_queue_numbers_run_in_sequence_and_the_board_counts_the_waiting(client):

@@ -18,7 +18,11 @@ class SlotPlanAdmin(admin.ModelAdmin):
         created = 0
         for region_id in queryset.values_list("region_id", flat=True).distinct():
             plans = queryset.filter(region_id=region_id)
-            created += services.generate(plans.first().region, plans=plans)
+            try:
+                created += services.generate(plans.first().region, plans=plans)
+            except services.BookingError as error:
+                self.message_user(request, str(error), messages.ERROR)
+                return
         self.message_user(request, ngettext("%(n)d time slot created.", "%(n)d time slots created.", created)
                           % {"n": created}, messages.SUCCESS)
 

@@ -67,6 +67,34 @@ class SlotPlan(Target):
     def __str__(self):
         return f"{self.node} · {self.target}"
 
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        if not isinstance(self.weekdays, list) or any(d not in range(1, 8) for d in self.weekdays):
+            raise ValidationError({"weekdays": _("Weekdays are numbers 1 (Monday) to 7 (Sunday).")})
+        if hours_problem(self.hours):
+            raise ValidationError({"hours": hours_problem(self.hours)})
+        if self.slot_minutes is not None and not 5 <= self.slot_minutes <= 480:
+            raise ValidationError({"slot_minutes": _("A slot lasts 5 to 480 minutes.")})
+        if self.capacity is not None and self.capacity < 1:
+            raise ValidationError({"capacity": _("At least %(limit)s.") % {"limit": 1}})
+        if sum(1 for t in (self.window_id, self.section_id, self.service_id) if t) != 1:
+            raise ValidationError(_("Choose exactly one of window, section and service item."))
+
+
+def hours_problem(hours) -> str | None:
+    """What is wrong with opening hours `[["09:00", "12:00"], …]` (None: nothing)."""
+    import re
+
+    if not isinstance(hours, list):
+        return _('Opening hours are a list of pairs such as [["09:00", "12:00"]].')
+    for pair in hours:
+        if (not isinstance(pair, (list, tuple)) or len(pair) != 2
+                or not all(isinstance(t, str) and re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", t) for t in pair)
+                or pair[0] >= pair[1]):
+            return _('Opening hours are a list of pairs such as [["09:00", "12:00"]], each start before its end.')
+    return None
+
 
 class Slot(Target):
     """A time slot with places. `booked` counts the active bookings (booked, attended or no-show)."""

@@ -28,7 +28,7 @@ from qifu.workcal import workdays
 
 from . import states
 from .timers import planned
-from .models import Booking, QueueCounter, QueueTicket, Slot, SlotPlan
+from .models import Booking, QueueCounter, QueueTicket, Slot, SlotPlan, hours_problem
 
 SUBJECT = states.SUBJECT  # the timer engine's name of a booking (`.timers`)
 
@@ -321,7 +321,12 @@ def generate(region, days: int | None = None, first: datetime.date | None = None
             if plan.weekdays and day.isoweekday() not in plan.weekdays:
                 continue
             length = datetime.timedelta(minutes=plan.slot_minutes or rule["slot_minutes"])
-            for begin, finish in plan.hours or rule["hours"]:
+            hours = plan.hours or rule["hours"]
+            problem = hours_problem(hours)
+            if problem or length.total_seconds() < 300:
+                raise BookingError(_("The slot plan of %(target)s is not valid: %(problem)s") % {
+                    "target": plan.target, "problem": problem or _("A slot lasts 5 to 480 minutes.")})
+            for begin, finish in hours:
                 start, close = _at(day, begin, zone), _at(day, finish, zone)
                 while start + length <= close:
                     slots.append(Slot(region_id=region.pk, node_id=plan.node_id, window_id=plan.window_id,

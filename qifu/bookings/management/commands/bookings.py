@@ -33,6 +33,9 @@ class Command(BaseCommand):
             first = datetime.date.fromisoformat(options["first"]) if options["first"] else None
         except ValueError:
             raise CommandError(_("--from must be a date such as 2026-12-08.")) from None
-        with acting_as(source="cli"):
-            created = services.generate(region, days=days, first=first)
+        try:
+            with acting_as(source="cli"):
+                created = services.generate(region, days=days, first=first)
+        except services.BookingError as error:
+            raise CommandError(str(error)) from None
         self.stdout.write(_("%(n)d time slot(s) created.") % {"n": created})
