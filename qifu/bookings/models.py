@@ -127,6 +127,16 @@ class Slot(Target):
         start = timezone.localtime(self.start)
         return f"{self.target} {start:%Y-%m-%d %H:%M}–{timezone.localtime(self.end):%H:%M}"
 
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        if self.start and self.end and self.end <= self.start:
+            raise ValidationError({"end": _("The end must be after the start.")})
+        if self.capacity is not None and self.capacity < max(self.booked or 0, 1):
+            raise ValidationError({"capacity": _("At least %(limit)s.") % {"limit": max(self.booked or 0, 1)}})
+        if sum(1 for t in (self.window_id, self.section_id, self.service_id) if t) != 1:
+            raise ValidationError(_("Choose exactly one of window, section and service item."))
+
     @property
     def left(self) -> int:
         return max(self.capacity - self.booked, 0)

@@ -312,6 +312,7 @@ def generate(region, days: int | None = None, first: datetime.date | None = None
     days = rule["bookable_days"] if days is None else days
     first = first or timezone.localdate(timezone=zone)
     plans = list((plans if plans is not None else SlotPlan.objects.filter(region=region)).filter(active=True))
+    now = timezone.now()
     slots = []
     for offset in range(days):
         day = first + datetime.timedelta(days=offset)
@@ -329,9 +330,10 @@ def generate(region, days: int | None = None, first: datetime.date | None = None
             for begin, finish in hours:
                 start, close = _at(day, begin, zone), _at(day, finish, zone)
                 while start + length <= close:
-                    slots.append(Slot(region_id=region.pk, node_id=plan.node_id, window_id=plan.window_id,
-                                      section_id=plan.section_id, service_id=plan.service_id, start=start,
-                                      end=start + length, capacity=plan.capacity or rule["capacity"]))
+                    if start > now:  # today's hours already begun are not offered
+                        slots.append(Slot(region_id=region.pk, node_id=plan.node_id, window_id=plan.window_id,
+                                          section_id=plan.section_id, service_id=plan.service_id, start=start,
+                                          end=start + length, capacity=plan.capacity or rule["capacity"]))
                     start += length
     before = Slot.objects.filter(region=region).count()
     with jobs.sqlite_serialized(), transaction.atomic():
