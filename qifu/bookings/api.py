@@ -110,8 +110,9 @@ def create_appointment(request, payload: BookingIn):
         node, target = services.resolve(user, payload.node, kind, code)
         slot = services.find_slot(node, kind, target, payload.start)
         enterprise = services.enterprise_for(user, payload.enterprise_uscc)
-        name = payload.name if payload.name is not None else (user.display_name if enterprise else "")
-        phone = payload.phone if payload.phone is not None else (user.phone if enterprise else "")
+        own = services.is_enterprise_only(user)  # an enterprise user's own name and phone by default
+        name = payload.name if payload.name is not None else (user.display_name if own else "")
+        phone = payload.phone if payload.phone is not None else (user.phone if own else "")
         booking, _created = services.book(user, slot, name=name, phone=phone, enterprise=enterprise,
                                           note=payload.note, key=key, digest=digest)
     except services.BookingError as error:
