@@ -76,10 +76,10 @@ INSTALLED_APPS = [
     "qifu.supervision",
     "qifu.assessments",
     "qifu.policies",
+    "qifu.bookings",
     "qifu.knowledge",
     "qifu.catalog",
     "qifu.search",
-    "qifu.bookings",
     "qifu.front",
     "qifu.demo",
     "qifu.accounts.apps.LockoutConfig",  # django-axes, named in Chinese

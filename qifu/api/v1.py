@@ -140,9 +140,9 @@ def _routers():
     api.add_router("", supervision)
     api.add_router("", policies)
     api.add_router("", knowledge)
+    api.add_router("", bookings)
     api.add_router("", catalog)
     api.add_router("", search)
-    api.add_router("", bookings)
 
 
 _routers()
