@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "qifu.supervision",
     "qifu.assessments",
     "qifu.policies",
+    "qifu.bookings",
     "qifu.knowledge",
     "qifu.catalog",
     "qifu.search",

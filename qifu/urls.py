@@ -15,6 +15,7 @@ urlpatterns = [
     path("", include("qifu.assessments.urls")),
     path("", include("qifu.profiles.urls")),
     path("", include("qifu.policies.urls")),
+    path("", include("qifu.bookings.urls")),
     path("", include("qifu.knowledge.urls")),
     path("", include("qifu.catalog.urls")),
     path("", include("qifu.search.urls")),

@@ -117,6 +117,7 @@ def _routers():
     from qifu.appeals.revisits_api import router as revisits
     from qifu.appeals.stats_api import router as appeal_stats
     from qifu.assessments.api import router as ranking
+    from qifu.bookings.api import router as bookings
     from qifu.catalog.api import router as catalog
     from qifu.scenarios.api import router as scenarios
     from qifu.enterprises.api import router as enterprises
@@ -140,6 +141,7 @@ def _routers():
     api.add_router("", supervision)
     api.add_router("", policies)
     api.add_router("", knowledge)
+    api.add_router("", bookings)
     api.add_router("", catalog)
     api.add_router("", search)
     api.add_router("", scenarios)

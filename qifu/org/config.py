@@ -150,6 +150,15 @@ DEFAULTS: dict = {
         ],
         "area_units": {},
     },
+    # Appointments and queue numbers (预约办事 / 取号, qifu.bookings; issue 12 item 4). The seeds ask for appointments
+    # (003 line 437: 推行预约服务; 004 line 13: 预约办事) and orderly queueing by number (003 line 553: 引导办事群众有序
+    # 排队取号) but give NO numbers for any of these: every value below is this system's default, to be set by the
+    # region. `hours`: the opening hours on a working day (local time, [start, end] pairs); `slot_minutes`: a slot's
+    # length; `capacity`: places per slot; `bookable_days`: how many days ahead slots are generated and booked;
+    # `reminder_minutes`: the reminder (SMS and inbox) goes this long before the slot's start; `no_show_grace_minutes`:
+    # a booking neither checked in nor cancelled is marked no-show this long after the slot's end.
+    "bookings": {"hours": [["09:00", "12:00"], ["13:30", "17:00"]], "slot_minutes": 30, "capacity": 2,
+                 "bookable_days": 10, "reminder_minutes": 120, "no_show_grace_minutes": 30},
 }
 
 
