@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "qifu.policies",
     "qifu.knowledge",
     "qifu.catalog",
+    "qifu.frontdesk",
     "qifu.search",
     "qifu.front",
     "qifu.demo",

@@ -17,6 +17,7 @@ urlpatterns = [
     path("", include("qifu.policies.urls")),
     path("", include("qifu.knowledge.urls")),
     path("", include("qifu.catalog.urls")),
+    path("", include("qifu.frontdesk.urls")),
     path("", include("qifu.search.urls")),
     path("", include("qifu.front.urls")),
 ]
