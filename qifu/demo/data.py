@@ -180,6 +180,9 @@ def load() -> dict:
         from . import catalog
 
         catalog.load(region)
+        from . import frontdesk
+
+        frontdesk.load(region)
         from . import ranking
 
         ranking.load(region)

@@ -56,6 +56,7 @@ class VisitForm(forms.Form):
         self.fields["enterprise_q"].widget.attrs.update({"placeholder": _("Enterprise name or credit code"),
                                                          "autocomplete": "off"})
         self.fields["visitor_phone"].widget.attrs.update({"inputmode": "tel", "autocomplete": "off"})
+        self.fields["item"].widget.attrs["translate"] = "no"  # the catalog's item names are data (e.g. "…(CMO)")
         _styled(self)
 
     def clean(self):
