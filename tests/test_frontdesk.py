@@ -245,3 +245,35 @@ def test_station_timers_fire_at_10_and_30_minutes_and_timely_action_cancels_them
     center = visit_at(w)
     timers.plan(T0, only=only(center))
     assert set(Timer.objects.filter(subject_id=center.pk).values_list("kind", flat=True)) == {"open_due"}
+
+
+def test_the_api_registers_hands_over_issues_documents_and_concludes(w, client):
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {w.token(w.desk)}"}
+    body = {"node": w.center.code, "visitor_name": "王先生", "visitor_phone": "13800001234", "need": "食品经营许可",
+            "enterprise_uscc": w.ent_east.uscc, "item": w.item.code, "section": w.section.code}
+    created = client.post("/api/v1/desk-visits", body, content_type="application/json", **auth)
+    assert created.status_code == 201, created.json()
+    visit = created.json()
+    assert visit["owner"] == w.desk.username and visit["item"] == w.item.code and visit["outcome_kind"] == ""
+    bad = client.post("/api/v1/desk-visits", {**body, "visitor_phone": "123"}, content_type="application/json", **auth)
+    assert bad.status_code == 400 and "手机" in bad.json()["detail"]
+    url = f"/api/v1/desk-visits/{visit['id']}"
+    notice = client.post(f"{url}/notices", {"materials": [w.materials[1].pk]}, content_type="application/json", **auth)
+    assert notice.status_code == 201 and [m["name"] for m in notice.json()["content"]["materials"]] == ["经营场所证明"]
+    receipt = client.post(f"{url}/receipt", {"deferred": ["健康证明"], "due_on": "2026-12-12"},
+                          content_type="application/json", **auth)
+    assert receipt.status_code == 400  # a Saturday (or past): refused with the reason
+    handed = client.post(f"{url}/handover", {"to": w.users[Role.DISPATCHER].username, "note": "转调度"},
+                         content_type="application/json", **auth)
+    assert handed.status_code == 200 and handed.json()["owner"] == w.users[Role.DISPATCHER].username
+    assert client.post(f"{url}/outcome", {"kind": "consultation", "answer": "已答复"}, content_type="application/json",
+                       **auth).status_code == 400  # no longer the owner
+    dispatcher = {"HTTP_AUTHORIZATION": f"Bearer {w.token(w.users[Role.DISPATCHER])}"}
+    done = client.post(f"{url}/outcome", {"kind": "appeal", "title": "许可办理慢"}, content_type="application/json",
+                       **dispatcher)
+    assert done.status_code == 200 and done.json()["outcome_kind"] == "appeal"
+    assert done.json()["outcome_url"] == f"/appeals/{Appeal.objects.get().pk}/"
+    listed = client.get("/api/v1/desk-visits?status=concluded", **auth).json()
+    assert listed["count"] == 1
+    enterprise = {"HTTP_AUTHORIZATION": f"Bearer {w.token(w.users[Role.ENTERPRISE])}"}
+    assert client.get(url, **enterprise).status_code == 403

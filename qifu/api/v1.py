@@ -119,6 +119,7 @@ def _routers():
     from qifu.assessments.api import router as ranking
     from qifu.catalog.api import router as catalog
     from qifu.enterprises.api import router as enterprises
+    from qifu.frontdesk.api import router as frontdesk
     from qifu.knowledge.api import router as knowledge
     from qifu.org.api import router as org
     from qifu.policies.api import router as policies
@@ -141,6 +142,7 @@ def _routers():
     api.add_router("", knowledge)
     api.add_router("", catalog)
     api.add_router("", search)
+    api.add_router("", frontdesk)
 
 
 _routers()

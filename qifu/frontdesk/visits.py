@@ -32,8 +32,9 @@ CLERK_ROLES = (Role.FRONT_DESK, Role.DISPATCHER)
 PHONE = re.compile(r"1[3-9]\d{9}|0\d{2,3}\d{7,8}")
 
 
-class DeskError(Exception):
-    """The change is not allowed or the input is wrong; the message says why (translated)."""
+class DeskError(inputs.InputError):
+    """The change is not allowed or the input is wrong; the message says why (translated). An `InputError`: the API
+    answers it with 400."""
 
 
 # --- who sees what ----------------------------------------------------------------------------------
