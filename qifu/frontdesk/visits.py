@@ -388,6 +388,8 @@ def conclude(visit: DeskVisit, kind: str, obj, *, by, now: datetime.datetime | N
     stored. Raises DeskError when the visit already has an outcome (a conditional UPDATE: two clerks at once get one
     outcome). Call it inside the transaction that created `obj`, so a refusal rolls the object back too."""
     now = now or timezone.now()
+    if not may_work(by, visit):
+        raise DeskError(_("Only the visit's owner concludes it."))
     if kind not in Outcome.values:
         raise DeskError(_("Unknown outcome."))
     fields = {"outcome_kind": kind, "concluded_at": now, "concluded_by": by}
