@@ -277,3 +277,13 @@ def test_the_api_registers_hands_over_issues_documents_and_concludes(w, client):
     assert listed["count"] == 1
     enterprise = {"HTTP_AUTHORIZATION": f"Bearer {w.token(w.users[Role.ENTERPRISE])}"}
     assert client.get(url, **enterprise).status_code == 403
+
+
+def test_the_registration_page_says_what_is_wrong_next_to_the_field(w, client):
+    client.force_login(w.desk)
+    form = {"node": w.center.code, "visitor_name": "王先生", "visitor_phone": "12345", "need": "咨询"}
+    page = client.post("/frontdesk/new/", form)
+    assert page.status_code == 400 and "手机" in page.context["form"].errors["visitor_phone"][0]
+    created = client.post("/frontdesk/new/", {**form, "visitor_phone": "0571-8600 1234"})
+    visit = DeskVisit.objects.get()
+    assert created.status_code == 302 and visit.visitor_phone == "057186001234" and visit.enterprise is None

@@ -59,6 +59,14 @@ class VisitForm(forms.Form):
         self.fields["item"].widget.attrs["translate"] = "no"  # the catalog's item names are data (e.g. "…(CMO)")
         _styled(self)
 
+    def clean_visitor_phone(self):
+        from . import visits
+
+        try:
+            return visits.clean_phone(self.cleaned_data.get("visitor_phone"))
+        except visits.DeskError as error:
+            raise forms.ValidationError(str(error)) from error
+
     def clean(self):
         """The enterprise (optional: a person may come without one): the picked match, a typed credit code, or the
         only visible enterprise with exactly the typed name."""

@@ -42,6 +42,7 @@ def test_a_clerk_registers_a_walk_in_issues_a_one_time_notice_and_turns_the_visi
     visit = DeskVisit.objects.get()
     assert visit.enterprise == w.ent_east and visit.owner == w.users[Role.FRONT_DESK]
     page.wait_for_url(f"**/frontdesk/{visit.pk}/")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375  # the visit's page fits a phone
 
     materials = page.locator('[data-testid="material"]')
     materials.nth(0).check()
