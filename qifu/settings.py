@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "qifu.bookings",
     "qifu.knowledge",
     "qifu.catalog",
+    "qifu.frontdesk",
     "qifu.search",
     "qifu.scenarios",
     "qifu.front",

@@ -18,6 +18,7 @@ urlpatterns = [
     path("", include("qifu.bookings.urls")),
     path("", include("qifu.knowledge.urls")),
     path("", include("qifu.catalog.urls")),
+    path("", include("qifu.frontdesk.urls")),
     path("", include("qifu.search.urls")),
     path("", include("qifu.scenarios.urls")),
     path("", include("qifu.front.urls")),

@@ -121,6 +121,7 @@ def _routers():
     from qifu.catalog.api import router as catalog
     from qifu.scenarios.api import router as scenarios
     from qifu.enterprises.api import router as enterprises
+    from qifu.frontdesk.api import router as frontdesk
     from qifu.knowledge.api import router as knowledge
     from qifu.org.api import router as org
     from qifu.policies.api import router as policies
@@ -145,6 +146,7 @@ def _routers():
     api.add_router("", catalog)
     api.add_router("", search)
     api.add_router("", scenarios)
+    api.add_router("", frontdesk)
 
 
 _routers()

@@ -183,6 +183,9 @@ def load() -> dict:
         from . import bookings
 
         bookings.load(region)
+        from . import frontdesk
+
+        frontdesk.load(region)
         from . import ranking
 
         ranking.load(region)

@@ -17,6 +17,7 @@ NAV = [
     (_("My appeals"), "appeal_list", {Role.ENTERPRISE}),
     (_("Register appeal"), "appeal_new", {Role.FRONT_DESK, Role.DISPATCHER, Role.LIAISON, Role.SPECIALIST,
                                           Role.CHIEF_SPECIALIST}),
+    (_("Front desk"), "desk_visits", {Role.FRONT_DESK, Role.DISPATCHER}),
     (_("Policies"), "policy_list", None),
     (_("My policies"), "my_policies", {Role.ENTERPRISE}),
     (_("Appeal statistics"), "appeal_stats_page", {Role.LEADER, Role.SUPERVISOR, Role.DISPATCHER, Role.HANDLER}),

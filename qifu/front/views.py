@@ -86,9 +86,12 @@ def _counts(*items) -> list[dict]:
 
 def _front_desk_home(user):
     """What the desk registered today, what came in at its node today, what waits for dispatch (at its node)."""
+    from qifu.frontdesk import visits as desk
+
     node = {"node": user.node.code} if user.node_id else {}
     today = _today(user)
-    return {"enterprise_count": scopes.enterprises(user).count(), "work": _counts(
+    return {"enterprise_count": scopes.enterprises(user).count(),
+            "desk_flagged": desk.flagged(desk.visits(user)).count(), "work": _counts(
         _listed(user, {"mine": "yes", **today}, "mine-today", _("Registered by me today")),
         _listed(user, {**node, **today}, "node-today", _("Received at my node today")) if node else None,
         _listed(user, {"status": "to_dispatch", **node}, "to-dispatch", _("Waiting for dispatch")),

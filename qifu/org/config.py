@@ -86,6 +86,16 @@ DEFAULTS: dict = {
     # Station response (seed 000): park staff on site within 10 minutes; hand-over within 30.
     "station_on_site_minutes": 10,
     "station_handover_minutes": 30,
+    # Which station types the station response limits apply to (seed 000 line 34 names 园区 park stations; Qiantang's
+    # six industry-platform stations are its parks). A visit registered at such a station has the two timers.
+    "station_response_types": ["park", "industry_platform"],
+    # First-contact ownership (首问负责制, seed 003 line 443; qifu.frontdesk): a front-desk visit still without an
+    # outcome (or without an owner) this many calendar hours after registration is flagged. The seeds give no number:
+    # this system's default.
+    "desk_visit_open_hours": 24,
+    # Tracking numbers of front-desk receipts (收件通知书): prefix + "-SJ-" + day + counter; empty: the region code's
+    # first letters.
+    "receipt_number_prefix": "",
     # Revisits (回访, seed 000 机制保障): after closure, this share of ordinary cases is called back (Huzhou, seed 001
     # §四: all — 1.0); the same case is always in or out of the sample (a hash of its number and the region code).
     "revisit_ratio": 0.2,
