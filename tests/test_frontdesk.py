@@ -81,6 +81,11 @@ def test_owner_until_handover_and_a_visit_left_open_is_flagged(w, client):
     other.department = w.dept
     other.save()
     assert breaches.count(w.region, 2026, 12) == {w.dept.pk: 1}
+    from qifu.assessments import providers
+    from qifu.assessments.ranking import month_period
+
+    month = providers.Month(w.region, month_period(w.region, "2026-12"), T0)
+    assert providers.collect(["first_contact_breaches"], month)["first_contact_breaches"] == {w.dept.pk: 1}
 
     client.force_login(w.desk)
     listed = client.get("/frontdesk/flagged/")
@@ -287,3 +292,25 @@ def test_the_registration_page_says_what_is_wrong_next_to_the_field(w, client):
     created = client.post("/frontdesk/new/", {**form, "visitor_phone": "0571-8600 1234"})
     visit = DeskVisit.objects.get()
     assert created.status_code == 302 and visit.visitor_phone == "057186001234" and visit.enterprise is None
+
+
+def test_a_visit_becomes_an_agency_case_of_a_scenario(w, client):
+    from pathlib import Path
+
+    from qifu.scenarios import presets
+    from qifu.scenarios.models import AgencyCase
+
+    presets.load(Path(__file__).with_name("scenarios_sample.yaml"), region_code=w.region.code)
+    visit = visit_at(w)
+    client.force_login(w.desk)
+    page = client.get(f"/frontdesk/{visit.pk}/").content.decode()
+    assert "industrial-project-start" in page and "工业项目开工" in page
+    assert client.post(f"/frontdesk/{visit.pk}/agency/", {"scenario": "no-such"}).status_code == 400
+    response = client.post(f"/frontdesk/{visit.pk}/agency/", {"scenario": "industrial-project-start"})
+    case = AgencyCase.objects.get()
+    assert response.status_code == 302 and response["Location"] == case.get_absolute_url()
+    visit.refresh_from_db()
+    assert visit.outcome_kind == "agency_case" and visit.outcome_id == case.pk and visit.outcome_url == case.get_absolute_url()
+    assert case.enterprise == w.ent_east and case.scenario.code == "industrial-project-start" and case.items.exists()
+    assert client.post(f"/frontdesk/{visit.pk}/agency/", {"scenario": "industrial-project-start"}).status_code == 400
+    assert AgencyCase.objects.count() == 1

@@ -256,14 +256,16 @@ def receipt(request, visit_id: Id, payload: ReceiptIn):
 
 
 class OutcomeIn(Input):
-    kind: Literal["consultation", "appeal", "service_request"]
+    kind: Literal["consultation", "appeal", "service_request", "agency_case"]
+    scenario: Text(64) = Field("", description="agency_case: the code of the 一类事 scenario")
     answer: Text() = Field("", description="consultation: the answer given")
     title: Text(200) = Field("", description="appeal: the problem in a few words (default: the need)")
     description: Text() = Field("", description="appeal or service request: details (default: the need)")
 
 
 @router.post("/desk-visits/{visit_id}/outcome", response={200: VisitOut, **errors(400, 403, 404)},
-             summary="Conclude the visit, once: an answered consultation, an appeal or a service request for its item")
+             summary="Conclude the visit, once: an answered consultation, an appeal, a service request for its item or an "
+                     "agency case of a 一类事 scenario")
 def outcome(request, visit_id: Id, payload: OutcomeIn):
     visit = _visit(request, visit_id)
     user = request.user
@@ -272,6 +274,11 @@ def outcome(request, visit_id: Id, payload: OutcomeIn):
     elif payload.kind == "appeal":
         visits.to_appeal(visit, by=user, title=payload.title or visit.need[:60],
                          description=payload.description or visit.need)
+    elif payload.kind == "agency_case":
+        from qifu.scenarios import cases
+
+        scenario = cases.scenarios(user).filter(region=visit.region, code=payload.scenario).first()
+        visits.to_agency_case(visit, scenario, by=user)
     else:
         visits.to_service_request(visit, by=user, description=payload.description or visit.need)
     return _out(_visit(request, visit_id))

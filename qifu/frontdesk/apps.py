@@ -10,7 +10,7 @@ class FrontdeskConfig(AppConfig):
     def ready(self):
         from qifu.audit.trail import track
 
-        from . import models, timers  # noqa: F401  (timers registers the visits' timer source)
+        from . import breaches, models, timers  # noqa: F401  (timer source; the ranking's breaches input)
 
         for model in (models.DeskVisit, models.Handover, models.DeskNotice, models.DeferredMaterial):
             track(model)

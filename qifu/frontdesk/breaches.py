@@ -1,10 +1,10 @@
-"""First-contact breaches (未履行首问责任制, seed 003 line 1198) for the monthly ranking's manual input
+"""First-contact breaches (未履行首问责任制, seed 003 line 1198) for the monthly ranking's input
 `first_contact_breaches`: per unit (the department of the visit's owner when its timer flagged it) and month, the
 front-desk visits flagged for being left without an outcome or owner past the region's `desk_visit_open_hours`.
 
-Not wired into the ranking: `for_ranking(month)` has the shape of an input provider (`qifu.assessments.providers`);
-registering it with `providers.register({"first_contact_breaches": …})` and dropping the manual input from the
-region's `ranking.manual_inputs` makes the count automatic.
+`for_ranking` is the input's provider (`qifu.assessments.providers`): the count is automatic unless a region
+names `first_contact_breaches` in its `ranking.manual_inputs` (then the task force enters it by hand, e.g. to
+count breaches found elsewhere than at the front desk).
 """
 
 from __future__ import annotations
@@ -13,6 +13,9 @@ import datetime
 from zoneinfo import ZoneInfo
 
 from django.db.models import Count
+from django.utils.translation import gettext_lazy
+
+from qifu.assessments import providers
 
 from .models import DeskVisit
 
@@ -24,18 +27,20 @@ def month_bounds(region, year: int, month: int) -> tuple[datetime.datetime, date
     return start, end
 
 
-def count(region, year: int, month: int) -> dict[int | None, int]:
-    """{department id (None: an owner without a department): flagged visits} for the month (region's clock)."""
-    start, end = month_bounds(region, year, month)
+def by_unit(region, start: datetime.datetime, end: datetime.datetime) -> dict[int | None, int]:
+    """{department id (None: an owner without a department): visits flagged in [start, end)}."""
     rows = (DeskVisit.objects.filter(region=region, flagged_at__gte=start, flagged_at__lt=end)
             .values("flagged_owner__department").annotate(n=Count("id")).order_by())
     return {row["flagged_owner__department"]: row["n"] for row in rows}
 
 
+def count(region, year: int, month: int) -> dict[int | None, int]:
+    """{department id: flagged visits} for the calendar month (region's clock)."""
+    return by_unit(region, *month_bounds(region, year, month))
+
+
+@providers.register({"first_contact_breaches": gettext_lazy("First-contact breaches")})
 def for_ranking(month) -> dict[str, dict]:
-    """The provider shape: {"first_contact_breaches": {unit id: n}} for a `providers.Month`."""
-    rows = (DeskVisit.objects.filter(region=month.region, flagged_at__gte=month.period.start,
-                                     flagged_at__lt=month.period.end)
-            .exclude(flagged_owner__department=None)
-            .values("flagged_owner__department").annotate(n=Count("id")).order_by())
-    return {"first_contact_breaches": {row["flagged_owner__department"]: row["n"] for row in rows}}
+    """The ranking's input `first_contact_breaches` for a `providers.Month`: {unit id: flagged visits}."""
+    counted = by_unit(month.region, month.period.start, month.period.end)
+    return {"first_contact_breaches": {unit: n for unit, n in counted.items() if unit is not None}}

@@ -108,7 +108,17 @@ def _detail(request, visit: DeskVisit, *, error: str = "", status: int = 200, co
         "conclude_form": conclude_form or ConcludeForm(initial={"title": visit.need[:60], "description": visit.need}),
         "issued": request.GET.get("issued", ""),
         "timers": _timers(visit),
+        "scenarios": _scenarios(user, visit),
     }, status=status)
+
+
+def _scenarios(user, visit: DeskVisit):
+    """The 一类事 scenarios the visit may become an agency case of (none when the user starts no cases)."""
+    from qifu.scenarios import cases
+
+    if visit.outcome_kind or visit.enterprise_id is None or not cases.may_start(user):
+        return []
+    return list(cases.scenarios(user).filter(region=visit.region).order_by("annex", "pk"))
 
 
 def _timers(visit: DeskVisit) -> list[dict]:
@@ -177,6 +187,14 @@ def visit_action(request, pk: int, action: str):
             else:
                 visits.to_service_request(visit, by=user, description=data["description"] or visit.need)
                 messages.success(request, _("The visit became a service request."))
+        elif action == "agency":
+            from qifu.scenarios import cases
+
+            code = post.get("scenario") or ""
+            scenario = cases.scenarios(user).filter(region=visit.region, code=code).first() if code else None
+            case = visits.to_agency_case(visit, scenario, by=user)
+            messages.success(request, _("The visit became an agency case."))
+            return redirect(case)
         else:
             raise visits.DeskError(_("Unknown action."))
     except visits.DeskError as error:

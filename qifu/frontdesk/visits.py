@@ -494,3 +494,26 @@ def to_service_request(visit: DeskVisit, *, by, description: str):
         conclude(locked, Outcome.SERVICE_REQUEST, appeal, by=by)
     visit.refresh_from_db()
     return appeal
+
+
+def to_agency_case(visit: DeskVisit, scenario, *, by):
+    """The visit becomes an agency case (全程代办) of a 一类事 scenario for the visitor's enterprise
+    (`qifu.scenarios.cases.start`): its checklist, agent and timers start at once."""
+    from qifu.appeals.errors import NotAllowed, TransitionError
+    from qifu.scenarios import cases
+
+    _check_open(visit, by)
+    if visit.enterprise_id is None:
+        raise DeskError(_("An agency case is started for an enterprise: register the visitor's enterprise first."))
+    if scenario is None or not cases.scenarios(by).filter(pk=scenario.pk).exists():
+        raise DeskError(_("Choose a 一类事 scenario."))
+    with transaction.atomic():
+        locked = DeskVisit.objects.select_for_update().get(pk=visit.pk)
+        _check_open(locked, by)
+        try:
+            case = cases.start(scenario, visit.enterprise, by=by)
+        except (NotAllowed, TransitionError) as error:
+            raise DeskError(str(error)) from error
+        conclude(locked, Outcome.AGENCY_CASE, case, by=by)
+    visit.refresh_from_db()
+    return case

@@ -131,7 +131,6 @@ DEFAULTS: dict = {
             {"code": "relief", "name": "助企纾困政策落地得分（百分制）", "default": None},
             {"code": "visits", "name": "走访服务企业数"},
             {"code": "cases", "name": "典型案例报送数（案例库以外）"},
-            {"code": "first_contact_breaches", "name": "未履行首问责任制次数"},
             {"code": "late_assignments", "name": "超期未交办件数"},
             {"code": "notices", "name": "处理不力被通报次数"},
         ],
