@@ -99,3 +99,24 @@ def test_the_monthly_ranking_is_meaningful(db, demo):
         totals = [row["total"] for row in group["rows"]]
         assert len(totals) >= 10 and len(set(totals)) >= len(totals) / 2
         assert all(row["last_rank"] is not None for row in group["rows"])
+
+
+def test_the_demo_has_every_scenario_of_annexes_6_and_7_with_their_items(db, demo):
+    """Issue 12's Done-when: the demo loads every 一类事 case of 附件6 and 附件7 with the preset's items; and the front
+    desk, agency cases and appointments have something to show."""
+    from pathlib import Path
+
+    import yaml
+
+    from qifu.bookings.models import Booking
+    from qifu.frontdesk.models import DeskVisit
+    from qifu.scenarios.models import AgencyCase, Scenario
+
+    preset = yaml.safe_load((Path(__file__).parents[1] / "qifu/scenarios/presets/qiantang.yaml").read_text("utf-8"))
+    want = {s["code"]: (s["annex"], len(s["items"])) for s in preset["scenarios"]}
+    loaded = {s.code: (s.annex, s.items.count()) for s in Scenario.objects.all()}
+    assert loaded == want
+    assert sorted(a for a, _ in loaded.values()).count(7) == 5 and len(loaded) == 15
+    industrial = Scenario.objects.get(name__contains="工业项目开工")
+    assert industrial.items.filter(kind="basic").count() == 18
+    assert AgencyCase.objects.exists() and DeskVisit.objects.exists() and Booking.objects.exists()
