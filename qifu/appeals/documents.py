@@ -76,18 +76,22 @@ def slip_fields(appeal: Appeal, user) -> dict[str, str]:
     }
 
 
-def form_document(title: str, layout, fields: dict[str, str], tall_row: int = -1) -> bytes:
-    """A one-page official form: the title centred, then a 4-column table of label/value pairs laid out as
-    `layout` (a row of one label spans the three value columns); row `tall_row` is left room to write or sign."""
+def titled_document(title: str):
+    """A new Word document in the official font with `title` centred at the top."""
     doc = Document()
     normal = doc.styles["Normal"]
     normal.font.name = FONT
     normal.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), FONT)
-
     heading = doc.add_paragraph()
     heading.alignment = WD_ALIGN_PARAGRAPH.CENTER
     _font(heading.add_run(title), size=18, bold=True)
+    return doc
 
+
+def form_document(title: str, layout, fields: dict[str, str], tall_row: int = -1) -> bytes:
+    """A one-page official form: the title centred, then a 4-column table of label/value pairs laid out as
+    `layout` (a row of one label spans the three value columns); row `tall_row` is left room to write or sign."""
+    doc = titled_document(title)
     table = doc.add_table(rows=len(layout), cols=4)
     table.style = "Table Grid"
     table.alignment = WD_TABLE_ALIGNMENT.CENTER

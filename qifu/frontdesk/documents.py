@@ -14,25 +14,12 @@ from __future__ import annotations
 import datetime
 import io
 
-from docx import Document
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
-from docx.oxml.ns import qn
 
-from qifu.appeals.documents import FONT, _cn_date, _font, _write
+from qifu.appeals.documents import _cn_date, _font, _write, titled_document
 
 from .models import DeskNotice
-
-
-def _doc(title: str):
-    doc = Document()
-    normal = doc.styles["Normal"]
-    normal.font.name = FONT
-    normal.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), FONT)
-    heading = doc.add_paragraph()
-    heading.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    _font(heading.add_run(title), size=18, bold=True)
-    return doc
 
 
 def _line(doc, text: str, bold: bool = False, right: bool = False) -> None:
@@ -54,7 +41,7 @@ def _day(value: str) -> str:
 
 def one_time_notice(notice: DeskNotice) -> bytes:
     c = notice.content
-    doc = _doc("一次性告知书")
+    doc = titled_document("一次性告知书")
     who = c.get("enterprise") or c.get("visitor", "")
     _line(doc, f"{who}{'（' + c['visitor'] + '）' if c.get('enterprise') else ''}：")
     item = f"“{c['item']}”" if c.get("item") else "您申请的事项"
@@ -80,7 +67,7 @@ def one_time_notice(notice: DeskNotice) -> bytes:
 
 def receipt(notice: DeskNotice) -> bytes:
     c = notice.content
-    doc = _doc("收件通知书")
+    doc = titled_document("收件通知书")
     _line(doc, f"收件编号：{c['number']}", bold=True)
     who = c.get("enterprise") or c.get("visitor", "")
     _line(doc, f"{who}：")

@@ -1,11 +1,7 @@
-/* The intake form (登记诉求): more problems, picking the enterprise, on-the-spot fields. */
+/* The intake form (登记诉求): more problems, on-the-spot fields (picking the enterprise: front/enterprise-pick.js). */
 (function () {
   var form = document.getElementById("intake-form");
   var total = document.getElementById("id_problem-TOTAL_FORMS");
-  var uscc = document.getElementById("id_enterprise_uscc");
-  var search = document.getElementById("id_enterprise_q");
-  var picked = document.getElementById("enterprise-picked");
-  var matches = document.getElementById("enterprise-matches");
   document.getElementById("add-problem").addEventListener("click", function () {
     var n = parseInt(total.value, 10);
     var html = document.getElementById("problem-template").innerHTML.replace(/__prefix__/g, n);
@@ -13,20 +9,6 @@
     if (window.htmx) window.htmx.process(document.getElementById("problems").lastElementChild);
     total.value = n + 1;
     document.getElementById("id_problem-" + n + "-title").focus();
-  });
-  search.addEventListener("input", function () {
-    uscc.value = "";
-    picked.classList.add("d-none");
-  });
-  matches.addEventListener("click", function (e) {
-    var button = e.target.closest("[data-pick-uscc]");
-    if (!button) return;
-    uscc.value = button.dataset.pickUscc;
-    search.value = button.dataset.pickName;
-    picked.querySelector("span").textContent = button.dataset.pickName;
-    picked.querySelector("code").textContent = button.dataset.pickUscc;
-    picked.classList.remove("d-none");
-    matches.innerHTML = "";
   });
   form.addEventListener("change", function (e) {
     if (e.target.name && /-on_spot$/.test(e.target.name)) {
