@@ -19,11 +19,11 @@ from django.utils import timezone
 from qifu.accounts.models import Role
 from qifu.enterprises.models import Enterprise, Tag
 from qifu.notify.models import Notification
-from qifu.policies import applications, explanations, forms, performance, services
+from qifu.policies import applications, explanations, forms, matches, performance, services
 from qifu.policies.models import (
     Application,
     ApplicationEvent,
-    Match,
+    ClauseMatches,
     Payout,
     Policy,
     PolicyClause,
@@ -112,9 +112,13 @@ def library(world):
     return {c.code: c for c in PolicyClause.objects.all()}
 
 
+def stored_pairs(enterprises=None):
+    """Every stored (enterprise, clause) pair, decoded (`matches.pairs`)."""
+    return matches.pairs((enterprises or Enterprise.objects.all()).values_list("pk", flat=True))
+
+
 def statuses(clause_code):
-    return {m.enterprise_id: (m.status, m.amount, m.missing)
-            for m in Match.objects.filter(clause__code=clause_code)}
+    return {m.enterprise_id: (m.status, m.amount, m.missing) for m in stored_pairs() if m.clause.code == clause_code}
 
 
 # --- the library -------------------------------------------------------------------------------------
@@ -242,8 +246,7 @@ def _scalar(world, on):
 
 
 def _stored():
-    return {(m.enterprise_id, m.clause.code): (m.status, m.amount, m.missing)
-            for m in Match.objects.select_related("clause")}
+    return {(m.enterprise_id, m.clause.code): (m.status, m.amount, m.missing) for m in stored_pairs()}
 
 
 @pytest.mark.parametrize("vectorized", [True, False])
@@ -267,8 +270,9 @@ def test_a_draft_or_retired_policy_is_not_matched(world, library):
     policy = Policy.objects.get(code="W-TAG")
     services.retire(policy)
     services.match_region(world.region.code)
-    assert not Match.objects.filter(clause__policy=policy).exists()
-    assert Match.objects.filter(clause__code="W-RD-1").exists()
+    assert not any(m.clause.policy_id == policy.pk for m in stored_pairs())
+    assert not ClauseMatches.objects.filter(clause__policy=policy).exists()
+    assert statuses("W-RD-1")
 
 
 def test_an_enterprise_is_rematched_when_its_data_changes(world, library, django_capture_on_commit_callbacks):
@@ -314,7 +318,7 @@ def test_newly_eligible_enterprises_are_notified_once_with_the_reason(world, lib
     assert notes.count() == 2
     body = notes.get(body__contains="研发费用补助").body
     assert "研发申报奖励" in body and "200,000.00" in body and "研发费用" in body
-    assert Match.objects.filter(enterprise=world.ent_east, status="eligible", notified_at=None).count() == 0
+    assert not [m for m in matches.for_enterprise(world.ent_east) if m.status == "eligible" and not m.notified]
     services.match_region(world.region.code)
     services.rematch_clause(library["W-RD-1"])
     assert notes.count() == 2
@@ -325,7 +329,7 @@ def test_newly_eligible_enterprises_are_notified_once_with_the_reason(world, lib
     assert west_notes.count() == before + 1
     assert "专精特新奖励" in west_notes.latest("id").subject
     # Unknown matches (data missing) are not pushed.
-    assert Match.objects.filter(enterprise=world.ent_blank, status="unknown", notified_at__isnull=False).count() == 0
+    assert not [m for m in matches.for_enterprise(world.ent_blank) if m.status == "unknown" and m.notified]
 
 
 # --- 免申即享 -------------------------------------------------------------------------------------------
@@ -338,7 +342,7 @@ def test_no_application_clause_confirm_then_pay(world, library, client):
         services.confirm_payouts(clause, [world.ent_blank.pk], handler)  # unknown: not on the list
     [payout] = services.confirm_payouts(clause, [world.ent_east.pk], handler)
     assert (payout.status, payout.amount, payout.approved_by) == ("approved", Decimal("200000.00"), handler)
-    assert not services.confirmable(clause).exists()
+    assert not services.confirmable(clause)
     with pytest.raises(services.PayoutError):
         services.record_payment(payout, handler, paid_amount="250000", paid_on=services.today())
     services.record_payment(payout, handler, paid_amount="200000", paid_on=services.today(), reference="GK-1")
@@ -590,7 +594,7 @@ def test_publishing_through_the_page_matches_the_clauses(world, client):
     policy.refresh_from_db()
     assert policy.status == "published" and policy.published_at
     assert statuses("W-RD-1")[world.ent_east.pk][0] == "eligible"
-    assert not Match.objects.filter(clause__policy__code="W-TAG").exists()
+    assert not any(m.clause.policy.code == "W-TAG" for m in stored_pairs())
 
 
 def test_the_import_page_refuses_a_handler_importing_another_departments_policy(world, client):
@@ -725,6 +729,6 @@ def test_demo_policies_load_match_and_are_idempotent(db):
                 expected[(enterprise.pk, clause.code)] = ("eligible" if outcome.eligible is True else "unknown",
                                                           amount, outcome.missing)
     stored = {(m.enterprise_id, m.clause.code): (m.status, m.amount, m.missing)
-              for m in Match.objects.filter(enterprise__region=region).select_related("clause")}
+              for m in stored_pairs(Enterprise.objects.filter(region=region))}
     assert stored == expected
     assert any(v[0] == "unknown" and v[2] for v in expected.values())  # some pairs wait for missing data
