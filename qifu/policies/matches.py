@@ -95,17 +95,20 @@ def decode_ids(text: str) -> list[int]:
 
 
 def normalize(frame: pl.DataFrame) -> pl.DataFrame:
-    """An outcome frame (enterprise_id, clause_id, status, amount, missing_mask) → LONG, sorted by enterprise and clause."""
-    return frame.lazy().select(
+    """An outcome frame (enterprise_id, clause_id, status, amount, missing_mask) → LONG, in clause order (the
+    engine's when its clauses are given in id order: then nothing is sorted)."""
+    long = frame.lazy().select(
         pl.col("enterprise_id").cast(pl.Int64), pl.col("clause_id").cast(pl.Int64),
         (pl.col("status").cast(pl.String) == ELIGIBLE).cast(pl.Int8).alias("s"),
         (pl.col("amount").cast(pl.Float64).round(2) * 100).round().cast(pl.Int64).alias("a"),
         pl.col("missing_mask").cast(pl.Int64).alias("m"),
-    ).sort("enterprise_id", "clause_id").collect()
+    ).collect()
+    return long if long["clause_id"].is_sorted() else long.sort("clause_id", "enterprise_id")
 
 
 def _texts(long: pl.DataFrame) -> pl.DataFrame:
-    """LONG (sorted by enterprise and clause) → (enterprise_id, pairs): one text per enterprise."""
+    """LONG in clause order → (enterprise_id, pairs): one text per enterprise (the grouping keeps each
+    enterprise's pairs in clause order)."""
     return long.lazy().group_by("enterprise_id", maintain_order=True).agg(
         pl.col("clause_id").alias("c"), "s", "a", "m",
     ).select("enterprise_id", pl.struct("c", "s", "a", "m").struct.json_encode().alias("pairs")).collect()
@@ -302,7 +305,7 @@ def store_clauses(outcome, region, clause_ids: list[int], now) -> dict:
         old = _read_texts(sorted(holders))
         PHASES["read"] = time.perf_counter() - clock
         kept = _long(old).filter(~pl.col("clause_id").is_in(clause_ids))
-        merged = _texts(pl.concat([kept, new]).sort("enterprise_id", "clause_id"))
+        merged = _texts(pl.concat([kept, new]).sort("clause_id", "enterprise_id"))
         _write_changes(old, merged, now)
         PHASES["enterprises"] = time.perf_counter() - clock - PHASES["read"]
         ClauseMatches.objects.filter(clause_id__in=clause_ids)._raw_delete(connection.alias)

@@ -277,6 +277,7 @@ def _outcome(pairs, enterprises: QuerySet, on):
             rows.extend(r for r in (_row(enterprise.pk, clause.pk, spec, cl.evaluate(spec, facts, on))
                                     for clause, spec in pairs) if r is not None)
         return [pl.DataFrame(rows, schema=schema, orient="row")]
+    pairs = sorted(pairs, key=lambda pair: pair[0].pk)  # the engine's output then comes in clause id order
     specs = [spec for _, spec in pairs]
     fields = set().union(*(s.fields() for s in specs))
     clock = time.perf_counter()
