@@ -245,6 +245,26 @@ def _scalar(world, on):
     return expected
 
 
+def _clause_rows_agree():
+    """The two stored forms agree: each clause row's counts, total and ids are what the enterprises' rows say,
+    and each enterprise row's text is what the Python encoder writes for its pairs (the Polars one wrote it)."""
+    from qifu.policies.models import EnterpriseMatches
+
+    expected: dict[int, dict] = {}
+    for m in stored_pairs():
+        row = expected.setdefault(m.clause_id, {"eligible": set(), "unknown": set(), "amount": Decimal(0)})
+        row[m.status].add(m.enterprise_id)
+        row["amount"] += (m.amount or 0) if m.status == "eligible" else 0
+    for row in ClauseMatches.objects.all():
+        want = expected.pop(row.clause_id, {"eligible": set(), "unknown": set(), "amount": Decimal(0)})
+        assert (row.eligible, row.unknown, row.amount) == (len(want["eligible"]), len(want["unknown"]), want["amount"])
+        assert (set(matches.decode_ids(row.eligible_ids)), set(matches.decode_ids(row.unknown_ids))) == (
+            want["eligible"], want["unknown"])
+    assert not expected  # every clause with pairs has its row
+    for row in EnterpriseMatches.objects.all():
+        assert matches.encode_pairs((c, *v) for c, v in matches.decode_pairs(row.pairs).items()) == row.pairs
+
+
 def _stored():
     return {(m.enterprise_id, m.clause.code): (m.status, m.amount, m.missing) for m in stored_pairs()}
 
@@ -264,6 +284,7 @@ def test_match_region_equals_the_scalar_engine_for_every_enterprise_and_clause(w
     assert (west, "W-RD-1") not in expected
     assert expected[(blank, "W-RD-1")] == ("unknown", None, ["employees", "rd_expense"])
     assert expected[(east, "W-TAG-1")] == ("eligible", Decimal("10000.00"), [])
+    _clause_rows_agree()
 
 
 def test_a_draft_or_retired_policy_is_not_matched(world, library):
@@ -273,6 +294,7 @@ def test_a_draft_or_retired_policy_is_not_matched(world, library):
     assert not any(m.clause.policy_id == policy.pk for m in stored_pairs())
     assert not ClauseMatches.objects.filter(clause__policy=policy).exists()
     assert statuses("W-RD-1")
+    _clause_rows_agree()
 
 
 def test_an_enterprise_is_rematched_when_its_data_changes(world, library, django_capture_on_commit_callbacks):
@@ -284,6 +306,7 @@ def test_an_enterprise_is_rematched_when_its_data_changes(world, library, django
     assert west.pk not in statuses("W-TAG-1") and len(callbacks) == 1
     callbacks[0]()
     assert statuses("W-TAG-1")[west.pk] == ("eligible", Decimal("30000.00"), [])
+    _clause_rows_agree()
     blank = world.ent_blank
     blank.industry = "C3670"
     with django_capture_on_commit_callbacks(execute=True):
@@ -298,6 +321,7 @@ def test_an_enterprise_is_rematched_when_its_data_changes(world, library, django
     services.rematch_enterprises([world.ent_west.pk, blank.pk])  # a whole import at once, vectorized
     assert statuses("W-RD-1")[world.ent_west.pk] == ("eligible", Decimal("500000.00"), [])
     assert _stored() == _scalar(world, services.today())
+    _clause_rows_agree()
 
 
 def test_a_clause_is_rematched_when_it_changes(world, library):

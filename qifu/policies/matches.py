@@ -129,22 +129,36 @@ def _clause_parts(long: pl.DataFrame) -> pl.DataFrame:
         pl.col("enterprise_id").alias("ids"), pl.col("a").sum().alias("total")).collect()
 
 
-def _clause_rows(parts: list[pl.DataFrame], now) -> list[ClauseMatches]:
+def _clause_rows(parts: list[pl.DataFrame], now) -> pl.DataFrame:
+    """The clause rows (the columns of `ClauseMatches`) from the parts of an outcome."""
     if not parts:
-        return []
+        parts = [_clause_parts(pl.DataFrame(schema=LONG))]
     merged = pl.concat(parts).lazy().group_by("clause_id", "s").agg(
         pl.col("ids").list.explode(keep_nulls=False, empty_as_null=False).sort(), pl.col("total").sum()).with_columns(
         pl.col("ids").list.len().alias("n"),
         ("[" + pl.concat_list(pl.col("ids").list.first(), pl.col("ids").list.diff().list.slice(1))
-         .cast(pl.List(pl.String)).list.join(",") + "]").alias("text")).select("clause_id", "s", "n", "total", "text")
-    rows: dict[int, ClauseMatches] = {}
-    for clause_id, s, n, total, text in merged.collect().iter_rows():
-        row = rows.setdefault(clause_id, ClauseMatches(clause_id=clause_id, computed_at=now))
-        if s == 1:
-            row.eligible, row.eligible_ids, row.amount = n, text, money(total or 0)
-        else:
-            row.unknown, row.unknown_ids = n, text
-    return list(rows.values())
+         .cast(pl.List(pl.String)).list.join(",") + "]").alias("text")).collect()
+    eligible = merged.filter(pl.col("s") == 1).select(
+        "clause_id", pl.col("n").alias("eligible"), (pl.col("total").fill_null(0) / 100).alias("amount"),
+        pl.col("text").alias("eligible_ids"))
+    unknown = merged.filter(pl.col("s") == 0).select("clause_id", pl.col("n").alias("unknown"),
+                                                      pl.col("text").alias("unknown_ids"))
+    return eligible.join(unknown, on="clause_id", how="full", coalesce=True).select(
+        "clause_id", pl.col("eligible").fill_null(0), pl.col("unknown").fill_null(0),
+        pl.col("amount").fill_null(0).round(2), pl.col("eligible_ids").fill_null("[]"),
+        pl.col("unknown_ids").fill_null("[]"), pl.lit(now.isoformat()).alias("computed_at"))
+
+
+def _write_clause_rows(frame: pl.DataFrame) -> None:
+    if _pg():
+        with connection.cursor() as cursor:
+            _copy(cursor, f"COPY {ClauseMatches._meta.db_table} ({', '.join(frame.columns)}) FROM STDIN (FORMAT csv)",
+                  [frame])
+    else:
+        ClauseMatches.objects.bulk_create(
+            [ClauseMatches(clause_id=c, eligible=e, unknown=u, amount=money(cents(a)), eligible_ids=ei,
+                           unknown_ids=ui, computed_at=datetime.datetime.fromisoformat(t))
+             for c, e, u, a, ei, ui, t in frame.iter_rows()], batch_size=100)
 
 
 # --- writing ------------------------------------------------------------------------------------------
@@ -242,6 +256,8 @@ def store_region(outcome, region, now) -> dict:
     with transaction.atomic(), connection.cursor() as cursor:
         first = _pg() and not existing.exists()
         if _pg():
+            from psycopg.copy import QueuedLibpqWriter
+
             target = (f"COPY {table} (enterprise_id, pairs, computed_at) FROM STDIN (FORMAT csv)" if first else
                       f"COPY {_STAGE} FROM STDIN (FORMAT csv)")
             if not first:
@@ -249,14 +265,19 @@ def store_region(outcome, region, now) -> dict:
                                "computed_at timestamptz) ON COMMIT DROP")
                 cursor.execute(f"TRUNCATE {_STAGE}")
             stamp = pl.lit(now.isoformat()).alias("computed_at")
-            with cursor.cursor.copy(target) as copy:
-                for frame in outcome:  # the engine runs as the parts are consumed
+            # The engine runs as the parts are consumed; a worker thread sends each part's texts while the
+            # engine computes the next one, so the database writes while Polars computes.
+            with cursor.cursor.copy(target, writer=QueuedLibpqWriter(cursor.cursor)) as copy:
+                for frame in outcome:
                     long = normalize(frame)
                     del frame
                     _count(counts, long)
                     parts.append(_clause_parts(long))
-                    copy.write(_csv(_texts(long).with_columns(stamp)))
+                    texts_part = _texts(long).with_columns(stamp)
                     del long
+                    for i in range(0, texts_part.height, 50_000):
+                        copy.write(_csv(texts_part.slice(i, 50_000)))
+                    del texts_part
             PHASES["copy"] = time.perf_counter() - clock
             if not first:
                 gone = existing.extra(where=[f"NOT EXISTS (SELECT 1 FROM {_STAGE} s WHERE s.enterprise_id = "
@@ -278,7 +299,7 @@ def store_region(outcome, region, now) -> dict:
                            now)
         clock = time.perf_counter()
         ClauseMatches.objects.filter(clause__policy__region=region)._raw_delete(connection.alias)
-        ClauseMatches.objects.bulk_create(_clause_rows(parts, now), batch_size=100)
+        _write_clause_rows(_clause_rows(parts, now))
         PHASES["clauses"] = time.perf_counter() - clock
         if _pg() and sum(counts.values()) > 100_000:
             cursor.execute(f"ANALYZE {table}")
@@ -304,12 +325,19 @@ def store_clauses(outcome, region, clause_ids: list[int], now) -> dict:
         holders.update(new["enterprise_id"].unique().to_list())
         old = _read_texts(sorted(holders))
         PHASES["read"] = time.perf_counter() - clock
-        kept = _long(old).filter(~pl.col("clause_id").is_in(clause_ids))
-        merged = _texts(pl.concat([kept, new]).sort("clause_id", "enterprise_id"))
-        _write_changes(old, merged, now)
+        old_long = _long(old)
+        before = old_long.filter(pl.col("clause_id").is_in(clause_ids))
+        keys = list(LONG)  # an enterprise is rewritten only when one of its pairs of these clauses changed
+        changed = pl.concat([before.join(new, on=keys, how="anti", nulls_equal=True),
+                             new.join(before, on=keys, how="anti", nulls_equal=True)])["enterprise_id"].unique().to_list()
+        if len(changed):
+            kept = old_long.filter(pl.col("enterprise_id").is_in(changed) & ~pl.col("clause_id").is_in(clause_ids))
+            merged = _texts(pl.concat([kept, new.filter(pl.col("enterprise_id").is_in(changed))])
+                            .sort("clause_id", "enterprise_id"))
+            _write_changes(old.filter(pl.col("enterprise_id").is_in(changed)), merged, now)
         PHASES["enterprises"] = time.perf_counter() - clock - PHASES["read"]
         ClauseMatches.objects.filter(clause_id__in=clause_ids)._raw_delete(connection.alias)
-        ClauseMatches.objects.bulk_create(_clause_rows([_clause_parts(new)], now), batch_size=100)
+        _write_clause_rows(_clause_rows([_clause_parts(new)], now))
     return counts
 
 
