@@ -60,8 +60,10 @@ class Match:
 
 # --- the encoding -------------------------------------------------------------------------------------
 
+# An enterprise's row: {"c": [its clause ids, ascending: the first, then the differences], "a": [amounts in cents
+# or null], "m": [the missing-field mask × 2, + 1 when eligible]} — about 15 bytes a pair.
 LONG = {"enterprise_id": pl.Int64, "clause_id": pl.Int64, "s": pl.Int8, "a": pl.Int64, "m": pl.Int64}
-_PAIRS = pl.Struct({"c": pl.List(pl.Int64), "s": pl.List(pl.Int8), "a": pl.List(pl.Int64), "m": pl.List(pl.Int64)})
+_PAIRS = pl.Struct({"c": pl.List(pl.Int64), "a": pl.List(pl.Int64), "m": pl.List(pl.UInt64)})
 
 
 def cents(amount) -> int | None:
@@ -75,14 +77,15 @@ def money(cents_: int | None) -> Decimal | None:
 def encode_pairs(pairs) -> str:
     """(clause_id, eligible 1/0, cents or None, mask) tuples → the row's text (what Polars writes, byte for byte)."""
     pairs = sorted(pairs)
-    return json.dumps({"c": [p[0] for p in pairs], "s": [p[1] for p in pairs], "a": [p[2] for p in pairs],
-                       "m": [p[3] for p in pairs]}, separators=(",", ":"))
+    clauses = [p[0] for p in pairs]
+    return json.dumps({"c": [b - a for a, b in zip([0, *clauses], clauses)], "a": [p[2] for p in pairs],
+                       "m": [p[3] * 2 + p[1] for p in pairs]}, separators=(",", ":"))
 
 
 def decode_pairs(text: str) -> dict[int, tuple[int, int | None, int]]:
     """The row's text → {clause_id: (eligible 1/0, cents or None, mask)}."""
     data = json.loads(text) if text else {"c": []}
-    return {c: (s, a, m) for c, s, a, m in zip(data["c"], data["s"], data["a"], data["m"])} if data["c"] else {}
+    return {c: (m & 1, a, m >> 1) for c, a, m in zip(accumulate(data["c"]), data["a"], data["m"])}
 
 
 def encode_ids(ids) -> str:
@@ -110,17 +113,19 @@ def _texts(long: pl.DataFrame) -> pl.DataFrame:
     """LONG in clause order → (enterprise_id, pairs): one text per enterprise (the grouping keeps each
     enterprise's pairs in clause order)."""
     return long.lazy().group_by("enterprise_id", maintain_order=True).agg(
-        pl.col("clause_id").alias("c"), "s", "a", "m",
-    ).select("enterprise_id", pl.struct("c", "s", "a", "m").struct.json_encode().alias("pairs")).collect()
+        (pl.col("clause_id") - pl.col("clause_id").shift(1, fill_value=0)).alias("c"), "a",
+        (pl.col("m").cast(pl.UInt64) * 2 + pl.col("s").cast(pl.UInt64)).alias("m"),
+    ).select("enterprise_id", pl.struct("c", "a", "m").struct.json_encode().alias("pairs")).collect()
 
 
 def _long(texts: pl.DataFrame) -> pl.DataFrame:
     """(enterprise_id, pairs) → LONG."""
     if texts.height == 0:
         return pl.DataFrame(schema=LONG)
-    return texts.lazy().with_columns(pl.col("pairs").str.json_decode(_PAIRS)).unnest("pairs").explode(
-        ["c", "s", "a", "m"]).drop_nulls("c").select(
-        pl.col("enterprise_id").cast(pl.Int64), pl.col("c").alias("clause_id"), "s", "a", "m").collect()
+    return texts.lazy().with_columns(pl.col("pairs").str.json_decode(_PAIRS)).unnest("pairs").with_columns(
+        pl.col("c").list.eval(pl.element().cum_sum())).explode(["c", "a", "m"]).drop_nulls("c").select(
+        pl.col("enterprise_id").cast(pl.Int64), pl.col("c").alias("clause_id"), (pl.col("m") % 2).cast(pl.Int8).alias("s"),
+        "a", (pl.col("m") // 2).cast(pl.Int64).alias("m")).collect()
 
 
 def _clause_parts(long: pl.DataFrame) -> pl.DataFrame:
@@ -301,8 +306,6 @@ def store_region(outcome, region, now) -> dict:
         ClauseMatches.objects.filter(clause__policy__region=region)._raw_delete(connection.alias)
         _write_clause_rows(_clause_rows(parts, now))
         PHASES["clauses"] = time.perf_counter() - clock
-        if _pg() and sum(counts.values()) > 100_000:
-            cursor.execute(f"ANALYZE {table}")
     return counts
 
 

@@ -225,8 +225,8 @@ class EnterpriseMatches(models.Model):
 
     enterprise = models.OneToOneField("enterprises.Enterprise", on_delete=models.CASCADE, primary_key=True,
                                       related_name="policy_matches", db_constraint=False)
-    # JSON, compact: {"c": [clause ids, ascending], "s": [1 eligible / 0 unknown], "a": [amounts in cents or
-    # null], "m": [missing-field masks: bit i is the clause's field_order[i]]} — `matches.decode_pairs`.
+    # JSON, compact: {"c": [clause ids, ascending, as differences], "a": [amounts in cents or null], "m": [the
+    # missing-field mask (bit i: the clause's field_order[i]) × 2, + 1 when eligible]} — `matches.decode_pairs`.
     pairs = models.TextField(_("matches"))
     # Clause ids the enterprise was told it qualifies for ("12,34"); pairs that are gone are dropped from it.
     notified = models.TextField(_("notified of"), blank=True, default="", db_default="")
