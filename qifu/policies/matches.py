@@ -376,6 +376,9 @@ def store_enterprise(enterprise_id: int, pairs: list[tuple], now) -> tuple[dict,
     if old == new:
         return counts, fresh
     with transaction.atomic():
+        if row is not None:  # changed: read it again, locked, so that two re-matches adjust the clause rows once
+            row = EnterpriseMatches.objects.select_for_update().filter(pk=enterprise_id).only("pairs").first()
+            old = decode_pairs(row.pairs) if row else {}
         if not new:
             EnterpriseMatches.objects.filter(pk=enterprise_id).delete()
         elif row is None:
