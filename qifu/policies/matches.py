@@ -272,8 +272,10 @@ def store_region(outcome, region, now) -> dict:
             stamp = pl.lit(now.isoformat()).alias("computed_at")
             # The engine runs as the parts are consumed; a worker thread sends each part's texts while the
             # engine computes the next one, so the database writes while Polars computes.
+            encode = 0.0
             with cursor.cursor.copy(target, writer=QueuedLibpqWriter(cursor.cursor)) as copy:
                 for frame in outcome:
+                    started = time.perf_counter()
                     long = normalize(frame)
                     del frame
                     _count(counts, long)
@@ -283,6 +285,10 @@ def store_region(outcome, region, now) -> dict:
                     for i in range(0, texts_part.height, 50_000):
                         copy.write(_csv(texts_part.slice(i, 50_000)))
                     del texts_part
+                    encode += time.perf_counter() - started
+                PHASES["encode"] = encode
+                waiting = time.perf_counter()
+            PHASES["copy end"] = time.perf_counter() - waiting  # the database finishing what was sent
             PHASES["copy"] = time.perf_counter() - clock
             if not first:
                 gone = existing.extra(where=[f"NOT EXISTS (SELECT 1 FROM {_STAGE} s WHERE s.enterprise_id = "
