@@ -28,6 +28,7 @@ from itertools import accumulate
 import polars as pl
 from django.db import connection, transaction
 
+from qifu.enterprises.models import Enterprise
 from qifu.rules import clauses as cl
 
 from .models import ClauseMatches, EnterpriseMatches, MatchStatus, PolicyClause, PolicyStatus
@@ -291,9 +292,10 @@ def store_region(outcome, region, now) -> dict:
             PHASES["copy end"] = time.perf_counter() - waiting  # the database finishing what was sent
             PHASES["copy"] = time.perf_counter() - clock
             if not first:
-                gone = existing.extra(where=[f"NOT EXISTS (SELECT 1 FROM {_STAGE} s WHERE s.enterprise_id = "
-                                             f"{table}.enterprise_id)"])
-                gone._raw_delete(connection.alias)
+                cursor.execute(f"ANALYZE {_STAGE}")  # a million rows: the planner must see them to hash them
+                cursor.execute(f"DELETE FROM {table} m USING {Enterprise._meta.db_table} e WHERE e.id = m.enterprise_id "
+                               f"AND e.region_id = %s AND NOT EXISTS (SELECT 1 FROM {_STAGE} s "
+                               "WHERE s.enterprise_id = m.enterprise_id)", [region.pk])
                 cursor.execute(f"UPDATE {table} m SET pairs = s.pairs, computed_at = s.computed_at FROM {_STAGE} s "
                                "WHERE m.enterprise_id = s.enterprise_id AND m.pairs <> s.pairs")
                 cursor.execute(f"INSERT INTO {table} (enterprise_id, pairs, computed_at) SELECT s.enterprise_id, "
