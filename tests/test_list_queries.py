@@ -20,7 +20,6 @@ from qifu.policies.models import (
     Application,
     ApplicationEvent,
     ApplicationMaterial,
-    Match,
     Payout,
     Policy,
     PolicyClause,
@@ -102,10 +101,11 @@ class Rows:
 
     def matches(self, n):
         self.policies(n)
-        for clause in PolicyClause.objects.filter(code__startswith="Q-P")[:n]:
-            Match.objects.get_or_create(enterprise=self.w.ent_east, clause=clause,
-                                        defaults={"status": "eligible", "amount": Decimal("1000"),
-                                                  "missing_mask": 0})
+        from qifu.policies import matches
+
+        clauses = PolicyClause.objects.filter(code__startswith="Q-P")[:n]
+        matches.store_enterprise(self.w.ent_east.pk, [(c.pk, "eligible", Decimal("1000"), 0) for c in clauses],
+                                 timezone.now())
 
     def applications(self, n):
         for enterprise in self._enterprises(n):

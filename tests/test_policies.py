@@ -19,11 +19,11 @@ from django.utils import timezone
 from qifu.accounts.models import Role
 from qifu.enterprises.models import Enterprise, Tag
 from qifu.notify.models import Notification
-from qifu.policies import applications, explanations, forms, performance, services
+from qifu.policies import applications, explanations, forms, matches, performance, services
 from qifu.policies.models import (
     Application,
     ApplicationEvent,
-    Match,
+    ClauseMatches,
     Payout,
     Policy,
     PolicyClause,
@@ -112,9 +112,13 @@ def library(world):
     return {c.code: c for c in PolicyClause.objects.all()}
 
 
+def stored_pairs(enterprises=None):
+    """Every stored (enterprise, clause) pair, decoded (`matches.pairs`)."""
+    return matches.pairs((enterprises or Enterprise.objects.all()).values_list("pk", flat=True))
+
+
 def statuses(clause_code):
-    return {m.enterprise_id: (m.status, m.amount, m.missing)
-            for m in Match.objects.filter(clause__code=clause_code)}
+    return {m.enterprise_id: (m.status, m.amount, m.missing) for m in stored_pairs() if m.clause.code == clause_code}
 
 
 # --- the library -------------------------------------------------------------------------------------
@@ -241,9 +245,28 @@ def _scalar(world, on):
     return expected
 
 
+def _clause_rows_agree():
+    """The two stored forms agree: each clause row's counts, total and ids are what the enterprises' rows say,
+    and each enterprise row's text is what the Python encoder writes for its pairs (the Polars one wrote it)."""
+    from qifu.policies.models import EnterpriseMatches
+
+    expected: dict[int, dict] = {}
+    for m in stored_pairs():
+        row = expected.setdefault(m.clause_id, {"eligible": set(), "unknown": set(), "amount": Decimal(0)})
+        row[m.status].add(m.enterprise_id)
+        row["amount"] += (m.amount or 0) if m.status == "eligible" else 0
+    for row in ClauseMatches.objects.all():
+        want = expected.pop(row.clause_id, {"eligible": set(), "unknown": set(), "amount": Decimal(0)})
+        assert (row.eligible, row.unknown, row.amount) == (len(want["eligible"]), len(want["unknown"]), want["amount"])
+        assert (set(matches.decode_ids(row.eligible_ids)), set(matches.decode_ids(row.unknown_ids))) == (
+            want["eligible"], want["unknown"])
+    assert not expected  # every clause with pairs has its row
+    for row in EnterpriseMatches.objects.all():
+        assert matches.encode_pairs((c, *v) for c, v in matches.decode_pairs(row.pairs).items()) == row.pairs
+
+
 def _stored():
-    return {(m.enterprise_id, m.clause.code): (m.status, m.amount, m.missing)
-            for m in Match.objects.select_related("clause")}
+    return {(m.enterprise_id, m.clause.code): (m.status, m.amount, m.missing) for m in stored_pairs()}
 
 
 @pytest.mark.parametrize("vectorized", [True, False])
@@ -261,14 +284,17 @@ def test_match_region_equals_the_scalar_engine_for_every_enterprise_and_clause(w
     assert (west, "W-RD-1") not in expected
     assert expected[(blank, "W-RD-1")] == ("unknown", None, ["employees", "rd_expense"])
     assert expected[(east, "W-TAG-1")] == ("eligible", Decimal("10000.00"), [])
+    _clause_rows_agree()
 
 
 def test_a_draft_or_retired_policy_is_not_matched(world, library):
     policy = Policy.objects.get(code="W-TAG")
     services.retire(policy)
     services.match_region(world.region.code)
-    assert not Match.objects.filter(clause__policy=policy).exists()
-    assert Match.objects.filter(clause__code="W-RD-1").exists()
+    assert not any(m.clause.policy_id == policy.pk for m in stored_pairs())
+    assert not ClauseMatches.objects.filter(clause__policy=policy).exists()
+    assert statuses("W-RD-1")
+    _clause_rows_agree()
 
 
 def test_an_enterprise_is_rematched_when_its_data_changes(world, library, django_capture_on_commit_callbacks):
@@ -280,6 +306,7 @@ def test_an_enterprise_is_rematched_when_its_data_changes(world, library, django
     assert west.pk not in statuses("W-TAG-1") and len(callbacks) == 1
     callbacks[0]()
     assert statuses("W-TAG-1")[west.pk] == ("eligible", Decimal("30000.00"), [])
+    _clause_rows_agree()
     blank = world.ent_blank
     blank.industry = "C3670"
     with django_capture_on_commit_callbacks(execute=True):
@@ -294,6 +321,7 @@ def test_an_enterprise_is_rematched_when_its_data_changes(world, library, django
     services.rematch_enterprises([world.ent_west.pk, blank.pk])  # a whole import at once, vectorized
     assert statuses("W-RD-1")[world.ent_west.pk] == ("eligible", Decimal("500000.00"), [])
     assert _stored() == _scalar(world, services.today())
+    _clause_rows_agree()
 
 
 def test_a_clause_is_rematched_when_it_changes(world, library):
@@ -314,7 +342,7 @@ def test_newly_eligible_enterprises_are_notified_once_with_the_reason(world, lib
     assert notes.count() == 2
     body = notes.get(body__contains="研发费用补助").body
     assert "研发申报奖励" in body and "200,000.00" in body and "研发费用" in body
-    assert Match.objects.filter(enterprise=world.ent_east, status="eligible", notified_at=None).count() == 0
+    assert not [m for m in matches.for_enterprise(world.ent_east) if m.status == "eligible" and not m.notified]
     services.match_region(world.region.code)
     services.rematch_clause(library["W-RD-1"])
     assert notes.count() == 2
@@ -325,7 +353,7 @@ def test_newly_eligible_enterprises_are_notified_once_with_the_reason(world, lib
     assert west_notes.count() == before + 1
     assert "专精特新奖励" in west_notes.latest("id").subject
     # Unknown matches (data missing) are not pushed.
-    assert Match.objects.filter(enterprise=world.ent_blank, status="unknown", notified_at__isnull=False).count() == 0
+    assert not [m for m in matches.for_enterprise(world.ent_blank) if m.status == "unknown" and m.notified]
 
 
 # --- 免申即享 -------------------------------------------------------------------------------------------
@@ -338,7 +366,7 @@ def test_no_application_clause_confirm_then_pay(world, library, client):
         services.confirm_payouts(clause, [world.ent_blank.pk], handler)  # unknown: not on the list
     [payout] = services.confirm_payouts(clause, [world.ent_east.pk], handler)
     assert (payout.status, payout.amount, payout.approved_by) == ("approved", Decimal("200000.00"), handler)
-    assert not services.confirmable(clause).exists()
+    assert not services.confirmable(clause)
     with pytest.raises(services.PayoutError):
         services.record_payment(payout, handler, paid_amount="250000", paid_on=services.today())
     services.record_payment(payout, handler, paid_amount="200000", paid_on=services.today(), reference="GK-1")
@@ -590,7 +618,7 @@ def test_publishing_through_the_page_matches_the_clauses(world, client):
     policy.refresh_from_db()
     assert policy.status == "published" and policy.published_at
     assert statuses("W-RD-1")[world.ent_east.pk][0] == "eligible"
-    assert not Match.objects.filter(clause__policy__code="W-TAG").exists()
+    assert not any(m.clause.policy.code == "W-TAG" for m in stored_pairs())
 
 
 def test_the_import_page_refuses_a_handler_importing_another_departments_policy(world, client):
@@ -725,6 +753,6 @@ def test_demo_policies_load_match_and_are_idempotent(db):
                 expected[(enterprise.pk, clause.code)] = ("eligible" if outcome.eligible is True else "unknown",
                                                           amount, outcome.missing)
     stored = {(m.enterprise_id, m.clause.code): (m.status, m.amount, m.missing)
-              for m in Match.objects.filter(enterprise__region=region).select_related("clause")}
+              for m in stored_pairs(Enterprise.objects.filter(region=region))}
     assert stored == expected
     assert any(v[0] == "unknown" and v[2] for v in expected.values())  # some pairs wait for missing data

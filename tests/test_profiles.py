@@ -562,7 +562,7 @@ def test_demo_profiles_give_most_enterprises_values_and_load_idempotently(world)
 @pytest.mark.django_db
 def test_new_profile_data_rematches_the_enterprise_for_policies(django_capture_on_commit_callbacks):
     """A departmental push that makes an enterprise eligible shows up in its matches at once."""
-    from qifu.policies.models import Match
+    from qifu.policies import matches
     from qifu.policies import services as policy_services
     from qifu.profiles import services as profile_services
     from qifu.profiles.models import Indicator
@@ -580,12 +580,12 @@ def test_new_profile_data_rematches_the_enterprise_for_policies(django_capture_o
 
     for policy in Policy.objects.filter(region=world.region):
         policy_services.publish(policy)
-    before = Match.objects.filter(enterprise=world.ent_east, clause__code="PM-1-1").first()
+    before = next((m for m in matches.pairs([world.ent_east.pk]) if m.clause.code == "PM-1-1"), None)
     assert before is None or before.status == "unknown"
     indicator = Indicator.objects.get(region=world.region, code="employees")
     with django_capture_on_commit_callbacks(execute=True):  # re-matched after the commit
         profile_services.write_values([profile_services.NewValue(
             enterprise_id=world.ent_east.pk, indicator=indicator, value=80, as_of=datetime.date(2026, 6, 30),
             source="pm-rsj")])
-    match = Match.objects.get(enterprise=world.ent_east, clause__code="PM-1-1")
+    (match,) = [m for m in matches.pairs([world.ent_east.pk]) if m.clause.code == "PM-1-1"]
     assert match.status == "eligible" and float(match.amount) == 8000

@@ -2,7 +2,9 @@
 
 A list view returns `Rows(queryset, show)`: the page is cut in SQL (LIMIT/OFFSET) and only its rows are
 turned into dicts by `show`, so `limit=1` costs one row however many there are. A view that returns
-anything but a queryset is a programming error (a list would be built whole before being cut).
+anything but a queryset is a programming error (a list would be built whole before being cut) — unless
+the list is bounded by construction and says so (`Rows(items, show, bounded=True)`: one enterprise's
+matches, at most one per clause in force).
 
     @router.get("", response=list[AppealOut])
     @paginate(Paginated)
@@ -24,8 +26,9 @@ from qifu.lib import inputs, paging
 
 @dataclass
 class Rows:
-    queryset: QuerySet
+    queryset: QuerySet | list
     show: Callable[[Any], Any] | None = None
+    bounded: bool = False  # a list known to be short, cut in Python
 
 
 class Paginated(PaginationBase):
@@ -36,11 +39,12 @@ class Paginated(PaginationBase):
 
     def paginate_queryset(self, items, pagination, request, **params):
         rows = items if isinstance(items, Rows) else Rows(items)
-        if not isinstance(rows.queryset, QuerySet):
+        if not isinstance(rows.queryset, QuerySet) and not (rows.bounded and isinstance(rows.queryset, list)):
             raise TypeError("paginate a queryset (in the database), not a list")
         offset, limit = pagination.offset, pagination.limit
         page = list(rows.queryset[offset:offset + limit])
-        return {"items": [rows.show(row) for row in page] if rows.show else page, "count": rows.queryset.count()}
+        count = len(rows.queryset) if isinstance(rows.queryset, list) else rows.queryset.count()
+        return {"items": [rows.show(row) for row in page] if rows.show else page, "count": count}
 
 
 class CappedPaginated(Paginated):

@@ -12,8 +12,8 @@ from django.utils import timezone
 from qifu.accounts.models import User
 from qifu.enterprises.models import Enterprise
 from qifu.org.models import Region
-from qifu.policies import applications, services
-from qifu.policies.models import Application, Match, MatchStatus, Payout, Policy, PolicyClause, PolicyStatus
+from qifu.policies import applications, matches, services
+from qifu.policies.models import Application, Payout, Policy, PolicyClause, PolicyStatus
 
 FILE = Path(__file__).with_name("policies.yaml")
 
@@ -36,7 +36,7 @@ def _payouts(region: Region, demo_enterprise: Enterprise | None) -> int:
         clause = PolicyClause.objects.filter(code=code, policy__region=region).first()
         if clause is None:
             continue
-        candidates = list(services.confirmable(clause).exclude(amount=None).values_list("enterprise_id", flat=True))
+        candidates = [m.enterprise_id for m in services.confirmable(clause) if m.amount is not None]
         chosen = candidates[:take]
         if demo_enterprise is not None and demo_enterprise.pk in candidates and demo_enterprise.pk not in chosen:
             chosen.append(demo_enterprise.pk)
@@ -76,13 +76,16 @@ def _applications(region: Region, demo_enterprise: Enterprise | None) -> int:
         if clause is None:
             continue
         at = now - datetime.timedelta(days=days_ago)
-        eligible = Match.objects.filter(clause=clause, status=MatchStatus.ELIGIBLE).order_by("-amount", "enterprise_id")
+        ids = matches.enterprise_ids([clause])
+        amounts = matches.amounts(clause.pk, ids)
+        eligible = sorted(ids, key=lambda pk: (-(amounts.get(pk) or 0), pk))
         enterprise = None
-        for match in eligible:
-            if (clause.pk, match.enterprise_id) in used:
+        for enterprise_id in eligible:
+            if (clause.pk, enterprise_id) in used:
                 continue
-            if not applications.check_can_apply(clause, match.enterprise, at.date()):
-                enterprise = match.enterprise
+            candidate = Enterprise.objects.get(pk=enterprise_id)
+            if not applications.check_can_apply(clause, candidate, at.date()):
+                enterprise = candidate
                 break
         if enterprise is None:
             continue
@@ -107,8 +110,8 @@ def _applications(region: Region, demo_enterprise: Enterprise | None) -> int:
         made += 1
     if demo_enterprise is not None:
         # Its own application: for a clause it may qualify for, sending the document the data lacks.
-        for match in Match.objects.filter(enterprise=demo_enterprise, clause__no_application=False).select_related(
-                "clause").order_by("status", "clause__code"):
+        for match in sorted((m for m in matches.for_enterprise(demo_enterprise) if not m.clause.no_application),
+                            key=lambda m: (m.status, m.clause.code)):
             if not applications.check_can_apply(match.clause, demo_enterprise):
                 applications.submit(match.clause, demo_enterprise, demo_enterprise.users.first(),
                                     {m: _material(m) for m in match.clause.materials}, note="演示申报")

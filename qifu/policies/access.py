@@ -16,7 +16,7 @@ from qifu.accounts import scopes
 from qifu.accounts.models import Role
 from qifu.org.models import Region, Section
 
-from .models import Application, Match, Payout, Policy, PolicyClause, PolicyStatus
+from .models import Application, EnterpriseMatches, Payout, Policy, PolicyClause, PolicyStatus
 
 POLICY_SECTION_KIND = "policy"
 
@@ -100,8 +100,9 @@ def maintained_policies(user) -> QuerySet[Policy]:
     return qs.none()
 
 
-def matches(user) -> QuerySet[Match]:
-    return Match.objects.filter(enterprise__in=scopes.enterprises(user))
+def matches(user) -> QuerySet[EnterpriseMatches]:
+    """The match rows (one per enterprise, `qifu.policies.matches` reads them) of the enterprises `user` may see."""
+    return EnterpriseMatches.objects.filter(enterprise__in=scopes.enterprises(user))
 
 
 def payouts(user) -> QuerySet[Payout]:

@@ -7,7 +7,7 @@ from .models import (
     ApplicationEvent,
     ApplicationMaterial,
     ApplicationStatus,
-    Match,
+    ClauseMatches,
     Payout,
     Policy,
     PolicyClause,
@@ -45,12 +45,18 @@ class PolicyClauseAdmin(admin.ModelAdmin):
         services.after_clause_change(obj)
 
 
-@admin.register(Match)
-class MatchAdmin(admin.ModelAdmin):
-    list_display = ("enterprise", "clause", "status", "amount", "computed_at", "notified_at")
-    list_filter = ("status",)
-    search_fields = ("enterprise__name", "clause__code")
-    raw_id_fields = ("enterprise", "clause")
+@admin.register(ClauseMatches)
+class ClauseMatchesAdmin(admin.ModelAdmin):
+    list_display = ("clause", "eligible", "unknown", "amount", "computed_at")
+    search_fields = ("clause__code",)
+    exclude = ("eligible_ids", "unknown_ids")
+    raw_id_fields = ("clause",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
     def has_add_permission(self, request):
         return False

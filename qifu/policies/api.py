@@ -25,7 +25,7 @@ from qifu.org.models import Region
 from qifu.rules.values import RuleError
 
 from . import access, applications, services
-from .models import Application, ApplicationEvent, Match, Payout, Policy, PolicyClause
+from .models import Application, ApplicationEvent, Payout, Policy, PolicyClause
 
 router = Router(tags=["policies"])
 
@@ -240,18 +240,15 @@ def import_policies(request, region: str | None = None):
 @paginate(Paginated)
 def enterprise_matches(request, enterprise_id: int, status: str | None = None):
     enterprise = get_object_or_404(scopes.enterprises(request.user), pk=enterprise_id)
-    qs = Match.objects.filter(enterprise=enterprise, clause__policy__status="published").select_related(
-        "clause", "clause__policy")
-    if status:
-        qs = qs.filter(status=status)
+    from . import matches
     from .wording import labels
 
     known = labels(enterprise.region)
-    return Rows(qs.order_by("-amount", "clause__code", "pk"), lambda m: {
+    return Rows(matches.for_enterprise(enterprise, status=status), lambda m: {
         "clause_id": m.clause_id, "clause": m.clause.code, "clause_title": m.clause.title,
         "policy": m.clause.policy.code, "status": m.status, "amount": m.amount, "missing": m.missing,
         "missing_labels": [known.get(c, c) for c in m.missing], "no_application": m.clause.no_application,
-        "computed_at": m.computed_at})
+        "computed_at": m.computed_at}, bounded=True)
 
 
 # --- applications ---------------------------------------------------------------------------------

@@ -81,11 +81,11 @@ def _empty(region) -> None:
     from qifu.enterprises.models import Enterprise
     from qifu.profiles.models import Indicator, IndicatorValue
 
-    from .models import Match, Policy, PolicyClause
+    from .models import ClauseMatches, EnterpriseMatches, Policy, PolicyClause
 
     enterprises = Enterprise.objects.filter(region=region)
-    Match.objects.filter(clause__policy__region=region)._raw_delete(connection.alias)
-    Match.objects.filter(enterprise__in=enterprises)._raw_delete(connection.alias)
+    ClauseMatches.objects.filter(clause__policy__region=region)._raw_delete(connection.alias)
+    EnterpriseMatches.objects.filter(enterprise__in=enterprises)._raw_delete(connection.alias)
     IndicatorValue.objects.filter(enterprise__in=enterprises)._raw_delete(connection.alias)
     Enterprise.tags.through.objects.filter(enterprise__in=enterprises)._raw_delete(connection.alias)
     enterprises._raw_delete(connection.alias)
@@ -210,7 +210,8 @@ def run(enterprises: int = 1_000_000, clauses: int = 1_000, seed: int = 1, on: d
     from qifu.rules import clauses as cl
 
     from . import services
-    from .models import Match, PolicyClause
+    from . import matches
+    from .models import ClauseMatches, EnterpriseMatches, PolicyClause
 
     f = Figures(enterprises, clauses)
     t0 = time.perf_counter()
@@ -218,7 +219,8 @@ def run(enterprises: int = 1_000_000, clauses: int = 1_000, seed: int = 1, on: d
     f.load_s = time.perf_counter() - t0
     with transaction.atomic():  # the match below is a first one: no matches to compare with
         _no_triggers()
-        Match.objects.filter(clause__policy__region=region)._raw_delete(connection.alias)
+        ClauseMatches.objects.filter(clause__policy__region=region)._raw_delete(connection.alias)
+        EnterpriseMatches.objects.filter(enterprise__region=region)._raw_delete(connection.alias)
 
     gc.collect()
     reset = _peak_reset()
@@ -238,7 +240,7 @@ def run(enterprises: int = 1_000_000, clauses: int = 1_000, seed: int = 1, on: d
         log(f"match_region again (nothing changed): {f.again_s:.1f} s")
 
     # publishing one clause: every enterprise of the region against it, the difference applied
-    clause = (PolicyClause.objects.filter(policy__region=region, matches__isnull=False).order_by("pk").first()
+    clause = (PolicyClause.objects.filter(policy__region=region, match_summary__isnull=False).order_by("pk").first()
               or PolicyClause.objects.filter(policy__region=region).first())
     t0 = time.perf_counter()
     result = services.rematch_clause(clause, on=on)
@@ -272,7 +274,7 @@ def run(enterprises: int = 1_000_000, clauses: int = 1_000, seed: int = 1, on: d
 
     # the stored matches (decoded) equal the scalar engine on a sample of enterprises
     stored = {(m.enterprise_id, m.clause_id): (m.status, None if m.amount is None else float(m.amount), m.missing)
-              for m in Match.objects.filter(enterprise_id__in=ids).select_related("clause")}
+              for m in matches.pairs(ids)}
     expected = {}
     by_pk = {c.pk: s for c, s in services.clauses_in_force(region, on)}
     for e in Enterprise.objects.filter(pk__in=ids).select_related("region", "jurisdiction"):

@@ -217,38 +217,50 @@ class MatchStatus(models.TextChoices):
     UNKNOWN = "unknown", _("may qualify")
 
 
-class Match(models.Model):
-    """An enterprise that qualifies (or may qualify, pending data) for a clause — 政策找人.
-    Rows are derived by `services.match_*`; ineligible pairs have no row."""
+class EnterpriseMatches(models.Model):
+    """One enterprise's matches — 政策找人: the clauses it qualifies (or may qualify, pending data) for.
+    One row per enterprise, not per pair (tens of millions of pairs at province scale would be tens of
+    millions of rows; docs/decisions.md). Derived by `services.match_*`; read through `qifu.policies.matches`,
+    which owns the encoding. Ineligible pairs are not stored; an enterprise without a pair has no row."""
 
-    Status = MatchStatus
-
-    # Tens of millions of rows at province scale: the unique (enterprise, clause) index serves the
-    # enterprise's lookups, the clause index the clause's; no index of its own for either or the status.
-    # No foreign key constraints in the database either (Django still cascades the deletes): checking two
-    # constraints per inserted row would cost more than the rest of a full match (docs/decisions.md).
-    enterprise = models.ForeignKey("enterprises.Enterprise", on_delete=models.CASCADE, related_name="policy_matches",
-                                   db_index=False, db_constraint=False)
-    clause = models.ForeignKey(PolicyClause, on_delete=models.CASCADE, related_name="matches", db_constraint=False)
-    status = models.CharField(_("status"), max_length=16, choices=MatchStatus.choices)
-    amount = models.DecimalField(_("estimated amount"), max_digits=16, decimal_places=2, null=True, blank=True)
-    # The fields whose absence leaves the pair unknown: bit i is `clause.field_order[i]` (see `missing`).
-    missing_mask = models.BigIntegerField(_("missing data"), default=0)
+    enterprise = models.OneToOneField("enterprises.Enterprise", on_delete=models.CASCADE, primary_key=True,
+                                      related_name="policy_matches", db_constraint=False)
+    # JSON, compact: {"c": [clause ids, ascending, as differences], "a": [amounts in cents or null], "m": [the
+    # missing-field mask (bit i: the clause's field_order[i]) × 2, + 1 when eligible]} — `matches.decode_pairs`.
+    pairs = models.TextField(_("matches"))
+    # Clause ids the enterprise was told it qualifies for ("12,34"); pairs that are gone are dropped from it.
+    notified = models.TextField(_("notified of"), blank=True, default="", db_default="")
     computed_at = models.DateTimeField(_("computed at"), default=timezone.now)
-    notified_at = models.DateTimeField(_("notified at"), null=True, blank=True)
 
     class Meta:
-        verbose_name = _("match")
-        verbose_name_plural = _("matches")
-        constraints = [models.UniqueConstraint(fields=["enterprise", "clause"], name="unique_match")]
+        verbose_name = _("enterprise's matches")
+        verbose_name_plural = _("enterprises' matches")
 
     def __str__(self):
-        return f"{self.enterprise_id} × {self.clause_id}: {self.get_status_display()}"
+        return f"{self.enterprise_id}"
 
-    @property
-    def missing(self) -> list[str]:
-        """The missing field names, sorted (decoded from the mask against the clause's field order)."""
-        return cl.decode_missing(self.missing_mask, self.clause.field_order) if self.missing_mask else []
+
+class ClauseMatches(models.Model):
+    """One clause's matches: how many enterprises qualify or may qualify, the eligible amounts' total,
+    and the enterprises themselves (what the clause's readers — the 免申即享 list, the performance figures,
+    re-matching the clause — need). Kept equal to the `EnterpriseMatches` rows by `qifu.policies.matches`."""
+
+    clause = models.OneToOneField(PolicyClause, on_delete=models.CASCADE, primary_key=True,
+                                  related_name="match_summary", db_constraint=False)
+    eligible = models.PositiveIntegerField(_("eligible"), default=0)
+    unknown = models.PositiveIntegerField(_("may qualify"), default=0)
+    amount = models.DecimalField(_("eligible amounts' total"), max_digits=20, decimal_places=2, default=0)
+    # JSON lists of enterprise ids, ascending, the first one then the differences (`matches.decode_ids`).
+    eligible_ids = models.TextField(default="[]")
+    unknown_ids = models.TextField(default="[]")
+    computed_at = models.DateTimeField(_("computed at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("clause's matches")
+        verbose_name_plural = _("clauses' matches")
+
+    def __str__(self):
+        return f"{self.clause_id}: {self.eligible} + {self.unknown}"
 
 
 class PayoutStatus(models.TextChoices):

@@ -21,7 +21,8 @@ from qifu import replica
 from qifu.enterprises.models import Enterprise
 from qifu.lib import industry
 
-from .models import Application, Match, MatchStatus, Payout, PayoutStatus, Policy
+from . import matches
+from .models import Application, MatchStatus, Payout, PayoutStatus, Policy
 
 
 @dataclass
@@ -85,8 +86,7 @@ def _sum(qs, name) -> Decimal:
 
 def _segments(policy: Policy, key, label) -> list[Segment]:
     """Per segment of the region's enterprises: how many, eligible, applied, granted, paid."""
-    eligible = set(Match.objects.filter(clause__policy=policy, status=MatchStatus.ELIGIBLE)
-                   .values_list("enterprise_id", flat=True))
+    eligible = matches.enterprise_ids(policy.clauses.all())
     applied = set(Application.objects.filter(clause__policy=policy).values_list("enterprise_id", flat=True))
     granted = set(Payout.objects.filter(clause__policy=policy).values_list("enterprise_id", flat=True))
     paid: dict[int, Decimal] = {}
@@ -112,7 +112,7 @@ def _size_label(code: str) -> str:
 
 @replica.statistics()  # read from the PostgreSQL replica when there is one
 def figures(policy: Policy) -> Figures:
-    matches = Match.objects.filter(clause__policy=policy)
+    rows = matches.clause_rows(policy.clauses.all())
     payouts = Payout.objects.filter(clause__policy=policy)
     paid = payouts.filter(status=PayoutStatus.PAID)
     applications = Application.objects.filter(clause__policy=policy)
@@ -122,8 +122,8 @@ def figures(policy: Policy) -> Figures:
         days = [(d - published).days for d in paid.values_list("paid_on", flat=True) if d]
     result = Figures(
         policy=policy,
-        eligible=matches.filter(status=MatchStatus.ELIGIBLE).values("enterprise").distinct().count(),
-        unknown=matches.filter(status=MatchStatus.UNKNOWN).values("enterprise").distinct().count(),
+        eligible=len(matches.enterprise_ids(policy.clauses.all())),
+        unknown=len(matches.enterprise_ids(policy.clauses.all(), MatchStatus.UNKNOWN)),
         applied=applications.values("enterprise").distinct().count(),
         granted=payouts.values("enterprise").distinct().count(),
         paid=paid.values("enterprise").distinct().count(),
@@ -132,11 +132,11 @@ def figures(policy: Policy) -> Figures:
         median_days_to_payout=float(statistics.median(days)) if days else None,
     )
     for clause in policy.clauses.all():
-        cm = matches.filter(clause=clause)
+        cm = rows.get(clause.pk)
         cp = payouts.filter(clause=clause)
         result.clauses.append(ClauseFigures(
             code=clause.code, title=clause.title, no_application=clause.no_application,
-            eligible=cm.filter(status=MatchStatus.ELIGIBLE).count(), unknown=cm.filter(status=MatchStatus.UNKNOWN).count(),
+            eligible=cm.eligible if cm else 0, unknown=cm.unknown if cm else 0,
             applied=applications.filter(clause=clause).values("enterprise").distinct().count(),
             granted=cp.count(), approved_amount=_sum(cp, "amount"),
             paid_amount=_sum(cp.filter(status=PayoutStatus.PAID), "paid_amount"),

@@ -2,7 +2,7 @@
 notifications and 免申即享 payouts. Views, the API and the `qifu policy` command all call these.
 
 Matching runs the engine over all of a region's enterprises × its published clauses in force and
-replaces the region's `Match` rows in one transaction; incremental re-matching follows one enterprise
+stores the difference (`qifu.policies.matches`) in one transaction; incremental re-matching follows one enterprise
 (`rematch_enterprise`) or one clause (`rematch_clause`). Newly eligible enterprises are notified once.
 """
 
@@ -29,11 +29,11 @@ from qifu.rules import clauses as cl
 from qifu.rules import yamlio
 from qifu.rules.values import RuleError, as_date, gettext_noop
 
-from . import applications, wording
+from . import applications, matches, wording
 from .models import (
     DEFAULT_REVIEW_DAYS,
     POLICY_EXTRA,
-    Match,
+    EnterpriseMatches,
     MatchStatus,
     Payout,
     PayoutStatus,
@@ -168,7 +168,7 @@ def publish(policy: Policy, actor=None) -> MatchSummary:
 def retire(policy: Policy, actor=None) -> None:
     policy.status = PolicyStatus.RETIRED
     policy.save()
-    Match.objects.filter(clause__policy=policy).delete()
+    matches.store_clauses([], policy.region, list(policy.clauses.values_list("pk", flat=True)), timezone.now())
 
 
 def after_clause_change(clause: PolicyClause) -> None:
@@ -258,9 +258,8 @@ CHUNK = 250_000  # enterprises per engine run: the outcome of a million × 1,000
 def _outcome(pairs, enterprises: QuerySet, on):
     """Every enterprise × clause evaluated by the vectorized engine: Polars frames of the eligible and
     unknown pairs (enterprise_id, clause_id, status, amount rounded to cents, missing_mask), one per
-    `CHUNK` enterprises, each sorted by (enterprise, clause) — so in all in the order of the unique index,
-    which the database then appends to instead of touching its pages at random. The facts are read
-    at once; the engine runs as the frames are consumed."""
+    `CHUNK` enterprises (`matches.store_*` encode each as it comes). The facts are read at once; the
+    engine runs as the frames are consumed."""
     import importlib
     import time
 
@@ -278,6 +277,7 @@ def _outcome(pairs, enterprises: QuerySet, on):
             rows.extend(r for r in (_row(enterprise.pk, clause.pk, spec, cl.evaluate(spec, facts, on))
                                     for clause, spec in pairs) if r is not None)
         return [pl.DataFrame(rows, schema=schema, orient="row")]
+    pairs = sorted(pairs, key=lambda pair: pair[0].pk)  # the engine's output then comes in clause id order
     specs = [spec for _, spec in pairs]
     fields = set().union(*(s.fields() for s in specs))
     clock = time.perf_counter()
@@ -295,7 +295,7 @@ def _outcome(pairs, enterprises: QuerySet, on):
                 pl.col("id").cast(pl.Int64).alias("enterprise_id"),
                 pl.lit(by_position).gather(pl.col("clause").to_physical()).alias("clause_id"),
                 pl.col("status"), pl.col("amount").round(2), pl.col("missing_mask"),
-            ).sort("enterprise_id", "clause_id").collect()
+            ).collect()
             del result
             OUTCOME_PHASES["engine"] = OUTCOME_PHASES.get("engine", 0) + time.perf_counter() - clock
             yield part  # the time the caller takes to write it is its own
@@ -311,182 +311,29 @@ def _row(enterprise_id: int, clause_id: int, spec: cl.ClauseSpec, outcome: cl.Ou
             cl.encode_missing(outcome.missing, cl.field_order(spec)))
 
 
-_STAGE = "qifu_match_stage"
+PHASES = matches.PHASES  # seconds per step of the last store (the benchmark prints them)
 
 
-def _csv(frame) -> bytes:
-    buffer = io.BytesIO()
-    frame.write_csv(buffer, include_header=False)
-    return buffer.getvalue()
-
-
-def _count(counts: dict, frame) -> None:
-    for status, n in frame.group_by("status").len().iter_rows():
-        counts[str(status)] = counts.get(str(status), 0) + n
-
-
-def _stage(cursor, outcome, pg: bool) -> dict:
-    """The new outcome (frames) into a temporary table: COPY on PostgreSQL, executemany elsewhere.
-    Returns the pairs per status."""
-    import polars as pl
-
-    counts: dict = {}
-    if pg:
-        cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {_STAGE} (enterprise_id bigint, clause_id bigint, "
-                       "status varchar(16), amount numeric(16, 2), missing_mask bigint) ON COMMIT DROP")
-        cursor.execute(f"TRUNCATE {_STAGE}")
-        with cursor.cursor.copy(f"COPY {_STAGE} FROM STDIN (FORMAT csv)") as copy:
-            for frame in outcome:
-                _count(counts, frame)
-                copy.write(_csv(frame))
-        cursor.execute(f"ANALYZE {_STAGE}")
-    else:
-        cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {_STAGE} (enterprise_id bigint, clause_id bigint, "
-                       "status varchar(16), amount decimal, missing_mask bigint)")
-        cursor.execute(f"DELETE FROM {_STAGE}")
-        for frame in outcome:
-            _count(counts, frame)
-            cursor.executemany(f"INSERT INTO {_STAGE} VALUES (%s, %s, %s, %s, %s)",
-                               frame.with_columns(frame["status"].cast(pl.String)).iter_rows())
-    return counts
-
-
-def _apply(existing: QuerySet, outcome, on) -> tuple[int, int, int]:
-    """Make the matches of `existing` equal the outcome (frames or a list of row tuples): a set-based
-    difference in SQL over a staging table — pairs no longer there deleted, changed ones updated, new ones
-    inserted, `notified_at` kept; then the newly eligible notified (`_notify_eligible`).
-    Returns (eligible, unknown, enterprises notified)."""
-    from django.db import connection
-
-    pg = connection.vendor == "postgresql"
-    now = timezone.now()
-    rows = outcome if isinstance(outcome, list) and all(isinstance(r, tuple) for r in outcome[:1]) else None
-    fresh = True  # eligible pairs nobody was told about may be there
-    if rows is not None and len(rows) <= 5000:
-        counts, fresh = _apply_small(existing, rows, now)
-    else:
-        if rows is not None:
-            import polars as pl
-
-            outcome = [pl.DataFrame(rows, schema=_outcome_schema(), orient="row")]
-        if pg and not existing.exists():
-            counts = _copy_first(outcome, now)  # nothing to compare with: straight into the table
-        else:
-            counts = _apply_staged(existing, outcome, now, pg)
-    return (counts.get(MatchStatus.ELIGIBLE, 0), counts.get(MatchStatus.UNKNOWN, 0),
-            _notify_fresh(existing, on, now) if fresh else 0)
-
-
-def _apply_small(existing: QuerySet, rows: list[tuple], now) -> tuple[dict, bool]:
-    """The same difference for a few rows (one enterprise), in Python: three statements at most.
-    Returns the pairs per status and whether an eligible pair has not been notified (new, or stored
-    with no `notified_at`): when none has, there is nobody to notify."""
-    stored = list(existing.values_list("pk", "enterprise_id", "clause_id", "status", "amount", "missing_mask",
-                                       "notified_at"))
-    old = {(e, c): (pk, status, amount, mask) for pk, e, c, status, amount, mask, _n in stored}
-    new = {(e, c): (status, money(amount), mask) for e, c, status, amount, mask in rows}
-    told = {(e, c) for _pk, e, c, _s, _a, _m, notified in stored if notified is not None}
-    fresh = any(status == MatchStatus.ELIGIBLE and key not in told for key, (status, _a, _m) in new.items())
-    gone = [old[key][0] for key in old.keys() - new.keys()]
-    if gone:
-        Match.objects.filter(pk__in=gone).delete()
-    changed, added = [], []
-    for key, (status, amount, mask) in new.items():
-        if key not in old:
-            added.append(Match(enterprise_id=key[0], clause_id=key[1], status=status, amount=amount,
-                               missing_mask=mask, computed_at=now))
-        elif old[key][1:] != (status, amount, mask):
-            changed.append(Match(pk=old[key][0], status=status, amount=amount, missing_mask=mask, computed_at=now))
-    if changed:
-        Match.objects.bulk_update(changed, ["status", "amount", "missing_mask", "computed_at"])
-    if added:
-        Match.objects.bulk_create(added)
-    counts: dict = {}
-    for status, _amount, _mask in new.values():
-        counts[status] = counts.get(status, 0) + 1
-    return counts, fresh
-
-
-def _copy_first(outcome, now) -> dict:
-    """A first match (no rows in scope): COPY the outcome into the match table itself."""
-    import time
-
-    import polars as pl
-    from django.db import connection
-
-    PHASES.clear()
-    clock = time.perf_counter()
-    table = Match._meta.db_table
-    columns = "enterprise_id, clause_id, status, amount, missing_mask, computed_at"
-    counts: dict = {}
-    with connection.cursor() as cursor:
-        with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN (FORMAT csv)") as copy:
-            for frame in outcome:
-                _count(counts, frame)
-                copy.write(_csv(frame.with_columns(pl.lit(now.isoformat()).alias("computed_at"))))
-        PHASES["copy"] = time.perf_counter() - clock
-        clock = time.perf_counter()
-        if sum(counts.values()) > 100_000:
-            cursor.execute(f"ANALYZE {table}")
-        PHASES["analyze"] = time.perf_counter() - clock
-    return counts
-
-
-def _apply_staged(existing: QuerySet, outcome, now, pg: bool) -> dict:
-    from django.db import connection
-
-    table = Match._meta.db_table
-    distinct = ("(m.status, m.amount, m.missing_mask) IS DISTINCT FROM (s.status, s.amount, s.missing_mask)" if pg
-                else "(m.status IS NOT s.status OR m.amount IS NOT s.amount OR m.missing_mask IS NOT s.missing_mask)")
-    same = "s.enterprise_id = m.enterprise_id AND s.clause_id = m.clause_id"
-    import time
-
-    clock = time.perf_counter()
-
-    def lap(name):
-        nonlocal clock
-        PHASES[name] = time.perf_counter() - clock
-        clock = time.perf_counter()
-
-    PHASES.clear()
-    with connection.cursor() as cursor:
-        counts = _stage(cursor, outcome, pg)
-        lap("stage")
-        gone = existing.extra(where=[f"NOT EXISTS (SELECT 1 FROM {_STAGE} s WHERE s.enterprise_id = "
-                                     f"{table}.enterprise_id AND s.clause_id = {table}.clause_id)"])
-        gone._raw_delete(connection.alias)  # one DELETE … WHERE, no objects
-        lap("delete")
-        if pg:
-            cursor.execute(f"UPDATE {table} m SET status = s.status, amount = s.amount, missing_mask = s.missing_mask, "
-                           f"computed_at = %s FROM {_STAGE} s WHERE {same} AND {distinct}", [now])
-        else:
-            cursor.execute(f"UPDATE {table} AS m SET status = s.status, amount = s.amount, "
-                           f"missing_mask = s.missing_mask, computed_at = %s FROM {_STAGE} AS s "
-                           f"WHERE {same} AND {distinct}", [now])
-        lap("update")
-        cursor.execute(f"INSERT INTO {table} (enterprise_id, clause_id, status, amount, missing_mask, computed_at) "
-                       f"SELECT s.enterprise_id, s.clause_id, s.status, s.amount, s.missing_mask, %s FROM {_STAGE} s "
-                       f"WHERE NOT EXISTS (SELECT 1 FROM {table} m WHERE {same})", [now])
-        lap("insert")
-        if pg and sum(counts.values()) > 100_000:  # the planner must see the new size at once
-            cursor.execute(f"ANALYZE {table}")
-        lap("analyze")
-    return counts
-
-
-PHASES: dict[str, float] = {}  # seconds per step of the last staged difference (the benchmark prints them)
-
-
-def _notify_fresh(existing: QuerySet, on, now) -> int:
-    """Notify the eligible pairs of `existing` nobody was told about yet (enterprises with users only)."""
-    users = User.objects.filter(enterprise__isnull=False, is_active=True, role_grants__role=Role.ENTERPRISE)
-    fresh = list(existing.filter(status=MatchStatus.ELIGIBLE, notified_at__isnull=True,
-                                 enterprise_id__in=users.values("enterprise_id"))
-                 .select_related("clause", "clause__policy"))
+def _notify_fresh(region: Region, on, among=None) -> int:
+    """Notify the eligible pairs nobody was told about yet of the region's enterprises with users (of
+    those in `among`, when given)."""
+    users = User.objects.filter(enterprise__region=region, is_active=True, role_grants__role=Role.ENTERPRISE)
+    ids = set(users.values_list("enterprise_id", flat=True))
+    if among is not None:
+        ids &= set(among)
+    ids = sorted(ids)
+    rows = []
+    for i in range(0, len(ids), 5000):
+        rows += EnterpriseMatches.objects.filter(pk__in=ids[i:i + 5000])
+    if not rows:
+        return 0
+    fresh = matches.fresh_eligible(rows)
     notified = _notify_eligible(fresh, on)
-    done = [row.pk for row in fresh if row.notified_at is not None]
-    for i in range(0, len(done), 1000):
-        Match.objects.filter(pk__in=done[i:i + 1000]).update(notified_at=now)
+    told: dict[int, set[int]] = {}
+    for match in fresh:
+        if match.notified:
+            told.setdefault(match.enterprise_id, set()).add(match.clause_id)
+    matches.mark_notified(rows, told)
     return notified
 
 
@@ -498,21 +345,21 @@ def _enterprise_users(enterprise_ids) -> dict[int, list]:
     return users
 
 
-def _notify_eligible(rows: list[Match], on) -> int:
-    """One notification per enterprise listing the clauses it newly qualifies for, with the reasons.
-    Rows of enterprises nobody can be told about stay un-notified (they will be told once someone can)."""
+def _notify_eligible(rows: list[matches.Match], on) -> int:
+    """One notification per enterprise listing the clauses it newly qualifies for, with the reasons; the
+    pairs told about get `notified` set. Pairs of enterprises nobody can be told about stay un-notified
+    (they will be told once someone can)."""
     if not rows:
         return 0
     from qifu.notify import notify
 
     users = _enterprise_users(r.enterprise_id for r in rows)
-    by_enterprise: dict[int, list[Match]] = {}
+    by_enterprise: dict[int, list[matches.Match]] = {}
     for row in rows:
         if row.enterprise_id in users:
             by_enterprise.setdefault(row.enterprise_id, []).append(row)
     if not by_enterprise:
         return 0
-    now = timezone.now()
     enterprises = Enterprise.objects.in_bulk(list(by_enterprise))
     url = reverse("my_policies")
     for enterprise_id, matched in by_enterprise.items():
@@ -525,7 +372,7 @@ def _notify_eligible(rows: list[Match], on) -> int:
             reason = "；".join(explained.reasons)
             lines.append(f"· {row.clause.title}（{row.clause.policy.title}）{' ' + amount if amount else ''}"
                          + (f"\n  {_('Why')}: {reason}" if reason else ""))
-            row.notified_at = now
+            row.notified = True
         if len(matched) == 1:
             subject = _("You qualify for a policy: %(title)s") % {"title": matched[0].clause.title}
         else:
@@ -543,34 +390,37 @@ def match_region(region_code: str, on=None) -> MatchSummary:
     enterprises = Enterprise.objects.filter(region=region)
     outcome = _outcome(pairs, enterprises, on)
     with transaction.atomic():
-        eligible, unknown, notified = _apply(Match.objects.filter(enterprise__region=region), outcome, on)
-        summary = MatchSummary(region.code, enterprises.count(), len(pairs), eligible, unknown, notified)
+        counts = matches.store_region(outcome, region, timezone.now())
+        notified = _notify_fresh(region, on)
+        summary = MatchSummary(region.code, enterprises.count(), len(pairs), counts.get(MatchStatus.ELIGIBLE, 0),
+                               counts.get(MatchStatus.UNKNOWN, 0), notified)
         trail.record("match", region, after={"eligible": summary.eligible, "unknown": summary.unknown,
                                              "clauses": summary.clauses}, note=str(summary))
     return summary
 
 
-def rematch_clause(clause: PolicyClause, on=None) -> MatchSummary:
-    """Re-match one clause against all of its region's enterprises (after it changed or was published)."""
-    on = as_date(on) if on else today()
-    region = clause.policy.region
-    pairs = clauses_in_force(region, on, only=PolicyClause.objects.filter(pk=clause.pk))
+def _rematch_clauses(region: Region, clauses: QuerySet, on) -> MatchSummary:
+    """All of the region's enterprises against `clauses` (those in force; the others' matches removed)."""
+    pairs = clauses_in_force(region, on, only=clauses)
     enterprises = Enterprise.objects.filter(region=region)
     outcome = _outcome(pairs, enterprises, on)
     with transaction.atomic():
-        eligible, unknown, notified = _apply(Match.objects.filter(clause=clause), outcome, on)
-    return MatchSummary(region.code, enterprises.count(), len(pairs), eligible, unknown, notified)
+        counts = matches.store_clauses(outcome, region, list(clauses.values_list("pk", flat=True)), timezone.now())
+        eligible = matches.enterprise_ids([clause for clause, _spec in pairs]) if pairs else set()
+        notified = _notify_fresh(region, on, among=eligible) if eligible else 0
+    return MatchSummary(region.code, enterprises.count(), len(pairs), counts.get(MatchStatus.ELIGIBLE, 0),
+                        counts.get(MatchStatus.UNKNOWN, 0), notified)
+
+
+def rematch_clause(clause: PolicyClause, on=None) -> MatchSummary:
+    """Re-match one clause against all of its region's enterprises (after it changed or was published)."""
+    on = as_date(on) if on else today()
+    return _rematch_clauses(clause.policy.region, PolicyClause.objects.filter(pk=clause.pk), on)
 
 
 def rematch_policy(policy: Policy, on=None) -> MatchSummary:
     on = as_date(on) if on else today()
-    region = policy.region
-    pairs = clauses_in_force(region, on, only=PolicyClause.objects.filter(policy=policy))
-    enterprises = Enterprise.objects.filter(region=region)
-    outcome = _outcome(pairs, enterprises, on)
-    with transaction.atomic():
-        eligible, unknown, notified = _apply(Match.objects.filter(clause__policy=policy), outcome, on)
-    return MatchSummary(region.code, enterprises.count(), len(pairs), eligible, unknown, notified)
+    return _rematch_clauses(policy.region, PolicyClause.objects.filter(policy=policy), on)
 
 
 def rematch_enterprise(enterprise: Enterprise, on=None) -> int:
@@ -579,10 +429,12 @@ def rematch_enterprise(enterprise: Enterprise, on=None) -> int:
     on = as_date(on) if on else today()
     pairs = specs_in_force(enterprise.region, on)
     facts = profile_facts.enterprise_facts(enterprise, on=on) if pairs else {}
-    rows = [r for r in (_row(enterprise.pk, pk, spec, cl.evaluate(spec, facts, on)) for pk, spec in pairs)
+    rows = [r[1:] for r in (_row(enterprise.pk, pk, spec, cl.evaluate(spec, facts, on)) for pk, spec in pairs)
             if r is not None]
     with transaction.atomic():
-        _apply(Match.objects.filter(enterprise=enterprise), rows, on)
+        _counts, fresh = matches.store_enterprise(enterprise.pk, rows, timezone.now())
+        if fresh:
+            _notify_fresh(enterprise.region, on, among={enterprise.pk})
     return len(rows)
 
 
@@ -596,7 +448,8 @@ def rematch_enterprises(enterprise_ids, on=None) -> int:
         enterprises = Enterprise.objects.filter(region=region, pk__in=ids)
         outcome = _outcome(clauses_in_force(region, on), enterprises, on)
         with transaction.atomic():
-            notified += _apply(Match.objects.filter(enterprise__in=enterprises), outcome, on)[2]
+            matches.store_enterprises(outcome, list(enterprises.values_list("pk", flat=True)), timezone.now())
+            notified += _notify_fresh(region, on, among=ids)
     return notified
 
 
@@ -606,11 +459,22 @@ class PayoutError(ValueError):
     pass
 
 
-def confirmable(clause: PolicyClause) -> QuerySet[Match]:
-    """Eligible enterprises of a no-application clause that have no payout yet: the list to confirm."""
-    return (Match.objects.filter(clause=clause, status=MatchStatus.ELIGIBLE)
-            .exclude(enterprise__policy_payouts__clause=clause)
-            .select_related("enterprise", "enterprise__jurisdiction").order_by("-amount", "enterprise__name"))
+def confirmable(clause: PolicyClause, only=None) -> list[matches.Match]:
+    """Eligible enterprises of a no-application clause that have no payout yet, highest amount first: the
+    list to confirm (`only`: just these enterprise ids)."""
+    ids = matches.enterprise_ids([clause.pk])
+    if only is not None:
+        ids &= set(only)
+    ids -= set(Payout.objects.filter(clause=clause).values_list("enterprise_id", flat=True))
+    amounts = matches.amounts(clause.pk, ids)
+    found = []
+    id_list = sorted(ids)
+    for i in range(0, len(id_list), 5000):
+        for enterprise in Enterprise.objects.filter(pk__in=id_list[i:i + 5000]).select_related("jurisdiction"):
+            if enterprise.pk in amounts:
+                found.append(matches.Match(enterprise.pk, clause.pk, MatchStatus.ELIGIBLE, amounts[enterprise.pk],
+                                           clause=clause, enterprise=enterprise))
+    return sorted(found, key=lambda m: (m.amount is None, -(m.amount or 0), m.enterprise.name))
 
 
 @transaction.atomic
@@ -631,7 +495,7 @@ def confirm_payouts(clause: PolicyClause, enterprise_ids, actor) -> list[Payout]
             "n": len(list(enterprise_ids))})
     if not ids:
         raise PayoutError(_("Choose at least one enterprise."))
-    matches = {m.enterprise_id: m for m in confirmable(clause).filter(enterprise_id__in=ids)}
+    matches = {m.enterprise_id: m for m in confirmable(clause, only=ids)}
     unknown = ids - set(matches)
     if unknown:
         raise PayoutError(_("%(n)s of the chosen enterprises are not (or no longer) on the list.") % {"n": len(unknown)})

@@ -9,7 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Q
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -28,11 +28,10 @@ from qifu.rules import yamlio
 from qifu.rules.expr import FUNCTIONS
 from qifu.rules.values import RuleError
 
-from . import access, applications, explanations, forms, performance, services, wording
+from . import access, applications, explanations, forms, matches, performance, services, wording
 from .models import (
     Application,
     ApplicationStatus,
-    Match,
     MatchStatus,
     Payout,
     PayoutStatus,
@@ -175,9 +174,8 @@ def policy_detail(request, pk: int):
     can_maintain = access.may_maintain(request.user, policy)
     stats = {}
     if not access.enterprise_only(request.user):
-        stats = {c["clause_id"]: c for c in Match.objects.filter(clause__policy=policy).values("clause_id").annotate(
-            eligible=Count("id", filter=Q(status=MatchStatus.ELIGIBLE)),
-            unknown=Count("id", filter=Q(status=MatchStatus.UNKNOWN)))}
+        stats = {pk: {"eligible": row.eligible, "unknown": row.unknown}
+                 for pk, row in matches.clause_rows(policy.clauses.all()).items()}
     rows = _clause_rows(policy, request.user)
     for row in rows:
         row["stats"] = stats.get(row["clause"].pk, {})
@@ -396,11 +394,10 @@ def my_summary(user) -> dict | None:
     """Counts for the enterprise home card: eligible clauses and their estimated total."""
     if not user.enterprise_id:
         return None
-    eligible = Match.objects.filter(enterprise_id=user.enterprise_id, status=MatchStatus.ELIGIBLE,
-                                    clause__policy__status=PolicyStatus.PUBLISHED)
-    return {"eligible": eligible.count(), "total": eligible.aggregate(t=Sum("amount"))["t"] or 0,
-            "unknown": Match.objects.filter(enterprise_id=user.enterprise_id, status=MatchStatus.UNKNOWN,
-                                            clause__policy__status=PolicyStatus.PUBLISHED).count()}
+    found = matches.for_enterprise(user.enterprise_id)
+    eligible = [m for m in found if m.status == MatchStatus.ELIGIBLE]
+    return {"eligible": len(eligible), "total": sum((m.amount or 0) for m in eligible),
+            "unknown": len(found) - len(eligible)}
 
 
 @login_required
@@ -411,14 +408,11 @@ def my_policies(request):
     enterprise = user.enterprise
     on = services.today()
     facts = profile_facts.enterprise_facts(enterprise, on=on)
-    matches = (Match.objects.filter(enterprise=enterprise, clause__policy__status=PolicyStatus.PUBLISHED)
-               .select_related("clause", "clause__policy", "clause__policy__department")
-               .order_by("-amount", "clause__code"))
     applied = {a.clause_id: a for a in Application.objects.filter(enterprise=enterprise).exclude(
         status=ApplicationStatus.REJECTED)}
     paid_clauses = set(Payout.objects.filter(enterprise=enterprise).values_list("clause_id", flat=True))
     eligible, maybe = [], []
-    for match in matches:
+    for match in matches.for_enterprise(enterprise):
         item = {"match": match, "clause": match.clause,
                 "explained": wording.explain(match.clause.spec(), facts, on, enterprise.region),
                 "missing": wording.missing_words(match.missing, enterprise.region),
@@ -483,7 +477,7 @@ def clause_confirm(request, pk: int):
             return redirect(reverse("policy_payouts") + f"?clause={clause.pk}")
     return render(request, "policies/confirm.html", {
         "clause": clause, "candidates": candidates,
-        "total": candidates.aggregate(t=Sum("amount"))["t"] or 0,
+        "total": sum((m.amount or 0) for m in candidates),
         "confirmed": clause.payouts.count(),
     })
 

@@ -8,8 +8,8 @@ from decimal import Decimal
 import pytest
 
 from qifu.accounts.models import Role
-from qifu.policies import services
-from qifu.policies.models import Match, Payout, Policy, PolicyClause
+from qifu.policies import matches, services
+from qifu.policies.models import ClauseMatches, Payout, Policy, PolicyClause
 from qifu.profiles.models import Indicator, IndicatorValue
 
 from ..world import World
@@ -112,9 +112,9 @@ def test_policy_staff_build_a_clause_with_the_form_and_publish_it_then_the_enter
     with page.expect_navigation():
         page.click('[data-testid="publish"]')
     assert page.locator('[data-testid="policy-status"]').get_attribute("data-status") == "published"
-    east = Match.objects.get(clause=clause, enterprise=world.ent_east)
+    (east,) = [m for m in matches.pairs([world.ent_east.pk]) if m.clause_id == clause.pk]
     assert (east.status, east.amount, east.missing) == ("unknown", Decimal("200000.00"), ["revenue"])
-    assert Match.objects.get(clause=clause, enterprise=world.ent_west).status == "eligible"
+    assert [m.status for m in matches.pairs([world.ent_west.pk]) if m.clause_id == clause.pk] == ["eligible"]
 
     # The enterprise, on its phone: the new match with its amount and what data is missing.
     sign_in(phone, world.users[Role.ENTERPRISE])
@@ -146,7 +146,7 @@ policies:
 """, world.region.code)
     policy = Policy.objects.get(code="W-FREE")
     services.publish(policy)
-    assert Match.objects.filter(clause__code="W-FREE-1", status="eligible").count() == 2
+    assert ClauseMatches.objects.get(clause__code="W-FREE-1").eligible == 2
 
     sign_in(page, world.users[Role.HANDLER])
     page.goto(f"/policies/{policy.pk}/")
