@@ -314,3 +314,12 @@ def test_a_visit_becomes_an_agency_case_of_a_scenario(w, client):
     assert case.enterprise == w.ent_east and case.scenario.code == "industrial-project-start" and case.items.exists()
     assert client.post(f"/frontdesk/{visit.pk}/agency/", {"scenario": "industrial-project-start"}).status_code == 400
     assert AgencyCase.objects.count() == 1
+    # by the API
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {w.token(w.desk)}"}
+    other = visit_at(w)
+    url = f"/api/v1/desk-visits/{other.pk}/outcome"
+    body = {"kind": "agency_case", "scenario": "no-such"}
+    assert client.post(url, body, content_type="application/json", **auth).status_code == 400
+    done = client.post(url, {**body, "scenario": "biomedicine-start"}, content_type="application/json", **auth)
+    assert done.status_code == 200 and done.json()["outcome_kind"] == "agency_case"
+    assert done.json()["outcome_url"] == AgencyCase.objects.get(scenario__code="biomedicine-start").get_absolute_url()
