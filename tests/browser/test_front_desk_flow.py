@@ -30,6 +30,7 @@ def test_a_clerk_registers_a_walk_in_issues_a_one_time_notice_and_turns_the_visi
     page = phone
     login(page, w.users[Role.FRONT_DESK].username)
     page.click('[data-testid="home-register-visit"]')
+    page.wait_for_url("**/frontdesk/new/")  # loaded, so htmx listens to the search field before it is typed in
     page.fill("#id_enterprise_q", "东方演示")
     page.click('[data-testid="enterprise-match"]')
     page.fill("#id_visitor_name", "王先生")
