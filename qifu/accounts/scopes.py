@@ -18,8 +18,17 @@ from .models import Role
 STAFF_ROLES = {r for r in Role.values if r not in (Role.ENTERPRISE,)}
 
 
-def _active(user) -> bool:
+def active(user) -> bool:
+    """A signed-in, active account."""
     return bool(user is not None and user.is_authenticated and user.is_active)
+
+
+_active = active
+
+
+def enterprise_only(user) -> bool:
+    """An enterprise's account without any staff role: it sees its own enterprise's things only."""
+    return user.has_role(Role.ENTERPRISE) and not (user.roles & STAFF_ROLES)
 
 
 def is_admin(user) -> bool:
@@ -53,7 +62,7 @@ def enterprises(user) -> QuerySet[Enterprise]:
         return qs
     if not _active(user) or not user.roles:
         return qs.none()
-    if user.has_role(Role.ENTERPRISE) and not (user.roles & STAFF_ROLES):
+    if enterprise_only(user):
         return qs.filter(pk=user.enterprise_id) if user.enterprise_id else qs.none()
     region_id = home_region_id(user)
     if region_id is None:
@@ -118,7 +127,7 @@ def appeals(user):
         return qs
     if not _active(user) or not user.roles:
         return qs.none()
-    if user.has_role(Role.ENTERPRISE) and not (user.roles & STAFF_ROLES):
+    if enterprise_only(user):
         return qs.filter(enterprise_id=user.enterprise_id) if user.enterprise_id else qs.none()
     region_id = home_region_id(user)
     if region_id is None:

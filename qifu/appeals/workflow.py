@@ -688,10 +688,9 @@ def earlier_for_key(actor, key: str, request_hash: str = "") -> Appeal | None:
     found = (Appeal.objects.filter(created_by=actor, idempotency_key=key).order_by()
              .values_list("pk", flat=True)[:1])  # most keys are new: the id alone, the appeal only for a retry
     earlier = Appeal.objects.select_related("region").filter(pk=found[0]).first() if found else None
-    if earlier is not None and request_hash and earlier.idempotency_hash and earlier.idempotency_hash != request_hash:
-        raise IdempotencyConflict(_("This Idempotency-Key was already used for a different request (appeal "
-                                    "%(number)s): use a new key for a new appeal.") % {"number": earlier.number})
-    return earlier
+    return inputs.earlier_request(earlier, request_hash, lambda appeal: IdempotencyConflict(_(
+        "This Idempotency-Key was already used for a different request (appeal %(number)s): use a new key for a new "
+        "appeal.") % {"number": appeal.number}))
 
 
 # --- attachments -----------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from ninja.errors import HttpError
 from ninja.pagination import paginate
 from pydantic import model_validator
 
+from qifu.accounts import scopes
 from qifu.api.pagination import Paginated, Rows
 from qifu.api.schemas import AwareTime, Code, Id, Input, Text, errors
 from qifu.lib import inputs
@@ -110,7 +111,7 @@ def create_appointment(request, payload: BookingIn):
         node, target = services.resolve(user, payload.node, kind, code)
         slot = services.find_slot(node, kind, target, payload.start)
         enterprise = services.enterprise_for(user, payload.enterprise_uscc)
-        own = services.is_enterprise_only(user)  # an enterprise user's own name and phone by default
+        own = scopes.enterprise_only(user)  # an enterprise user's own name and phone by default
         name = payload.name if payload.name is not None else (user.display_name if own else "")
         phone = payload.phone if payload.phone is not None else (user.phone if own else "")
         booking, _created = services.book(user, slot, name=name, phone=phone, enterprise=enterprise,

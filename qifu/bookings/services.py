@@ -10,7 +10,6 @@ UNIQUE). Every state change is in the audit trail."""
 from __future__ import annotations
 
 import datetime
-import re
 import zoneinfo
 
 from django.db import IntegrityError, transaction
@@ -38,7 +37,6 @@ DESK_ROLES = (Role.FRONT_DESK, Role.DISPATCHER, Role.SPECIALIST, Role.CHIEF_SPEC
 # Staff who only look on (the bookings of the region or their node, no changes).
 WATCH_ROLES = (Role.SUPERVISOR, Role.LEADER)
 
-PHONE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
 
 
 class BookingError(Exception):
@@ -63,30 +61,22 @@ def full_message() -> str:
 
 # --- who may do what ---------------------------------------------------------------------------------------------
 
-def _active(user) -> bool:
-    return bool(user is not None and user.is_authenticated and user.is_active)
-
-
-def is_enterprise_only(user) -> bool:
-    return user.has_role(Role.ENTERPRISE) and not (user.roles & scopes.STAFF_ROLES)
-
-
 def may_book(user) -> bool:
     """Enterprise users book for their enterprise; desk staff for a person or an enterprise."""
-    if not _active(user):
+    if not scopes.active(user):
         return False
     if scopes.is_admin(user) or user.has_role(*DESK_ROLES):
         return True
-    return is_enterprise_only(user) and bool(user.enterprise_id)
+    return scopes.enterprise_only(user) and bool(user.enterprise_id)
 
 
 def may_work_desk(user) -> bool:
     """Check-in, no-show, calling numbers, booking for others."""
-    return _active(user) and (scopes.is_admin(user) or user.has_role(*DESK_ROLES))
+    return scopes.active(user) and (scopes.is_admin(user) or user.has_role(*DESK_ROLES))
 
 
 def may_watch(user) -> bool:
-    return may_work_desk(user) or (_active(user) and user.has_role(*WATCH_ROLES))
+    return may_work_desk(user) or (scopes.active(user) and user.has_role(*WATCH_ROLES))
 
 
 def bookings(user):
@@ -96,9 +86,9 @@ def bookings(user):
                                         "enterprise", "booked_by")
     if scopes.is_admin(user):
         return qs
-    if not _active(user) or not user.roles:
+    if not scopes.active(user) or not user.roles:
         return qs.none()
-    if is_enterprise_only(user):
+    if scopes.enterprise_only(user):
         mine = Q(booked_by=user)
         if user.enterprise_id:
             mine |= Q(enterprise_id=user.enterprise_id)
@@ -159,16 +149,15 @@ def find_slot(node, kind: str, target, start: datetime.datetime) -> Slot:
 def clean_person(name: str | None, phone: str | None) -> tuple[str, str]:
     """The visitor's name and phone, or BookingError (400) saying what is wrong."""
     name = (name or "").strip()
-    phone = re.sub(r"[\s]", "", phone or "")
     if not name:
         raise BookingError(_("Give the visitor's name."))
     problem = inputs.text_problem(name, max_length=64)
     if problem:
         raise BookingError(problem)
-    if not PHONE.match(phone):
-        raise BookingError(_("Give a valid phone number: an 11-digit mobile number or a landline such as "
-                             "0571-12345678."))
-    return name, phone
+    try:
+        return name, inputs.phone(phone)
+    except inputs.InputError as error:
+        raise BookingError(str(error)) from None
 
 
 def clean_start(start: datetime.datetime, now: datetime.datetime | None = None) -> datetime.datetime:
@@ -181,7 +170,7 @@ def clean_start(start: datetime.datetime, now: datetime.datetime | None = None) 
 
 def enterprise_for(user, uscc: str | None):
     """An enterprise user books for its own enterprise; staff may name one they can see (by its credit code)."""
-    if is_enterprise_only(user):
+    if scopes.enterprise_only(user):
         if not user.enterprise_id:
             raise BookingError(_("Your account belongs to no enterprise."), 403)
         return user.enterprise
@@ -199,10 +188,8 @@ def earlier_for_key(actor, key: str, digest: str) -> Booking | None:
     if not key:
         return None
     earlier = Booking.objects.filter(booked_by=actor, idempotency_key=key).select_related("slot").first()
-    if earlier is not None and digest and earlier.idempotency_hash and earlier.idempotency_hash != digest:
-        raise BookingError(_("This Idempotency-Key was already used for a different request: use a new key for a "
-                             "new appointment."), 422)
-    return earlier
+    return inputs.earlier_request(earlier, digest, lambda booking: BookingError(_(
+        "This Idempotency-Key was already used for a different request: use a new key for a new appointment."), 422))
 
 
 def book(actor, slot: Slot, *, name: str, phone: str, enterprise=None, note: str = "", key: str = "",
@@ -360,7 +347,7 @@ def take_ticket(actor, window, booking: Booking | None = None) -> QueueTicket:
         number = counters.take_next(QueueCounter, window=window, day=day)
         ticket = QueueTicket.objects.create(region_id=window.region_id, node_id=window.node_id, window=window, day=day,
                                             number=number, booking=booking,
-                                            taken_by=actor if _active(actor) else None)
+                                            taken_by=actor if scopes.active(actor) else None)
         trail.record("create", ticket, None, trail.snapshot(ticket, exclude=set()), note="queue number taken")
     return ticket
 

@@ -48,8 +48,10 @@ def planned(booking: Booking, now: datetime.datetime) -> list[Timer]:
     return found
 
 
-class BookingTimers:
+class BookingTimers(engine.ModelSource):
     subject = SUBJECT
+    model = Booking
+    related = ("slot", "slot__node", "slot__window", "slot__section", "slot__service", "region", "booked_by")
 
     def plan(self, now, ids=None):
         """Booked appointments without their no-show timer (a booking's timers are created with it; this catches
@@ -60,16 +62,6 @@ class BookingTimers:
         if ids is not None:
             waiting = waiting.filter(pk__in=ids)
         return [timer for booking in waiting.iterator(chunk_size=500) for timer in planned(booking, now)]
-
-    def load(self, ids, lock: bool = False):
-        qs = Booking.objects.select_related("slot", "slot__node", "slot__window", "slot__section", "slot__service",
-                                            "region", "booked_by").filter(pk__in=ids)
-        if lock:
-            qs = qs.select_for_update(of=("self",))
-        return {booking.pk: booking for booking in qs}
-
-    def lock(self, ids):
-        return self.load(ids, lock=True)
 
     def judge(self, timer, booking):
         if booking.status != Booking.Status.BOOKED:

@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from qifu.accounts import scopes
 from qifu.lib import exports
 
 from . import services
@@ -67,7 +68,7 @@ def booking_home(request):
     if not services.may_book(user):
         raise PermissionDenied
     node, kind, target, day = _selection(request, user)
-    staff = not services.is_enterprise_only(user)
+    staff = not scopes.enterprise_only(user)
     context = {"nodes": services.nodes(user), "node": node, "kind": kind, "target": target, "day": day,
                "staff": staff}
     if node is not None:
@@ -88,7 +89,7 @@ def booking_home(request):
 @require_POST
 def booking_book(request):
     user = request.user
-    staff = not services.is_enterprise_only(user)
+    staff = not scopes.enterprise_only(user)
     form = BookForm(request.POST, staff=staff)
     back = request.POST.get("back", "")
     back = back if back.startswith("/bookings/") else reverse("booking_home")

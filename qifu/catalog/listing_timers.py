@@ -22,8 +22,10 @@ SUBJECT = "catalog.listing"
 KIND = "review_due"
 
 
-class ListingTimers:
+class ListingTimers(timers.ModelSource):
     subject = SUBJECT
+    model = Listing
+    related = ("region",)
 
     def plan(self, now, ids=None):
         planned = Timer.objects.filter(subject=SUBJECT, subject_id=OuterRef("pk"), deadline=OuterRef("due_at"))
@@ -32,15 +34,6 @@ class ListingTimers:
             waiting = waiting.filter(pk__in=ids)
         return [Timer(subject=SUBJECT, subject_id=listing.pk, region_id=listing.region_id, kind=KIND,
                       deadline=listing.due_at, fire_at=listing.due_at) for listing in waiting.iterator(chunk_size=500)]
-
-    def load(self, ids, lock: bool = False):
-        qs = Listing.objects.select_related("region").filter(pk__in=ids)
-        if lock:
-            qs = qs.select_for_update(of=("self",))
-        return {listing.pk: listing for listing in qs}
-
-    def lock(self, ids):
-        return self.load(ids, lock=True)
 
     def judge(self, timer, listing):
         if listing.status != Listing.Status.SUBMITTED or listing.due_at != timer.deadline:

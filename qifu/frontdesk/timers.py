@@ -55,8 +55,10 @@ def deadline(visit: DeskVisit, kind: str) -> datetime.datetime | None:
     return None
 
 
-class DeskVisitTimers:
+class DeskVisitTimers(timers.ModelSource):
     subject = SUBJECT
+    model = DeskVisit
+    related = ("region", "node", "owner")
 
     def plan(self, now, ids=None):
         base = DeskVisit.objects.select_related("region").filter(outcome_kind="")
@@ -81,15 +83,6 @@ class DeskVisitTimers:
                     found.append(Timer(subject=SUBJECT, subject_id=visit.pk, region_id=visit.region_id, kind=kind,
                                        deadline=at, fire_at=at))
         return found
-
-    def load(self, ids, lock: bool = False):
-        qs = DeskVisit.objects.select_related("region", "node", "owner").filter(pk__in=ids)
-        if lock:
-            qs = qs.select_for_update(of=("self",))
-        return {visit.pk: visit for visit in qs}
-
-    def lock(self, ids):
-        return self.load(ids, lock=True)
 
     def judge(self, timer, visit):
         done_in_time = visit.concluded_at is not None and visit.concluded_at <= timer.deadline

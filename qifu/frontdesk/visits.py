@@ -29,7 +29,6 @@ DESK_ROLES = (Role.FRONT_DESK, Role.DISPATCHER, Role.LIAISON, Role.SPECIALIST, R
 # A 行政办事员 (综合受理 clerk) who takes over a station's non-park issue.
 CLERK_ROLES = (Role.FRONT_DESK, Role.DISPATCHER)
 # A mainland mobile number or a landline with its area code (spaces and hyphens ignored).
-PHONE = re.compile(r"1[3-9]\d{9}|0\d{2,3}\d{7,8}")
 
 
 class DeskError(inputs.InputError):
@@ -75,10 +74,10 @@ def staff_of(region):
 # --- input checks -----------------------------------------------------------------------------------
 
 def clean_phone(value: str | None) -> str:
-    compact = re.sub(r"[\s-]", "", value or "")
-    if not PHONE.fullmatch(compact):
-        raise DeskError(_("Give a mobile number (11 digits) or a landline with its area code."))
-    return compact
+    try:
+        return inputs.phone(value)
+    except inputs.InputError as error:
+        raise DeskError(str(error)) from None
 
 
 def _text(value, field: str, *, required: bool = True) -> str:

@@ -1,5 +1,5 @@
 """What any input must be, for pages and API alike: one place for lengths, NUL bytes, amounts, page
-sizes and plausible times of receipt.
+sizes, phone numbers and plausible times of receipt.
 
 The API's schemas (`qifu.api.schemas`) and the page forms take their limits from here and from the model
 fields; the domain (`appeals.workflow`, `policies.applications`, …) checks again with the same functions,
@@ -9,6 +9,7 @@ so a value that slips past one edge is still refused with a message and nothing 
 from __future__ import annotations
 
 import datetime
+import re
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -160,3 +161,24 @@ def request_hash(kind: str, data) -> str:
 
     blob = json.dumps([kind, data], sort_keys=True, ensure_ascii=False, default=str, separators=(",", ":"))
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+def earlier_request(found, digest: str, conflict):
+    """What an earlier request with the same Idempotency-Key created (`found`, or None), if it was this request:
+    `conflict(found)` — the exception to raise, 422 — when its stored fingerprint (`idempotency_hash`) is another
+    request's (a key stored before fingerprints were kept matches any request)."""
+    if found is not None and digest and found.idempotency_hash and found.idempotency_hash != digest:
+        raise conflict(found)
+    return found
+
+
+PHONE = re.compile(r"1[3-9]\d{9}|0\d{2,3}\d{7,8}")
+
+
+def phone(value: str | None) -> str:
+    """A mobile number (11 digits) or a landline with its area code, without the spaces and hyphens people type;
+    InputError otherwise."""
+    compact = re.sub(r"[\s-]", "", value or "")
+    if not PHONE.fullmatch(compact):
+        raise InputError(_("Give a mobile number (11 digits) or a landline with its area code."))
+    return compact

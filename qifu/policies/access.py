@@ -21,8 +21,7 @@ from .models import Application, EnterpriseMatches, Payout, Policy, PolicyClause
 POLICY_SECTION_KIND = "policy"
 
 
-def enterprise_only(user) -> bool:
-    return user.has_role(Role.ENTERPRISE) and not (user.roles & scopes.STAFF_ROLES)
+enterprise_only = scopes.enterprise_only
 
 
 def policies(user) -> QuerySet[Policy]:

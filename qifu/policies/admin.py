@@ -58,12 +58,6 @@ class ClauseMatchesAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(Payout)
 class PayoutAdmin(admin.ModelAdmin):

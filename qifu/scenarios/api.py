@@ -148,7 +148,7 @@ def _enterprise(user, code: str):
         raise inputs.InputError(_("enterprise_uscc: %(problem)s") % {"problem": problem})
     enterprise = scopes.enterprises(user).select_related("region").filter(uscc=uscc_lib.normalize(code)).first()
     if enterprise is None:
-        if cases._enterprise_only(user):
+        if scopes.enterprise_only(user):
             raise cases.NotAllowed(_("An enterprise starts agency cases for itself only."))
         raise HttpError(404, _("No registered enterprise you may serve has the code %(code)s.") % {
             "code": uscc_lib.normalize(code)})

@@ -29,7 +29,7 @@ from qifu.accounts import scopes
 from qifu.accounts.models import Role, User
 from qifu.appeals.errors import NotAllowed, TransitionError
 from qifu.audit import trail
-from qifu.lib import uploads
+from qifu.lib import inputs, uploads
 from qifu.workcal import workdays
 
 from .models import OPEN_ITEM_STATUSES, AgencyCase, CaseDocument, CaseItem, ItemStatus, Scenario
@@ -46,14 +46,6 @@ NEXT = {ItemStatus.PENDING: {ItemStatus.IN_PROGRESS, ItemStatus.DONE},
         ItemStatus.DONE: {ItemStatus.IN_PROGRESS}, ItemStatus.DROPPED: {ItemStatus.PENDING}}
 
 
-def _active(user) -> bool:
-    return bool(user is not None and user.is_authenticated and user.is_active)
-
-
-def _enterprise_only(user) -> bool:
-    return user.has_role(Role.ENTERPRISE) and not (user.roles & scopes.STAFF_ROLES)
-
-
 # --- who sees and does what ------------------------------------------------------------------------------------------
 
 def scenarios(user) -> QuerySet[Scenario]:
@@ -61,7 +53,7 @@ def scenarios(user) -> QuerySet[Scenario]:
     qs = Scenario.objects.select_related("region")
     if scopes.is_admin(user):
         return qs
-    region_id = scopes.home_region_id(user) if _active(user) and user.roles else None
+    region_id = scopes.home_region_id(user) if scopes.active(user) and user.roles else None
     return qs.filter(region_id=region_id) if region_id else qs.none()
 
 
@@ -72,9 +64,9 @@ def visible(user) -> QuerySet[AgencyCase]:
     qs = AgencyCase.objects.select_related("scenario", "enterprise", "agent", "region")
     if scopes.is_admin(user):
         return qs
-    if not _active(user) or not user.roles:
+    if not scopes.active(user) or not user.roles:
         return qs.none()
-    if _enterprise_only(user):
+    if scopes.enterprise_only(user):
         return qs.filter(enterprise_id=user.enterprise_id) if user.enterprise_id else qs.none()
     if not user.has_role(*STARTER_ROLES, *OVERSEER_ROLES):  # e.g. a department handler: only cases it is agent of
         return qs.filter(agent=user)
@@ -82,20 +74,20 @@ def visible(user) -> QuerySet[AgencyCase]:
 
 
 def may_start(user) -> bool:
-    return _active(user) and (scopes.is_admin(user) or user.has_role(*STARTER_ROLES)
-                              or (_enterprise_only(user) and bool(user.enterprise_id)))
+    return scopes.active(user) and (scopes.is_admin(user) or user.has_role(*STARTER_ROLES)
+                              or (scopes.enterprise_only(user) and bool(user.enterprise_id)))
 
 
 def may_work(user, case: AgencyCase) -> bool:
     """The agent, and the center's staff who run agency cases, work a case (statuses, checklist, agent)."""
-    if not _active(user):
+    if not scopes.active(user):
         return False
     return scopes.is_admin(user) or case.agent_id == user.pk or (
         user.has_role(*WORKER_ROLES) and visible(user).filter(pk=case.pk).exists())
 
 
 def may_attach(user, case: AgencyCase) -> bool:
-    return may_work(user, case) or (_active(user) and user.enterprise_id == case.enterprise_id
+    return may_work(user, case) or (scopes.active(user) and user.enterprise_id == case.enterprise_id
                                     and user.has_role(Role.ENTERPRISE))
 
 
@@ -152,10 +144,8 @@ def earlier_for_key(user, key: str, digest: str = "") -> AgencyCase | None:
     from qifu.appeals.errors import IdempotencyConflict
 
     earlier = AgencyCase.objects.filter(started_by=user, idempotency_key=key).first() if key else None
-    if earlier is not None and digest and earlier.idempotency_hash and earlier.idempotency_hash != digest:
-        raise IdempotencyConflict(_("This Idempotency-Key was already used for a different request: use a new key "
-                                    "for a new agency case."))
-    return earlier
+    return inputs.earlier_request(earlier, digest, lambda case: IdempotencyConflict(_(
+        "This Idempotency-Key was already used for a different request: use a new key for a new agency case.")))
 
 
 @transaction.atomic
@@ -170,7 +160,7 @@ def start(scenario: Scenario, enterprise, *, by, items=None, agent=None, idempot
         raise NotAllowed(_("Your role cannot start agency cases."))
     if enterprise.region_id != scenario.region_id:
         raise TransitionError(_("The enterprise and the scenario are in different regions."))
-    if _enterprise_only(by):
+    if scopes.enterprise_only(by):
         if by.enterprise_id != enterprise.pk:
             raise NotAllowed(_("An enterprise starts agency cases for itself only."))
     elif not scopes.enterprises(by).filter(pk=enterprise.pk).exists():

@@ -39,8 +39,10 @@ def schedule(item: CaseItem) -> dict[str, datetime.datetime]:
     return plan
 
 
-class CaseItemTimers:
+class CaseItemTimers(timers.ModelSource):
     subject = SUBJECT
+    model = CaseItem
+    related = ("case__region", "case__agent", "case__scenario", "case__enterprise")
 
     def plan(self, now, ids=None):
         planned = Timer.objects.filter(subject=SUBJECT, subject_id=OuterRef("pk"), deadline=OuterRef("due_at"))
@@ -51,16 +53,6 @@ class CaseItemTimers:
         return [Timer(subject=SUBJECT, subject_id=item.pk, region_id=item.case.region_id, kind=kind,
                       deadline=item.due_at, fire_at=at)
                 for item in waiting.iterator(chunk_size=500) for kind, at in schedule(item).items()]
-
-    def load(self, ids, lock: bool = False):
-        qs = CaseItem.objects.select_related("case__region", "case__agent", "case__scenario",
-                                             "case__enterprise").filter(pk__in=ids)
-        if lock:
-            qs = qs.select_for_update(of=("self",))
-        return {item.pk: item for item in qs}
-
-    def lock(self, ids):
-        return self.load(ids, lock=True)
 
     def judge(self, timer, item):
         if item.status not in OPEN_ITEM_STATUSES or item.due_at != timer.deadline:

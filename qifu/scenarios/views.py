@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from qifu.accounts import scopes
 from qifu.appeals.errors import NotAllowed, WorkflowError
 from qifu.appeals.forms import _styled
 from qifu.lib import exports
@@ -100,7 +101,7 @@ def scenario_detail(request, code: str):
     return render(request, "scenarios/detail.html", {
         "scenario": scenario, "stages": _stages(scenario, items), "n_items": len(items),
         "n_basic": sum(1 for i in items if i.kind == Kind.BASIC),
-        "may_start": cases.may_start(user), "for_itself": cases._enterprise_only(user),
+        "may_start": cases.may_start(user), "for_itself": scopes.enterprise_only(user),
         "start_form": StartForm(), "open_cases": list(own[:5])})
 
 
@@ -114,7 +115,7 @@ def scenario_start(request, code: str):
     scenario = get_object_or_404(cases.scenarios(user), code=code)
     if not cases.may_start(user):
         raise PermissionDenied
-    if cases._enterprise_only(user):
+    if scopes.enterprise_only(user):
         enterprise = user.enterprise
     else:
         form = StartForm(request.POST)

@@ -50,8 +50,10 @@ def timers_for(appeal: Appeal) -> list[Timer]:
 
 # --- the source ---------------------------------------------------------------------------------------
 
-class AppealTimers:
+class AppealTimers(timers.ModelSource):
     subject = SUBJECT
+    model = Appeal
+    related = ("region",)
 
     def plan(self, now, ids=None):
         planned = Timer.objects.filter(subject=SUBJECT, subject_id=OuterRef("pk"), deadline=OuterRef("due_at"))
@@ -60,15 +62,6 @@ class AppealTimers:
         if ids is not None:
             running = running.filter(pk__in=ids)
         return [t for appeal in running.iterator(chunk_size=500) for t in timers_for(appeal)]
-
-    def load(self, ids, lock: bool = False):
-        appeals = Appeal.objects.select_related("region").filter(pk__in=ids)
-        if lock:
-            appeals = appeals.select_for_update(of=("self",))
-        return {a.pk: a for a in appeals}
-
-    def lock(self, ids):
-        return self.load(ids, lock=True)
 
     def judge(self, timer, appeal):
         if appeal.status not in OPEN_STATUSES or appeal.due_at != timer.deadline:

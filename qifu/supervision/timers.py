@@ -41,9 +41,26 @@ _sources: dict[str, object] = {}
 def register(source) -> object:
     """Register a source: an object with `subject` (a model label), `plan(now, ids) -> list[Timer]` (unsaved
     timers of subjects — all, or those of `ids` — whose current deadline has none yet), `load(ids)` and
-    `lock(ids)` -> {id: subject} (the second with select_for_update), `judge(timer, subject) -> FIRE|WAIT|CANCEL` and `fire(timer, subject, now) -> str` (a line for the report)."""
+    `lock(ids)` -> {id: subject} (the second with select_for_update; `ModelSource` gives both), `judge(timer, subject) -> FIRE|WAIT|CANCEL` and `fire(timer, subject, now) -> str` (a line for the report)."""
     _sources[source.subject] = source
     return source
+
+
+class ModelSource:
+    """The loading half of a source whose subjects are rows of one model: `model` and the `related` rows to read
+    with it (select_related); `load` and `lock` (select_for_update of the subject's own row)."""
+
+    model = None
+    related: tuple[str, ...] = ()
+
+    def load(self, ids, lock: bool = False) -> dict:
+        qs = self.model.objects.select_related(*self.related).filter(pk__in=ids)
+        if lock:
+            qs = qs.select_for_update(of=("self",))
+        return {subject.pk: subject for subject in qs}
+
+    def lock(self, ids) -> dict:
+        return self.load(ids, lock=True)
 
 
 def sources() -> dict[str, object]:

@@ -8,10 +8,12 @@ register = template.Library()
 
 @register.inclusion_tag("scenarios/_agency_card.html")
 def agency_card(user):
-    from ..cases import AGENT_ROLES, _enterprise_only, visible
+    from qifu.accounts import scopes
+
+    from ..cases import AGENT_ROLES, visible
     from ..models import AgencyCase
 
-    if _enterprise_only(user):
+    if scopes.enterprise_only(user):
         mine = visible(user).filter(status=AgencyCase.Status.OPEN)
         return {"show": True, "enterprise": True, "n": mine.count(), "query": "status=open"}
     if user.has_role(*AGENT_ROLES):
