@@ -10,21 +10,14 @@ count breaches found elsewhere than at the front desk).
 from __future__ import annotations
 
 import datetime
-from zoneinfo import ZoneInfo
 
 from django.db.models import Count
 from django.utils.translation import gettext_lazy
 
+from qifu.appeals import stats
 from qifu.assessments import providers
 
 from .models import DeskVisit
-
-
-def month_bounds(region, year: int, month: int) -> tuple[datetime.datetime, datetime.datetime]:
-    zone = ZoneInfo(region.rule("time_zone"))
-    start = datetime.datetime(year, month, 1, tzinfo=zone)
-    end = datetime.datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=zone)
-    return start, end
 
 
 def by_unit(region, start: datetime.datetime, end: datetime.datetime) -> dict[int | None, int]:
@@ -36,7 +29,8 @@ def by_unit(region, start: datetime.datetime, end: datetime.datetime) -> dict[in
 
 def count(region, year: int, month: int) -> dict[int | None, int]:
     """{department id: flagged visits} for the calendar month (region's clock)."""
-    return by_unit(region, *month_bounds(region, year, month))
+    period = stats.month_period(f"{year:04d}-{month:02d}", region.rule("time_zone"))
+    return by_unit(region, period.start, period.end)
 
 
 @providers.register({"first_contact_breaches": gettext_lazy("First-contact breaches")})
