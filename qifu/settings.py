@@ -6,7 +6,7 @@ Everything a deployment changes comes from the environment:
 - QIFU_SECRET_KEY  (default: generated once and kept in the data directory)
 - QIFU_HTTPS, QIFU_PROXY_SSL_HEADER, QIFU_PROXY_COUNT, QIFU_HSTS_*, QIFU_LOGIN_* (docs/security.md)
 - QIFU_DEBUG, QIFU_ALLOWED_HOSTS, QIFU_TIME_ZONE, QIFU_STATIC_ROOT
-- QIFU_WEB_WORKERS, QIFU_WEB_THREADS (`qifu serve`), QIFU_REPLICA_DATABASE_URL (docs/deploy.md)
+- QIFU_WEB_WORKERS, QIFU_WEB_THREADS (`qifu serve`), QIFU_REPLICA_DATABASE_URL, QIFU_DB_PREPARE (docs/deploy.md)
 - CELERY_BROKER_URL (default: none — background work runs in-process)
 - QIFU_SMTP_*, QIFU_SMS_*, QIFU_DINGTALK_* (notification channels; README "Notifications and background work")
 """
@@ -189,6 +189,11 @@ X_FRAME_OPTIONS = "DENY"
 # --- Security (docs/security.md) -------------------------------------------------------------
 def _flag(name: str, default: str = "") -> bool:
     return os.environ.get(name, default).strip().lower() in ("1", "true", "yes", "on")
+
+
+# The hot paths' statements built once (qifu/lib/fastselect.py) are prepared once per connection on PostgreSQL;
+# QIFU_DB_PREPARE=0 behind a connection pooler that cannot keep prepared statements (PgBouncer before 1.21).
+QIFU_DB_PREPARE = _flag("QIFU_DB_PREPARE", "1")
 
 
 def _proxy_ssl_header(value: str) -> tuple[str, str] | None:

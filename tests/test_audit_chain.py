@@ -284,6 +284,21 @@ def test_entries_are_linked_once_per_transaction_even_when_checked_early(db):
     assert list(AuditEntry.objects.order_by("chain_seq").values_list("chain_seq", flat=True)) == list(range(1, 303))
 
 
+@pg_only
+def test_a_commit_reads_its_own_entries_from_its_first_one_on(world):
+    """The seal at commit starts at the transaction's first entry (issue 10: it used to read every entry an index
+    of unlinked ones still held — all those linked since the last VACUUM — on every commit): an entry unlinked
+    behind the triggers' back long ago is not picked up by a later commit; verify names it."""
+    some_activity(world, 2)
+    oldest = AuditEntry.objects.order_by("id").first()
+    as_owner("UPDATE audit_auditentry SET hash = NULL, prev_hash = NULL, chain_seq = NULL WHERE id = %s",
+             [oldest.pk])
+    some_activity(world, 2)
+    assert AuditEntry.objects.get(pk=oldest.pk).hash is None
+    assert not AuditEntry.objects.filter(hash__isnull=True).exclude(pk=oldest.pk).exists()
+    assert verify()[0] == 1
+
+
 # --- what verify finds ----------------------------------------------------------------------------------------
 
 def test_a_changed_entry_is_reported_with_its_id_and_the_exit_status_is_1(world):

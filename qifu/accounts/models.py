@@ -135,19 +135,6 @@ def _token_statement(alias: str) -> tuple[str, tuple]:
     return sql, parts
 
 
-def _instance(model, fields, values, alias):
-    """A model instance from its columns as the database returned them (the backend's and fields' converters
-    applied, as the ORM does)."""
-    connection = connections[alias]
-    converted = []
-    for field, value in zip(fields, values, strict=True):
-        col = field.get_col(model._meta.db_table)
-        for converter in connection.ops.get_db_converters(col) + field.get_db_converters(connection):
-            value = converter(value, col, connection)
-        converted.append(value)
-    return model.from_db(alias, [f.attname for f in fields], converted)
-
-
 class ApiTokenManager(models.Manager):
     def issue(self, user: User, name: str = "") -> tuple["ApiToken", str]:
         """Create a token; the clear key is returned once and only its hash is stored."""
@@ -159,7 +146,9 @@ class ApiTokenManager(models.Manager):
         """The token's user with its node and roles, read by one statement (`_token_statement`)."""
         alias = self.db
         sql, parts = _token_statement(alias)
-        with connections[alias].cursor() as cursor:
+        from qifu.lib import fastselect
+
+        with fastselect.cursor(alias) as cursor:  # prepared once per connection on PostgreSQL
             cursor.execute(sql, [ApiToken.hash(key)])
             row = cursor.fetchone()
         if row is None:
@@ -168,7 +157,7 @@ class ApiTokenManager(models.Manager):
         for model, fields in parts:
             values = row[at:at + len(fields)]
             at += len(fields)
-            objects.append(_instance(model, fields, values, alias) if values[0] is not None else None)
+            objects.append(fastselect.instance(model, values, alias) if values[0] is not None else None)
         token, user, node = objects
         if not user.is_active:
             return None

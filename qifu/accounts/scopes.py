@@ -75,6 +75,25 @@ def enterprises(user) -> QuerySet[Enterprise]:
     return qs
 
 
+def sees_enterprise(user, enterprise) -> bool:
+    """Whether `enterprise` is one of `enterprises(user)`: decided without a query where that scope is the
+    user's own enterprise or a whole region (most staff); by `enterprises(user)` where it is a jurisdiction."""
+    if enterprise is None:
+        return False
+    if is_admin(user):
+        return True
+    if not _active(user) or not user.roles:
+        return False
+    if enterprise_only(user):
+        return bool(user.enterprise_id) and enterprise.pk == user.enterprise_id
+    region_id = home_region_id(user)
+    if region_id is None or enterprise.region_id != region_id:
+        return False
+    if (user.has_role(Role.SUPERVISOR, Role.LEADER) and user.jurisdiction_id) or is_station_staff(user):
+        return enterprises(user).filter(pk=enterprise.pk).exists()
+    return True
+
+
 def directory(user, model) -> QuerySet:
     """Organization data (departments, nodes, sections) is public within a region."""
     qs = model.objects.all()

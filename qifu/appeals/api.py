@@ -16,7 +16,6 @@ from qifu.api.pagination import CappedPaginated, Rows
 from qifu.api.schemas import AwareTime, Code, EventOut, Input, RatingAnswer, Text, Version, errors
 from qifu.lib import inputs
 from qifu.lib.inputs import max_length
-from qifu.org.models import Department
 
 from . import queries, routing, workflow
 from .models import Appeal, Channel
@@ -206,19 +205,17 @@ def create_appeal(request, payload: AppealIn):
     digest = inputs.request_hash("appeal", payload.dict()) if key else ""
     try:
         enterprise = queries.enterprise_for_intake(user, payload.enterprise_uscc)
-        channel = Channel.objects.filter(code=payload.channel, active=True).first()
+        channel = Channel.open_by_code(payload.channel)
         if channel is None:
             raise workflow.TransitionError(_("Unknown channel %(code)s.") % {"code": payload.channel})
         staff = bool(user.roles & scopes.STAFF_ROLES)
         if not staff and payload.received_at:
             raise workflow.TransitionError(_("Only staff record a time of receipt."))
-        appeal, created = workflow.register(
+        appeal, _created = workflow.register(
             actor=user, enterprise=enterprise, channel=channel, title=payload.title, description=payload.description,
             contact_name=payload.contact_name, contact_phone=payload.contact_phone, category=payload.category,
             received_at=payload.received_at, idempotency_key=key, request_hash=digest, key_checked=True,
         )
-        if created:  # a new case has no assisting units: the answer need not read them back
-            appeal._prefetched_objects_cache = {"assisting_departments": Department.objects.none()}
     except (IntegrityError, workflow.TransitionError, PermissionDenied, inputs.InputError):
         # the key was used before (by this request: its appeal; by another: IdempotencyConflict, 422)
         earlier = workflow.earlier_for_key(user, key, digest) if key else None

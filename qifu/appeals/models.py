@@ -99,6 +99,14 @@ class Channel(models.Model):
     def __str__(self):
         return self.label
 
+    @classmethod
+    def open_by_code(cls, code: str) -> "Channel | None":
+        """The active channel of that code (appeals are filed through open channels only), or None. One
+        statement built once (`qifu.lib.fastselect`): it is read on every intake."""
+        from qifu.lib import fastselect
+
+        return fastselect.first(cls, "t.code = %s AND t.active", [code])
+
 
 class AppealQuerySet(models.QuerySet):
     def open(self):

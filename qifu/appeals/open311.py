@@ -277,7 +277,7 @@ def _file(request: HttpRequest, user) -> tuple[list[dict], int]:
         if earlier is not None:
             return _created(earlier)
     enterprise = queries.enterprise_for_intake(user, post["attribute[uscc]"])
-    channel = Channel.objects.filter(code=CHANNEL, active=True).first()
+    channel = Channel.open_by_code(CHANNEL)
     if channel is None:
         raise Open311Error(400, _("Unknown channel %(code)s.") % {"code": CHANNEL})
     description = post.get("description", "").strip()

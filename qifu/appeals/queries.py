@@ -10,6 +10,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from qifu.accounts import scopes
+from qifu.enterprises.models import Enterprise
+from qifu.lib import fastselect
 from qifu.lib import uscc as uscc_lib
 
 from . import workflow
@@ -150,17 +152,17 @@ def _aware(value, name: str):
 
 
 def enterprise_for_intake(user, code: str | None):
-    """The enterprise an appeal is filed for: one the user may see (an enterprise user: its own)."""
-    visible = scopes.enterprises(user)
+    """The enterprise an appeal is filed for: one the user may see (an enterprise user: its own). Read with its
+    region by one statement built once (`fastselect`), the scope checked by `scopes.sees_enterprise`."""
     if not code:
-        if user.enterprise_id and visible.filter(pk=user.enterprise_id).exists():
+        if user.enterprise_id and scopes.sees_enterprise(user, user.enterprise):
             return user.enterprise
         raise workflow.TransitionError(_("Say which enterprise (enterprise_uscc)."))
     problem = uscc_lib.problem(code)
     if problem:
         raise workflow.TransitionError(problem)
-    enterprise = visible.select_related("region").filter(uscc=uscc_lib.normalize(code)).first()
-    if enterprise is None:
+    enterprise = fastselect.first(Enterprise, "t.uscc = %s", [uscc_lib.normalize(code)], related=("region",))
+    if not scopes.sees_enterprise(user, enterprise):
         if user.has_role("enterprise") and not (user.roles & scopes.STAFF_ROLES):
             raise PermissionDenied(_("An enterprise files appeals for itself only."))
         raise workflow.TransitionError(_("No registered enterprise you may serve has the code %(code)s.") % {

@@ -470,7 +470,7 @@ def appeal_submit(request):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            channel = Channel.objects.filter(code=ONLINE_CHANNEL, active=True).first()
+            channel = Channel.open_by_code(ONLINE_CHANNEL)
             if channel is None:
                 raise workflow.TransitionError(_("Online appeals are not open: please call the center."))
             appeal, _new = workflow.register(

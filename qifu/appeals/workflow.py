@@ -655,6 +655,10 @@ def register(*, actor, enterprise, channel, title: str, description: str, contac
                           sql={"number": (AppealNumber.IN_INSERT, number)}, returning=("number",))
     if assisting_ids:
         appeal.assisting_departments.set(assisting_ids)
+    else:  # known to have none: the answer (queries.as_dict) need not read them back, nor compile a query for it
+        none = Department.objects.none()
+        none._result_cache, none._prefetch_done = [], True
+        appeal._prefetched_objects_cache = {"assisting_departments": none}
     if service_item is not None:
         from qifu.catalog.models import AppealItem
 

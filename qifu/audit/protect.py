@@ -96,6 +96,9 @@ END
 $fn$;
 
 CREATE UNLOGGED TABLE IF NOT EXISTS {queue} (txid bigint PRIMARY KEY);
+-- the transaction's first unlinked entry: the seal reads from there on, never the entries linked since the last
+-- VACUUM (which an index of unlinked entries still holds until then, and every commit would step over)
+ALTER TABLE {queue} ADD COLUMN IF NOT EXISTS first_id bigint;
 
 -- An audit entry was inserted: ask for the chain to be extended when the transaction commits, AFTER its
 -- other deferred checks (foreign keys). The request is a row in {queue}, whose own deferred trigger is
@@ -109,7 +112,8 @@ BEGIN
     -- before commit) the remaining requests have nothing to ask for.
     PERFORM 1 FROM {audit} WHERE id = NEW.id AND hash IS NULL;
     IF FOUND THEN
-        INSERT INTO {queue} (txid) VALUES (txid_current()) ON CONFLICT DO NOTHING;
+        INSERT INTO {queue} AS q (txid, first_id) VALUES (txid_current(), NEW.id)
+        ON CONFLICT (txid) DO UPDATE SET first_id = EXCLUDED.first_id WHERE q.first_id > EXCLUDED.first_id;
     END IF;
     RETURN NULL;
 END
@@ -120,6 +124,7 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $fn$
 DECLARE
     head_seq bigint;
     head_hash text;
+    from_id bigint;
     entry record;
 BEGIN
     -- The head row is the lock: one committing transaction at a time extends the chain, and a
@@ -136,7 +141,10 @@ BEGIN
     END IF;
     -- Every entry of this transaction not yet linked (other transactions' are invisible until they
     -- commit, and they link their own), in the order they were inserted.
-    FOR entry IN SELECT id, digest FROM {audit} WHERE hash IS NULL ORDER BY id LOOP
+    -- (from the transaction's first entry: its row as it is now, a later request may have lowered it)
+    SELECT coalesce(first_id, 0) INTO from_id FROM {queue} WHERE txid = NEW.txid;
+    FOR entry IN SELECT id, digest FROM {audit} WHERE id >= coalesce(from_id, 0) AND hash IS NULL
+                 ORDER BY id LOOP
         head_seq := head_seq + 1;
         UPDATE {audit}
            SET chain_seq = head_seq, prev_hash = head_hash,

@@ -163,7 +163,7 @@ def request_service(request, code: str, payload: RequestIn):
         if earlier is not None:
             return Status(201, queries.as_dict(earlier, user))
     enterprise = queries.enterprise_for_intake(user, payload.enterprise_uscc)
-    channel = Channel.objects.filter(code=payload.channel, active=True).first()
+    channel = Channel.open_by_code(payload.channel)
     if channel is None:
         raise workflow.TransitionError(_("Unknown channel %(code)s.") % {"code": payload.channel})
     try:

@@ -10,6 +10,8 @@ from functools import lru_cache
 
 from django.db import connections, router
 
+from . import fastselect
+
 
 def _fields(model) -> list:
     return [f for f in model._meta.concrete_fields if not f.primary_key and not f.generated]
@@ -45,7 +47,7 @@ def insert(model, objs: list, using: str | None = None, *, sql: dict | None = No
                 params.append(f.get_db_prep_save(f.pre_save(obj, True), connection))
     statement = _statement(model, using, len(objs), tuple(sorted((k, v[0]) for k, v in sql.items())),
                            tuple(returning))
-    with connection.cursor() as cursor:
+    with fastselect.cursor(using) as cursor:  # prepared once per connection on PostgreSQL
         cursor.execute(statement, params)
         rows = cursor.fetchall()
     for obj, row in zip(objs, rows, strict=True):

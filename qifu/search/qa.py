@@ -69,7 +69,7 @@ def ask_person(user, question: str, details: str = ""):
 
     if not may_ask(user):
         raise PermissionDenied
-    channel = Channel.objects.filter(code=ONLINE_CHANNEL, active=True).first()
+    channel = Channel.open_by_code(ONLINE_CHANNEL)
     if channel is None:
         raise workflow.TransitionError(_("Online appeals are not open: please call the center."))
     question = " ".join(question.split())
