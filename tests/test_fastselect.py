@@ -105,3 +105,24 @@ def test_statements_are_prepared_once_per_connection_on_postgresql(world):
     with override_settings(QIFU_DB_PREPARE=False):  # behind a pooler: plain statements, same answers
         assert fastselect.first(Channel, "t.code = %s AND t.active AND t.id > %s", ["walk_in", 0]).code == "walk_in"
     assert prepared() == before + 1
+
+
+def test_values_passed_through_unchanged_are_those_django_would_write(world):
+    """fastinsert skips the adaptation of a str/int/bool/None for plain fields: it must be what
+    get_db_prep_save gives (same value, same type) for every field so planned, on this backend."""
+    from qifu.appeals.models import Appeal, AppealEvent
+    from qifu.audit.models import AuditEntry
+    from qifu.lib import fastinsert
+
+    samples = {str: ["", "厂房消防验收", "0"], bool: [True, False], type(None): [None]}
+    checked = 0
+    for model in (Appeal, AppealEvent, AuditEntry, User):
+        for field, plain in fastinsert._plan(model):
+            for kind in plain or ():
+                for value in samples[kind]:
+                    if value is None and not field.null:
+                        continue
+                    full = field.get_db_prep_save(value, connection)
+                    assert full == value and type(full) is type(value), (model.__name__, field.name, value)
+                    checked += 1
+    assert checked > 50

@@ -123,7 +123,8 @@ class Appeal(models.Model):
     # region, section, lead unit: no index of their own (db_index=False): the composite indexes below start with
     # them, and each index more is written by every intake (issue 10)
     region = models.ForeignKey("org.Region", on_delete=models.PROTECT, related_name="appeals", db_index=False)
-    number = models.CharField(_("number"), max_length=32, unique=True)
+    # unique by a constraint, not unique=True: on PostgreSQL that adds a second (LIKE) index no query uses
+    number = models.CharField(_("number"), max_length=32)
     enterprise = models.ForeignKey(
         "enterprises.Enterprise", verbose_name=_("enterprise"), on_delete=models.PROTECT, related_name="appeals"
     )
@@ -162,7 +163,7 @@ class Appeal(models.Model):
     )
 
     # Derived from the events by workflow.py (never written elsewhere).
-    status = models.CharField(_("status"), max_length=16, choices=Status.choices, db_index=True)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices)  # indexed below (no LIKE index)
     version = models.PositiveIntegerField(_("version"), default=0)
     accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
     due_at = models.DateTimeField(_("due"), null=True, blank=True, db_index=True)
@@ -191,9 +192,11 @@ class Appeal(models.Model):
             models.UniqueConstraint(
                 fields=["created_by", "idempotency_key"], condition=~models.Q(idempotency_key=""),
                 name="unique_idempotency_key_per_user",
-            )
+            ),
+            models.UniqueConstraint(fields=["number"], name="unique_appeal_number"),
         ]
-        indexes = [models.Index(fields=["lead_department", "status"]),  # (region, status): appeals_region_status_due
+        indexes = [models.Index(fields=["status"], name="appeals_status"),  # the sweeps over every region
+                   models.Index(fields=["lead_department", "status"]),  # (region, status): appeals_region_status_due
                    # the statistics' "received" and the lists' order (-received_at, -id) within a region
                    models.Index(fields=["region", "received_at", "id"], name="appeals_region_received"),
                    # the lists' counts: by status (and overdue: due_at), section, escalation level
@@ -336,7 +339,8 @@ class AppealNumber(models.Model):
 class AppealEvent(TransitionEvent):
     """One step in the life of an appeal: who did what, when, from which state to which."""
 
-    appeal = models.ForeignKey(Appeal, on_delete=models.CASCADE, related_name="events")
+    # no index of its own: unique_event_seq (appeal, seq) starts with it
+    appeal = models.ForeignKey(Appeal, on_delete=models.CASCADE, related_name="events", db_index=False)
 
     class Meta:
         verbose_name = _("appeal event")

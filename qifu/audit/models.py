@@ -82,10 +82,12 @@ class AuditEntry(models.Model):
     actor_username = models.CharField(_("actor username"), max_length=150, blank=True)
     source = models.CharField(_("source"), max_length=16, default="system")
     action = models.CharField(_("action"), max_length=16, choices=Action.choices)
+    # no index of their own: (content_type, object_id) below serves both; every entry is written twice (its
+    # INSERT, then its link into the chain), each index with it (issue 10)
     content_type = models.ForeignKey(
-        ContentType, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+        ContentType, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+", db_index=False
     )
-    object_id = models.CharField(_("object id"), max_length=64, db_index=True)
+    object_id = models.CharField(_("object id"), max_length=64)
     object_repr = models.CharField(_("object"), max_length=255)
     before = models.JSONField(_("before"), null=True, blank=True)
     after = models.JSONField(_("after"), null=True, blank=True)

@@ -8,13 +8,28 @@ new ids are set from `RETURNING` (PostgreSQL; SQLite ≥ 3.35). Like `bulk_creat
 
 from functools import lru_cache
 
-from django.db import connections, router
+from django.db import connections, models, router
 
 from . import fastselect
 
 
 def _fields(model) -> list:
     return [f for f in model._meta.concrete_fields if not f.primary_key and not f.generated]
+
+
+# field classes whose get_db_prep_save returns a value of these types as it is, on every backend (exact classes: a
+# subclass may adapt its values; integers are not among them: on PostgreSQL Django types them, Int4/Int8 …)
+_PLAIN = {models.CharField: (str, type(None)), models.TextField: (str, type(None)), models.SlugField: (str, type(None)),
+          models.EmailField: (str, type(None)), models.BooleanField: (bool, type(None))}
+
+
+@lru_cache(maxsize=128)
+def _plan(model) -> tuple:
+    """(field, the value types it passes through unchanged or None) per field written."""
+    out = []
+    for f in _fields(model):
+        out.append((f, frozenset(_PLAIN.get(type(f), ())) or None))
+    return tuple(out)
 
 
 @lru_cache(maxsize=128)
@@ -37,14 +52,16 @@ def insert(model, objs: list, using: str | None = None, *, sql: dict | None = No
     sql = sql or {}
     using = using or router.db_for_write(model)
     connection = connections[using]
-    fields = _fields(model)
+    fields = _plan(model)
     params = []
     for obj in objs:
-        for f in fields:
+        for f, plain in fields:
             if f.attname in sql:
                 params.extend(sql[f.attname][1])
-            else:
-                params.append(f.get_db_prep_save(f.pre_save(obj, True), connection))
+                continue
+            value = f.pre_save(obj, True)
+            # a str/int/bool/None for a field that passes such a value through unchanged: no adaptation to run
+            params.append(value if plain and type(value) in plain else f.get_db_prep_save(value, connection))
     statement = _statement(model, using, len(objs), tuple(sorted((k, v[0]) for k, v in sql.items())),
                            tuple(returning))
     with fastselect.cursor(using) as cursor:  # prepared once per connection on PostgreSQL

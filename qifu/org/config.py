@@ -190,7 +190,12 @@ def merged_key(overrides: dict | None, key: str):
     """`merged(overrides)[key]`, computing only that key."""
     overrides = overrides or {}
     if key not in overrides:
-        return copy.deepcopy(DEFAULTS[key])
+        return _copy(DEFAULTS[key])
     if isinstance(DEFAULTS.get(key), dict) and isinstance(overrides[key], dict):
         return merged({key: overrides[key]})[key]
-    return copy.deepcopy(overrides[key])
+    return _copy(overrides[key])
+
+
+def _copy(value):
+    """A copy the caller may change; a number or a string is its own (read on every intake: no deepcopy)."""
+    return value if value is None or isinstance(value, (str, int, float, bool)) else copy.deepcopy(value)

@@ -18,6 +18,7 @@ import datetime
 import logging
 import threading
 import time
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
@@ -103,6 +104,13 @@ def _warn_no_data(year: int) -> None:
     )
 
 
+@lru_cache(maxsize=4096)
+def _builtin_workday(day: datetime.date) -> bool:
+    """chinese-calendar's answer (fixed data; it validates the date on every call): asked for the same days over
+    and over (every deadline counts forward from today)."""
+    return chinese_calendar.is_workday(day)
+
+
 def is_workday(day: datetime.date) -> bool:
     if isinstance(day, datetime.datetime):
         day = day.date()
@@ -110,7 +118,7 @@ def is_workday(day: datetime.date) -> bool:
     if day in _overrides.days:
         return _overrides.days[day]
     if day.year in BUILTIN_YEARS:
-        return chinese_calendar.is_workday(day)
+        return _builtin_workday(day)
     if day.year not in _overrides.years:
         _warn_no_data(day.year)
     return day.weekday() < 5

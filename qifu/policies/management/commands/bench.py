@@ -26,7 +26,20 @@ def machine() -> str:
     import django
     from django.db import connection
 
-    return f"{os.cpu_count()} CPUs, Python {platform.python_version()}, Django {django.get_version()}, {connection.vendor}"
+    return (f"{os.cpu_count()} CPUs, Python {platform.python_version()}, Django {django.get_version()}, "
+            f"{connection.vendor}; {machine_speed()}")
+
+
+def machine_speed() -> str:
+    """How fast this machine's core is just now: the CPU time of a fixed pure-Python loop (2,000,000 additions).
+    A shared virtual machine's speed changes from hour to hour (here 0.24–0.50 s for the same loop); figures taken
+    at different speeds compare through it."""
+    import time
+
+    started, total = time.process_time(), 0
+    for i in range(2_000_000):
+        total += i
+    return f"2M-step Python loop {(time.process_time() - started) * 1000:,.0f} ms CPU"
 
 
 def load_average() -> str:
@@ -253,7 +266,7 @@ class Command(BaseCommand):
         out.write(f"qifu bench stats: {appeals:,} appeals, seed {seed}; {machine()}; load average {load_average()}")
         f = bench.run(appeals, seed, reload=reload, repeat=repeat, month=month, lists=not no_lists,
                       time_stats=not no_stats, log=lambda line: out.write(line))
-        out.write(f"load average at the end: {load_average()}")
+        out.write(f"load average at the end: {load_average()}; {machine_speed()}")
         self.verdict(f.checks)
 
     def appeals(self, appeals, seed, reload, clients, seconds, warmup, list_runs, workers, threads, server_log,
@@ -271,5 +284,5 @@ class Command(BaseCommand):
         f = bench_intake.run(appeals, seed, reload=reload, clients=counts, seconds=seconds, warmup=warmup,
                              list_runs=list_runs, workers=workers, threads=threads, server_log=server_log,
                              server_source=server_source, lists=not no_lists, log=lambda line: out.write(line))
-        out.write(f"load average at the end: {load_average()}")
+        out.write(f"load average at the end: {load_average()}; {machine_speed()}")
         self.verdict(f.checks)
