@@ -648,11 +648,26 @@ def register(*, actor, enterprise, channel, title: str, description: str, contac
         changes[-1] += ({"status": target, "version": appeal.version, "action": action},)
         events.append(event)
     using = router.db_for_write(AppealEvent)
+    from . import notifications
+
+    # a routed request: the enterprise (accepted) and the units (assigned); else the last step's audience
+    told = events[1:] if service_item is not None and len(events) > 1 else events[-1:]
+    audiences = [None] * len(told)
     if number is None:
         appeal.save()
-    else:  # one INSERT built once (qifu.lib.fastinsert), the number taken and returned by it
-        fastinsert.insert(Appeal, [appeal], router.db_for_write(Appeal),
-                          sql={"number": (AppealNumber.IN_INSERT, number)}, returning=("number",))
+    else:
+        # PostgreSQL: the day's number row stays locked from the appeal's INSERT to the commit, and every other
+        # intake of the region that day waits for it: what does not need the number goes before — the appeal's
+        # id drawn, its events sealed and written (their foreign key is checked at the commit), the audience read.
+        appeal.pk = fastinsert.next_id(Appeal, using)
+        for event in events:
+            event.appeal = appeal
+        seal_events(events, using)
+        fastinsert.insert(AppealEvent, events, using)  # sealed above: a plain INSERT (its SQL built once)
+        audiences = [notifications.audience(appeal, event) for event in told]
+        # one INSERT built once (qifu.lib.fastinsert), the number taken and returned by it
+        fastinsert.insert(Appeal, [appeal], using, sql={"number": (AppealNumber.IN_INSERT, number)},
+                          returning=("number",), with_pk=True)
     if assisting_ids:
         appeal.assisting_departments.set(assisting_ids)
     else:  # known to have none: the answer (queries.as_dict) need not read them back, nor compile a query for it
@@ -663,20 +678,17 @@ def register(*, actor, enterprise, channel, title: str, description: str, contac
         from qifu.catalog.models import AppealItem
 
         AppealItem.objects.create(appeal=appeal, item=service_item, request=True)
-    for event in events:
-        event.appeal = appeal
-    seal_events(events, using)
-    fastinsert.insert(AppealEvent, events, using)  # sealed above: a plain INSERT (its SQL built once)
     if number is None:
+        for event in events:
+            event.appeal = appeal
+        seal_events(events, using)
+        fastinsert.insert(AppealEvent, events, using)
         AppealNumber.assign(appeal, day)
     entries = [trail.build("transition", appeal, before, after, note="", actor=person)
                for _action, before, after in changes]
-    from . import notifications
-
-    # a routed request: the enterprise (accepted) and the units (assigned); else the last step's audience.
     # The inbox rows' audit entries join the transitions'.
-    for event in events[1:] if service_item is not None and len(events) > 1 else events[-1:]:
-        notifications.after(appeal, event, audit=entries)
+    for event, users in zip(told, audiences, strict=True):
+        notifications.after(appeal, event, audit=entries, users=users)
     AuditEntry.objects.bulk_create(entries)
     return appeal, True
 

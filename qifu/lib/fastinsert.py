@@ -24,35 +24,37 @@ _PLAIN = {models.CharField: (str, type(None)), models.TextField: (str, type(None
 
 
 @lru_cache(maxsize=128)
-def _plan(model) -> tuple:
+def _plan(model, with_pk: bool = False) -> tuple:
     """(field, the value types it passes through unchanged or None) per field written."""
     out = []
-    for f in _fields(model):
+    for f in ([model._meta.pk] if with_pk else []) + _fields(model):
         out.append((f, frozenset(_PLAIN.get(type(f), ())) or None))
     return tuple(out)
 
 
 @lru_cache(maxsize=128)
-def _statement(model, alias: str, rows: int, sql: tuple = (), returning: tuple = ()) -> str:
+def _statement(model, alias: str, rows: int, sql: tuple = (), returning: tuple = (), with_pk: bool = False) -> str:
     connection = connections[alias]
     qn = connection.ops.quote_name
-    fields, templates = _fields(model), dict(sql)
+    fields, templates = [f for f, _plain in _plan(model, with_pk)], dict(sql)
     row = "(" + ", ".join(templates.get(f.attname, "%s") for f in fields) + ")"
     back = ", ".join(qn(c) for c in (model._meta.pk.column, *(model._meta.get_field(n).column for n in returning)))
     return (f"INSERT INTO {qn(model._meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) "
             f"VALUES {', '.join([row] * rows)} RETURNING {back}")
 
 
-def insert(model, objs: list, using: str | None = None, *, sql: dict | None = None, returning: tuple = ()) -> list:
+def insert(model, objs: list, using: str | None = None, *, sql: dict | None = None, returning: tuple = (),
+           with_pk: bool = False) -> list:
     """INSERT `objs` (new instances of `model`) and set their ids; returns `objs`. `sql`: {attname: (SQL with
     %s, params)} written instead of those fields' values in every row (e.g. the appeal's number, taken by a
-    function); `returning`: more attnames set from what the database wrote (e.g. that number)."""
+    function); `returning`: more attnames set from what the database wrote (e.g. that number); `with_pk`: the
+    objects' ids are given (`next_id`), not drawn by the INSERT."""
     if not objs:
         return objs
     sql = sql or {}
     using = using or router.db_for_write(model)
     connection = connections[using]
-    fields = _plan(model)
+    fields = _plan(model, with_pk)
     params = []
     for obj in objs:
         for f, plain in fields:
@@ -63,7 +65,7 @@ def insert(model, objs: list, using: str | None = None, *, sql: dict | None = No
             # a str/int/bool/None for a field that passes such a value through unchanged: no adaptation to run
             params.append(value if plain and type(value) in plain else f.get_db_prep_save(value, connection))
     statement = _statement(model, using, len(objs), tuple(sorted((k, v[0]) for k, v in sql.items())),
-                           tuple(returning))
+                           tuple(returning), with_pk)
     with fastselect.cursor(using) as cursor:  # prepared once per connection on PostgreSQL
         cursor.execute(statement, params)
         rows = cursor.fetchall()
@@ -74,3 +76,22 @@ def insert(model, objs: list, using: str | None = None, *, sql: dict | None = No
         obj._state.adding = False
         obj._state.db = using
     return objs
+
+
+@lru_cache(maxsize=32)
+def _next_id_statement(model, alias: str) -> str:
+    connection = connections[alias]
+    table, column = model._meta.db_table, model._meta.pk.column
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_get_serial_sequence(%s, %s)", [connection.ops.quote_name(table), column])
+        sequence = cursor.fetchone()[0]
+    return f"SELECT nextval('{sequence}')"
+
+
+def next_id(model, using: str | None = None) -> int:
+    """A new id for a row of `model` (PostgreSQL: from its column's sequence), before the row is written — e.g.
+    for rows that name it to go first (their foreign keys are checked at the commit)."""
+    using = using or router.db_for_write(model)
+    with fastselect.cursor(using) as cursor:
+        cursor.execute(_next_id_statement(model, using))
+        return cursor.fetchone()[0]
