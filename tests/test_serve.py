@@ -157,6 +157,32 @@ def test_serve_refuses_nonsense_options():
         call_command("serve", "--workers", "0")
 
 
+def test_each_worker_switches_threads_every_half_millisecond_unless_told(monkeypatch):
+    import sys
+
+    from django.core.management.base import CommandError
+
+    from qifu.front.management.commands import serve
+
+    started = []
+    monkeypatch.setattr(serve, "run_gunicorn", started.append)
+    before = sys.getswitchinterval()
+    try:
+        call_command("serve", "--port", "8767", "--no-scheduler")
+        started[-1]["post_fork"](None, None)  # what gunicorn calls in a new worker
+        assert sys.getswitchinterval() == pytest.approx(0.0005)
+        monkeypatch.setenv("QIFU_WEB_SWITCH_MS", "2")
+        call_command("serve", "--port", "8767", "--no-scheduler")
+        started[-1]["post_fork"](None, None)
+        assert sys.getswitchinterval() == pytest.approx(0.002)
+    finally:
+        sys.setswitchinterval(before)
+    for bad in ("fast", "0", "1000"):
+        monkeypatch.setenv("QIFU_WEB_SWITCH_MS", bad)
+        with pytest.raises(CommandError, match="QIFU_WEB_SWITCH_MS"):
+            call_command("serve", "--port", "8767", "--no-scheduler")
+
+
 def test_the_scheduler_survives_a_failing_pass(monkeypatch):
     from qifu import jobs
     from qifu.notify.management.commands import worker

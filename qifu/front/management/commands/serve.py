@@ -2,6 +2,7 @@
 
     qifu serve [--host H] [--port N] [--workers W] [--threads T] [--no-scheduler]
 
+- Each worker's threads take turns at the interpreter every $QIFU_WEB_SWITCH_MS ms (0.5; Python's default is 5).
 - W worker processes × T threads answer at most W×T requests at once; more wait in the listen queue
   (no connection is refused). Each thread keeps at most one database connection (CONN_MAX_AGE), so a
   server holds at most W×T connections, plus one for the scheduler.
@@ -55,10 +56,25 @@ def gunicorn_options(*, host, port, workers, threads, timeout, access_log, sched
         # servers (or a test server beside a demo) would clash — qifu does not use it.
         "control_socket_disable": True,
     }
+    interval = switch_interval()  # checked here, in the master, before any worker starts
+    options["post_fork"] = lambda server, worker: sys.setswitchinterval(interval)
     if scheduler:
         options["when_ready"] = _start_scheduler
         options["on_exit"] = _stop_scheduler
     return options
+
+
+def switch_interval() -> float:
+    """Seconds a worker's thread holds the interpreter before another may run (Python's default 5 ms):
+    $QIFU_WEB_SWITCH_MS or 0.5 ms. A thread whose database answer has come waits at most that long for its
+    turn — with the day's appeal number locked, every intake of the region waits with it (issue 10)."""
+    try:
+        ms = float(os.environ.get("QIFU_WEB_SWITCH_MS", "0.5"))
+    except ValueError:
+        raise CommandError("QIFU_WEB_SWITCH_MS must be a number of milliseconds") from None
+    if not 0.05 <= ms <= 100:
+        raise CommandError("QIFU_WEB_SWITCH_MS must be between 0.05 and 100")
+    return ms / 1000
 
 
 # --- the one scheduler process of a server ---------------------------------------------------------
