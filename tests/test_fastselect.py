@@ -126,3 +126,30 @@ def test_values_passed_through_unchanged_are_those_django_would_write(world):
                     assert full == value and type(full) is type(value), (model.__name__, field.name, value)
                     checked += 1
     assert checked > 50
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="ids drawn beforehand, one statement: PostgreSQL")
+def test_rows_of_several_tables_in_one_statement_with_ids_drawn_before(world):
+    """fastinsert.next_ids / insert_together (the intake's last writes): rows given their ids keep them, the
+    others get theirs back, and the audit entries that name them are the ones written."""
+    from qifu.audit import trail
+    from qifu.audit.models import AuditEntry
+    from qifu.lib import fastinsert
+    from qifu.notify.models import Notification
+
+    user = world.users[Role.ENTERPRISE]
+    drawn, none = fastinsert.next_ids([(Notification, 2), (Notification, 0)])
+    assert len(drawn) == 2 and drawn[0] < drawn[1] and none == []
+    notes = [Notification(pk=pk, recipient=user, event="t", subject=f"第{i}条", body="", url="")
+             for i, pk in enumerate(drawn)]
+    entries = [trail.build("create", note, None, trail.snapshot(note)) for note in notes]
+    with CaptureQueriesContext(connection) as seen:
+        AuditEntry.objects.bulk_create_with(entries, [(Notification, notes)])
+    assert len(seen.captured_queries) == 1
+    assert [n.pk for n in notes] == drawn
+    assert list(Notification.objects.filter(pk__in=drawn).order_by("pk").values_list("subject", flat=True)) == \
+        ["第0条", "第1条"]
+    assert all(e.pk for e in entries)
+    stored = AuditEntry.objects.filter(pk__in=[e.pk for e in entries]).order_by("pk")
+    assert [e.object_id for e in stored] == [str(pk) for pk in drawn]
+    assert all(e.digest for e in stored)

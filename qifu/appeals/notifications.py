@@ -91,8 +91,10 @@ def audience(appeal, event: AppealEvent) -> list:
     return message[0] if message else []
 
 
-def after(appeal, event: AppealEvent | None, audit: list | None = None, users: list | None = None) -> None:
-    """Notify those who hear about `event`; `audit`: see qifu.notify.outbox.notify; `users`: from `audience`."""
+def after(appeal, event: AppealEvent | None, audit: list | None = None, users: list | None = None, ids=None,
+          rows: list | None = None) -> None:
+    """Notify those who hear about `event`; `audit`, `ids`, `rows`: see qifu.notify.outbox.notify; `users`: from
+    `audience`."""
     if event is None:
         return
     message = recipients_and_message(appeal, event, users)
@@ -105,4 +107,5 @@ def after(appeal, event: AppealEvent | None, audit: list | None = None, users: l
         from qifu.notify import notify
     except ImportError:  # notifications app not installed
         return
-    notify(users, f"appeal.{event.action}", subject, body, url=f"/appeals/{appeal.pk}/", audit=audit)
+    notify(users, f"appeal.{event.action}", subject, body, url=f"/appeals/{appeal.pk}/", audit=audit, ids=ids,
+           rows=rows)

@@ -659,12 +659,15 @@ def register(*, actor, enterprise, channel, title: str, description: str, contac
         # PostgreSQL: the day's number row stays locked from the appeal's INSERT to the commit, and every other
         # intake of the region that day waits for it: what does not need the number goes before — the appeal's
         # id drawn, its events sealed and written (their foreign key is checked at the commit), the audience read.
-        appeal.pk = fastinsert.next_id(Appeal, using)
+        # and the ids of the inbox rows (written with the audit entries that name them, in one statement, below)
+        from qifu.notify.models import Notification
+
+        audiences = [notifications.audience(appeal, event) for event in told]
+        (appeal.pk,), note_ids = fastinsert.next_ids([(Appeal, 1), (Notification, sum(map(len, audiences)))], using)
         for event in events:
             event.appeal = appeal
         seal_events(events, using)
         fastinsert.insert(AppealEvent, events, using)  # sealed above: a plain INSERT (its SQL built once)
-        audiences = [notifications.audience(appeal, event) for event in told]
         # one INSERT built once (qifu.lib.fastinsert), the number taken and returned by it
         fastinsert.insert(Appeal, [appeal], using, sql={"number": (AppealNumber.IN_INSERT, number)},
                           returning=("number",), with_pk=True)
@@ -686,10 +689,12 @@ def register(*, actor, enterprise, channel, title: str, description: str, contac
         AppealNumber.assign(appeal, day)
     entries = [trail.build("transition", appeal, before, after, note="", actor=person)
                for _action, before, after in changes]
-    # The inbox rows' audit entries join the transitions'.
+    # The inbox rows' audit entries join the transitions'; on PostgreSQL all are written in one statement.
+    rows = [] if number is not None else None
+    ids = iter(note_ids) if number is not None else None
     for event, users in zip(told, audiences, strict=True):
-        notifications.after(appeal, event, audit=entries, users=users)
-    AuditEntry.objects.bulk_create(entries)
+        notifications.after(appeal, event, audit=entries, users=users, ids=ids, rows=rows)
+    AuditEntry.objects.bulk_create_with(entries, rows or [])
     return appeal, True
 
 

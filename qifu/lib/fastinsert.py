@@ -43,6 +43,19 @@ def _statement(model, alias: str, rows: int, sql: tuple = (), returning: tuple =
             f"VALUES {', '.join([row] * rows)} RETURNING {back}")
 
 
+def _params(model, objs: list, connection, sql: dict, with_pk: bool) -> list:
+    params = []
+    for obj in objs:
+        for f, plain in _plan(model, with_pk):
+            if f.attname in sql:
+                params.extend(sql[f.attname][1])
+                continue
+            value = f.pre_save(obj, True)
+            # a str/int/bool/None for a field that passes such a value through unchanged: no adaptation to run
+            params.append(value if plain and type(value) in plain else f.get_db_prep_save(value, connection))
+    return params
+
+
 def insert(model, objs: list, using: str | None = None, *, sql: dict | None = None, returning: tuple = (),
            with_pk: bool = False) -> list:
     """INSERT `objs` (new instances of `model`) and set their ids; returns `objs`. `sql`: {attname: (SQL with
@@ -54,16 +67,7 @@ def insert(model, objs: list, using: str | None = None, *, sql: dict | None = No
     sql = sql or {}
     using = using or router.db_for_write(model)
     connection = connections[using]
-    fields = _plan(model, with_pk)
-    params = []
-    for obj in objs:
-        for f, plain in fields:
-            if f.attname in sql:
-                params.extend(sql[f.attname][1])
-                continue
-            value = f.pre_save(obj, True)
-            # a str/int/bool/None for a field that passes such a value through unchanged: no adaptation to run
-            params.append(value if plain and type(value) in plain else f.get_db_prep_save(value, connection))
+    params = _params(model, objs, connection, sql, with_pk)
     statement = _statement(model, using, len(objs), tuple(sorted((k, v[0]) for k, v in sql.items())),
                            tuple(returning), with_pk)
     with fastselect.cursor(using) as cursor:  # prepared once per connection on PostgreSQL
@@ -88,10 +92,49 @@ def _next_id_statement(model, alias: str) -> str:
     return f"SELECT nextval('{sequence}')"
 
 
-def next_id(model, using: str | None = None) -> int:
-    """A new id for a row of `model` (PostgreSQL: from its column's sequence), before the row is written — e.g.
-    for rows that name it to go first (their foreign keys are checked at the commit)."""
-    using = using or router.db_for_write(model)
+@lru_cache(maxsize=32)
+def _together_statement(shape: tuple, alias: str) -> str:
+    parts = []
+    for n, (model, rows, with_pk) in enumerate(shape):
+        parts.append(f"w{n} AS ({_statement(model, alias, rows, (), (), with_pk)})")
+    qn = connections[alias].ops.quote_name
+    back = " UNION ALL ".join(f"SELECT {n}, {qn(model._meta.pk.column)} FROM w{n}"
+                              for n, (model, _rows, _pk) in enumerate(shape))
+    return f"WITH {', '.join(parts)} {back}"
+
+
+def insert_together(groups: list, using: str | None = None) -> None:
+    """New rows of several models in ONE statement (PostgreSQL: an INSERT per model in a WITH clause), built once
+    per shape: `groups` is [(model, objs)]; a group whose objects carry their ids (`next_ids`) writes them, the
+    others get theirs back. For the intake's last writes before its commit (issue 10): one round trip where the
+    day's appeal number is locked, not one per table."""
+    groups = [(model, objs) for model, objs in groups if objs]
+    if not groups:
+        return
+    using = using or router.db_for_write(groups[0][0])
+    connection = connections[using]
+    shape = tuple((model, len(objs), objs[0].pk is not None) for model, objs in groups)
+    params = []
+    for (model, objs), (_model, _rows, with_pk) in zip(groups, shape):
+        params.extend(_params(model, objs, connection, {}, with_pk))
     with fastselect.cursor(using) as cursor:
-        cursor.execute(_next_id_statement(model, using))
-        return cursor.fetchone()[0]
+        cursor.execute(_together_statement(shape, using), params)
+        back = cursor.fetchall()
+    returned = [[] for _ in groups]
+    for n, pk in back:
+        returned[n].append(pk)
+    for (model, objs), ids in zip(groups, returned, strict=True):
+        for obj, pk in zip(objs, ids, strict=True):
+            obj.pk = pk
+            obj._state.adding = False
+            obj._state.db = using
+
+
+def next_ids(wanted: list, using: str | None = None) -> list[list[int]]:
+    """For each (model, n) of `wanted`, n new ids from the model's id sequence (PostgreSQL), in one statement."""
+    using = using or router.db_for_write(wanted[0][0])
+    sequences = [_next_id_statement(model, using).removeprefix("SELECT ") for model, _n in wanted]
+    sql = "SELECT " + ", ".join(f"ARRAY(SELECT {seq} FROM generate_series(1, %s))" for seq in sequences)
+    with fastselect.cursor(using) as cursor:
+        cursor.execute(sql, [n for _model, n in wanted])
+        return [list(ids) for ids in cursor.fetchone()]

@@ -10,8 +10,8 @@ from collections.abc import Iterable
 
 
 def notify(recipients, event: str, subject: str, body: str, *, url: str = "", channels: Iterable[str] | None = None,
-           audit: list | None = None):
+           audit: list | None = None, ids=None, rows: list | None = None):
     """Notify a user or users (inbox always; email, SMS, 浙政钉 where configured). See outbox.notify."""
     from .outbox import notify as _notify
 
-    return _notify(recipients, event, subject, body, url=url, channels=channels, audit=audit)
+    return _notify(recipients, event, subject, body, url=url, channels=channels, audit=audit, ids=ids, rows=rows)

@@ -44,12 +44,15 @@ def _users(recipients) -> list:
 
 def notify(
     recipients, event: str, subject: str, body: str, *, url: str = "", channels: Iterable[str] | None = None,
-    audit: list | None = None,
+    audit: list | None = None, ids=None, rows: list | None = None,
 ) -> list[Notification]:
     """Notify users in the inbox and through every configured channel they have an address for.
     `audit`: the caller's list of unsaved audit entries it writes in one INSERT (e.g. the intake's transitions):
     the inbox rows are then inserted at once and their `create` entries appended to it (issue 10: one statement
-    less); without it each row is saved and audited on its own."""
+    less); without it each row is saved and audited on its own. `rows` (with `audit` and `ids`, an iterator of
+    inbox row ids drawn beforehand — `fastinsert.next_ids`): the inbox rows are not written here but appended to
+    `rows` as (Notification, [rows]) for the caller to write with its audit entries in one statement
+    (`fastinsert.insert_together`; the intake, while the day's appeal number is locked)."""
     from qifu.audit import trail
     from qifu.lib import fastinsert
 
@@ -60,8 +63,13 @@ def notify(
     notes = []
     with transaction.atomic(savepoint=False):  # inside the caller's transaction: no savepoint of its own
         if audit is not None and trail.is_tracked(Notification):
-            notes = fastinsert.insert(Notification, [Notification(recipient=user, event=event, subject=subject,
-                                                                  body=body, url=url) for user in users])
+            notes = [Notification(recipient=user, event=event, subject=subject, body=body, url=url) for user in users]
+            if rows is not None and ids is not None:
+                for note in notes:
+                    note.pk = next(ids)
+                rows.append((Notification, notes))
+            else:
+                fastinsert.insert(Notification, notes)
             audit.extend(trail.build("create", note, None, trail.snapshot(note)) for note in notes)
         else:
             notes = [Notification.objects.create(recipient=user, event=event, subject=subject, body=body, url=url)
