@@ -657,9 +657,10 @@ def register(*, actor, enterprise, channel, title: str, description: str, contac
         appeal.save()
     else:
         # PostgreSQL: the day's number row stays locked from the appeal's INSERT to the commit, and every other
-        # intake of the region that day waits for it: what does not need the number goes before — the appeal's
-        # id drawn, its events sealed and written (their foreign key is checked at the commit), the audience read.
-        # and the ids of the inbox rows (written with the audit entries that name them, in one statement, below)
+        # intake of the region that day waits for it: what does not need the number goes before — the audience
+        # read, the ids of the appeal and of its inbox rows drawn (those rows are written with the audit entries
+        # that name them, in one statement, below), the events sealed and written (their foreign key is checked
+        # at the commit).
         from qifu.notify.models import Notification
 
         audiences = [notifications.audience(appeal, event) for event in told]
