@@ -118,14 +118,14 @@ LAST_USED_EVERY = datetime.timedelta(minutes=1)  # ApiToken.last_used_at: its re
 def _token_statement(alias: str) -> tuple[str, tuple]:
     """The SELECT of `authenticate`, built once per database: the token, its user, the user's node (LEFT JOIN) and
     the user's granted roles as one comma-separated string (a correlated subquery) — one statement, not compiled
-    by the ORM on every request (issue 10). Returns the SQL and the (model, fields) of each part of a row."""
+    by the ORM on every request (issue 10). Returns the SQL and the models whose columns make up a row."""
     from qifu.org.models import ServiceNode
 
     connection = connections[alias]
     qn = connection.ops.quote_name
-    parts = tuple((model, tuple(model._meta.concrete_fields)) for model in (ApiToken, User, ServiceNode))
-    columns = ", ".join(f"{name}.{qn(f.column)}" for (model, fields), name in zip(parts, ("t", "u", "n"))
-                        for f in fields)
+    parts = (ApiToken, User, ServiceNode)
+    columns = ", ".join(f"{name}.{qn(f.column)}" for model, name in zip(parts, ("t", "u", "n"))
+                        for f in model._meta.concrete_fields)
     agg = "string_agg" if connection.vendor == "postgresql" else "group_concat"
     sql = (f"SELECT {columns}, (SELECT {agg}(g.{qn('role')}, ',') FROM {qn(RoleGrant._meta.db_table)} g "
            f"WHERE g.{qn('user_id')} = u.{qn('id')}) "
@@ -153,17 +153,12 @@ class ApiTokenManager(models.Manager):
             row = cursor.fetchone()
         if row is None:
             return None
-        objects, at = [], 0
-        for model, fields in parts:
-            values = row[at:at + len(fields)]
-            at += len(fields)
-            objects.append(fastselect.instance(model, values, alias) if values[0] is not None else None)
-        token, user, node = objects
+        (token, user, node), (roles,) = fastselect.instances(parts, row, alias)
         if not user.is_active:
             return None
         user._state.fields_cache["node"] = node
         token._state.fields_cache["user"] = user
-        user.__dict__["roles"] = user._roles_of(set(filter(None, (row[at] or "").split(","))))
+        user.__dict__["roles"] = user._roles_of(set(filter(None, (roles or "").split(","))))
         # Not audited: a usage stamp, not a state change anyone acts on. Written at most once a minute (a client
         # filing hundreds of requests a second would otherwise rewrite the one row on every request).
         now = timezone.now()

@@ -597,7 +597,6 @@ def register(*, actor, enterprise, channel, title: str, description: str, contac
     received_at = received_at or now
     if by_enterprise is None:
         by_enterprise = actor.has_role(Role.ENTERPRISE) and not (actor.roles & scopes.STAFF_ROLES)
-    from qifu.audit.chain import seal_events
     from qifu.audit.models import AuditEntry
     from qifu.lib import fastinsert
 
@@ -665,10 +664,7 @@ def register(*, actor, enterprise, channel, title: str, description: str, contac
 
         audiences = [notifications.audience(appeal, event) for event in told]
         (appeal.pk,), note_ids = fastinsert.next_ids([(Appeal, 1), (Notification, sum(map(len, audiences)))], using)
-        for event in events:
-            event.appeal = appeal
-        seal_events(events, using)
-        fastinsert.insert(AppealEvent, events, using)  # sealed above: a plain INSERT (its SQL built once)
+        _write_events(appeal, events, using)
         # one INSERT built once (qifu.lib.fastinsert), the number taken and returned by it
         fastinsert.insert(Appeal, [appeal], using, sql={"number": (AppealNumber.IN_INSERT, number)},
                           returning=("number",), with_pk=True)
@@ -683,10 +679,7 @@ def register(*, actor, enterprise, channel, title: str, description: str, contac
 
         AppealItem.objects.create(appeal=appeal, item=service_item, request=True)
     if number is None:
-        for event in events:
-            event.appeal = appeal
-        seal_events(events, using)
-        fastinsert.insert(AppealEvent, events, using)
+        _write_events(appeal, events, using)
         AppealNumber.assign(appeal, day)
     entries = [trail.build("transition", appeal, before, after, note="", actor=person)
                for _action, before, after in changes]
@@ -697,6 +690,17 @@ def register(*, actor, enterprise, channel, title: str, description: str, contac
         notifications.after(appeal, event, audit=entries, users=users, ids=ids, rows=rows)
     AuditEntry.objects.bulk_create_with(entries, rows or [])
     return appeal, True
+
+
+def _write_events(appeal, events: list, using: str) -> None:
+    """The new appeal's events, sealed into its chain and written by one INSERT built once."""
+    from qifu.audit.chain import seal_events
+    from qifu.lib import fastinsert
+
+    for event in events:
+        event.appeal = appeal
+    seal_events(events, using)
+    fastinsert.insert(AppealEvent, events, using)
 
 
 def _provisional_number() -> str:

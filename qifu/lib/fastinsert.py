@@ -74,22 +74,26 @@ def insert(model, objs: list, using: str | None = None, *, sql: dict | None = No
         cursor.execute(statement, params)
         rows = cursor.fetchall()
     for obj, row in zip(objs, rows, strict=True):
-        obj.pk = row[0]
+        _written(obj, row[0], using)
         for name, value in zip(returning, row[1:]):
             setattr(obj, name, value)
-        obj._state.adding = False
-        obj._state.db = using
     return objs
 
 
+def _written(obj, pk, using: str) -> None:
+    obj.pk = pk
+    obj._state.adding = False
+    obj._state.db = using
+
+
 @lru_cache(maxsize=32)
-def _next_id_statement(model, alias: str) -> str:
+def _sequence(model, alias: str) -> str:
+    """The name of the sequence of the model's id column (PostgreSQL)."""
     connection = connections[alias]
-    table, column = model._meta.db_table, model._meta.pk.column
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_get_serial_sequence(%s, %s)", [connection.ops.quote_name(table), column])
-        sequence = cursor.fetchone()[0]
-    return f"SELECT nextval('{sequence}')"
+        cursor.execute("SELECT pg_get_serial_sequence(%s, %s)",
+                       [connection.ops.quote_name(model._meta.db_table), model._meta.pk.column])
+        return cursor.fetchone()[0]
 
 
 @lru_cache(maxsize=32)
@@ -125,16 +129,14 @@ def insert_together(groups: list, using: str | None = None) -> None:
         returned[n].append(pk)
     for (model, objs), ids in zip(groups, returned, strict=True):
         for obj, pk in zip(objs, ids, strict=True):
-            obj.pk = pk
-            obj._state.adding = False
-            obj._state.db = using
+            _written(obj, pk, using)
 
 
 def next_ids(wanted: list, using: str | None = None) -> list[list[int]]:
     """For each (model, n) of `wanted`, n new ids from the model's id sequence (PostgreSQL), in one statement."""
     using = using or router.db_for_write(wanted[0][0])
-    sequences = [_next_id_statement(model, using).removeprefix("SELECT ") for model, _n in wanted]
-    sql = "SELECT " + ", ".join(f"ARRAY(SELECT {seq} FROM generate_series(1, %s))" for seq in sequences)
+    sql = "SELECT " + ", ".join(f"ARRAY(SELECT nextval('{_sequence(model, using)}') FROM generate_series(1, %s))"
+                                for model, _n in wanted)
     with fastselect.cursor(using) as cursor:
         cursor.execute(sql, [n for _model, n in wanted])
         return [list(ids) for ids in cursor.fetchone()]

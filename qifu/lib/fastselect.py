@@ -55,6 +55,7 @@ def cursor(alias: str):
         wrapped.close()
 
 
+@lru_cache(maxsize=64)
 def _columns(model) -> tuple:
     return tuple(model._meta.concrete_fields)
 
@@ -81,6 +82,18 @@ def instance(model, values, alias: str):
         for converter in converters:
             values[i] = converter(values[i], col, connection)
     return model.from_db(alias, _attnames(model), values)
+
+
+def instances(parts: tuple, row, alias: str) -> tuple[list, tuple]:
+    """One instance (None where its id is NULL: an outer join found nothing) per model of `parts`, from their
+    columns side by side at the start of `row`; and what follows them in the row."""
+    at, objects = 0, []
+    for part in parts:
+        width = len(_columns(part))
+        values = row[at:at + width]
+        at += width
+        objects.append(instance(part, values, alias) if values[0] is not None else None)
+    return objects, row[at:]
 
 
 @lru_cache(maxsize=64)
@@ -115,12 +128,7 @@ def rows(model, where: str, params, *, related: tuple = (), tail: str = "", usin
         fetched = c.fetchall()
     out = []
     for row in fetched:
-        at, objects = 0, []
-        for part in parts:
-            width = len(_columns(part))
-            values = row[at:at + width]
-            at += width
-            objects.append(instance(part, values, alias) if values[0] is not None else None)
+        objects, _rest = instances(parts, row, alias)
         main = objects[0]
         for name, obj in zip(related, objects[1:]):
             main._state.fields_cache[name] = obj
