@@ -2,8 +2,11 @@
 database connections bounded by workers × threads. Started here as a real process against a fresh
 installation (SQLite, or a new PostgreSQL database when the suite runs on PostgreSQL)."""
 
+import gc
+import http.client
 import http.cookiejar
 import json
+import os
 import re
 import signal
 import threading
@@ -11,10 +14,12 @@ import time
 import urllib.parse
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
 
+from qifu.front.worker import freeze_loaded
 from tests.served import ON_POSTGRES, Installation, Server, alive, token_of, wait_until
 
 WORKERS, THREADS = 2, 3
@@ -60,7 +65,7 @@ def logged_in_opener(base_url: str) -> urllib.request.OpenerDirector:
 def test_it_is_gunicorn_with_threaded_workers_and_static_files(server):
     response = urllib.request.urlopen(server.url + "/login/", timeout=30)
     assert response.status == 200 and response.headers["Server"].startswith("gunicorn")
-    assert "Using worker: gthread" in server.output()
+    assert "Using worker: qifu.front.worker.FairThreadWorker" in server.output()  # gthread (qifu/front/worker.py)
     css = urllib.request.urlopen(server.url + "/static/front/qifu.css", timeout=30)  # WhiteNoise
     assert css.status == 200 and "css" in css.headers["Content-Type"]
     head = urllib.request.urlopen(urllib.request.Request(server.url + "/login/", method="HEAD"), timeout=30)
@@ -113,6 +118,62 @@ def test_fifty_concurrent_clients_all_answered_and_connections_bounded(server, i
         assert installation.connections() <= WORKERS * THREADS + 1
 
 
+def test_a_new_connection_goes_to_the_worker_that_holds_the_fewest(installation):
+    """16 clients that keep their connections, one after another, on two workers: 8 each (gunicorn's own gthread
+    worker leaves the split to whichever worker wakes first), all answered — also after a worker was killed (its
+    place in the table is cleared: a dead worker's count must not keep the others from listening)."""
+    srv = Server(installation, "--workers", "2", "--threads", "2", "--no-scheduler")
+    clients = []
+    try:
+        assert wait_until(lambda: srv.output().count("Worker ready") == 2, 60)
+        killed = next(iter(srv.children()))
+        os.kill(killed, signal.SIGKILL)
+        assert wait_until(lambda: srv.output().count("Worker ready") == 3, 60)
+        workers = list(srv.children())
+        assert len(workers) == 2 and killed not in workers
+        for _ in range(16):
+            client = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=30)
+            client.request("GET", "/login/")
+            assert client.getresponse().read() and client.sock is not None  # kept alive
+            clients.append(client)
+        time.sleep(0.3)
+        assert sorted(len(connections_of(pid, srv.port)) for pid in workers) == [8, 8]
+        for client in clients:  # each worker answers on its own connections again
+            client.request("GET", "/login/")
+            assert client.getresponse().status == 200
+    finally:
+        for client in clients:
+            client.close()
+        srv.stop()
+        srv.kill_group()
+
+
+def connections_of(pid: int, port: int) -> set[int]:
+    """The inodes of the established TCP connections to `port` that process `pid` holds (Linux /proc)."""
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = os.readlink(fd)
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(int(target[8:-1]))
+    found = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:] + Path("/proc/net/tcp6").read_text().splitlines()[1:]:
+        cells = line.split()
+        if int(cells[1].rsplit(":", 1)[1], 16) == port and cells[3] == "01" and int(cells[9]) in inodes:
+            found.add(int(cells[9]))
+    return found
+
+
+def test_the_loaded_application_is_frozen_out_of_the_collector():
+    try:
+        freeze_loaded(None)
+        assert gc.get_freeze_count() > 10_000
+    finally:
+        gc.unfreeze()
+
+
 def test_stopping_the_server_stops_its_workers_and_scheduler(installation):
     srv = Server(installation, "--workers", "1", "--threads", "2")
     try:
@@ -144,7 +205,8 @@ def test_serve_options_reach_gunicorn(monkeypatch):
     call_command("serve", "--port", "8765", "--threads", "7", "--no-scheduler")
     call_command("serve", "--host", "::1", "--port", "8766", "--workers", "1")
     first, second = started
-    assert first["worker_class"] == "gthread" and (first["workers"], first["threads"]) == (5, 7)
+    assert first["worker_class"] == "qifu.front.worker.FairThreadWorker"  # gthread's own, fairer
+    assert (first["workers"], first["threads"]) == (5, 7) and first["post_worker_init"] is freeze_loaded
     assert first["bind"] == ["127.0.0.1:8765"] and "when_ready" not in first
     assert second["bind"] == ["[::1]:8766"] and (second["workers"], second["threads"]) == (1, 4)
     assert second["when_ready"] is serve._start_scheduler and second["on_exit"] is serve._stop_scheduler

@@ -22,6 +22,8 @@ import sys
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connections
 
+from qifu.front.worker import freeze_loaded, share_connections
+
 
 def _env_int(name: str, default: int) -> int:
     try:
@@ -42,7 +44,7 @@ def gunicorn_options(*, host, port, workers, threads, timeout, access_log, sched
     bind = f"[{host}]:{port}" if ":" in host and not host.startswith("[") else f"{host}:{port}"
     options = {
         "bind": [bind],
-        "worker_class": "gthread",
+        "worker_class": "qifu.front.worker.FairThreadWorker",  # gthread, fairer (qifu/front/worker.py)
         "workers": workers,
         "threads": threads,
         "timeout": timeout,
@@ -58,6 +60,8 @@ def gunicorn_options(*, host, port, workers, threads, timeout, access_log, sched
     }
     interval = switch_interval()  # checked here, in the master, before any worker starts
     options["post_fork"] = lambda server, worker: sys.setswitchinterval(interval)
+    options["post_worker_init"] = freeze_loaded
+    options["child_exit"] = share_connections(workers)
     if scheduler:
         options["when_ready"] = _start_scheduler
         options["on_exit"] = _stop_scheduler
