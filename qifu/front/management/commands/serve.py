@@ -3,6 +3,7 @@
     qifu serve [--host H] [--port N] [--workers W] [--threads T] [--no-scheduler]
 
 - Each worker's threads take turns at the interpreter every $QIFU_WEB_SWITCH_MS ms (0.5; Python's default is 5).
+- A new connection goes to the worker that holds the fewest (`qifu.front.worker.FairThreadWorker`).
 - W worker processes × T threads answer at most W×T requests at once; more wait in the listen queue
   (no connection is refused). Each thread keeps at most one database connection (CONN_MAX_AGE), so a
   server holds at most W×T connections, plus one for the scheduler.
