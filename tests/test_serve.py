@@ -9,6 +9,7 @@ import json
 import os
 import re
 import signal
+import subprocess
 import threading
 import time
 import urllib.parse
@@ -164,6 +165,25 @@ def connections_of(pid: int, port: int) -> set[int]:
         if int(cells[1].rsplit(":", 1)[1], 16) == port and cells[3] == "01" and int(cells[9]) in inodes:
             found.add(int(cells[9]))
     return found
+
+
+def test_the_connection_table_counts_serving_workers_only():
+    from qifu.front.worker import STOPPED, ConnectionTable
+
+    table = ConnectionTable(4)
+    mine, other, loading = table.give(), table.give(), table.give()
+    assert len({mine, other, loading}) == 3
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    table.hold(mine, 10**6, 5)
+    table.hold(other, dead.pid, 0)  # exited, not yet cleared by the master: not in the way
+    assert table.fewest(mine)
+    table.hold(other, os.getpid(), 0)  # running and holding fewer
+    assert not table.fewest(mine) and table.fewest(other)
+    table.hold(other, os.getpid(), STOPPED)  # stopping
+    assert table.fewest(mine) and table.held() == {10**6: 5, os.getpid(): STOPPED}
+    table.clear(other)
+    assert table.give() == other and table.held() == {10**6: 5}  # a place given but not serving is not counted
 
 
 def test_the_loaded_application_is_frozen_out_of_the_collector():

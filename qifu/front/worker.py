@@ -7,9 +7,10 @@
    (p50 144 ms, p99 356 ms at 192 appeals/s, issue 10). Here each worker writes how many connections it holds
    into a table in memory shared with the master and the other workers, and listens only while it holds no
    more than any other: the others' connections wait in the kernel's queue for the worker with the fewest
-   (never refused, never waiting for a busy thread: a worker with the fewest always listens). A worker takes its
-   place in the table when it starts serving (not at its fork: the others keep listening while it loads) and
-   leaves it when it stops; the master clears the place of a worker that died.
+   (never refused, never waiting for a busy thread: a worker with the fewest always listens). The master gives
+   each worker its place before the fork and clears it when the worker has exited; the worker counts from the
+   moment it serves (not from its fork: the others keep listening while it loads) and stops counting when it
+   stops. No lock: a place is written by the master while it is free, and by its worker only.
 2. **The loaded application is left out of the garbage collector's full passes** (`gc.freeze()` once the
    application is loaded, in `post_worker_init`): a full pass of the cyclic collector over a Django process
    walks every object of every module — milliseconds during which none of the worker's threads runs.
@@ -20,79 +21,101 @@ from __future__ import annotations
 import ctypes
 import gc
 import mmap
-import multiprocessing
+import os
 
 from gunicorn.workers.gthread import ThreadWorker
 
 RECHECK = 0.05  # seconds: how often a worker that is not listening looks at the table again
+FREE, GIVEN = 0, -1  # a place's owner: free, given to a worker not serving yet, or the serving worker's pid
+STOPPED = 2**62  # the count of a worker that is stopping: never the fewest, never in another's way
 
 
 class ConnectionTable:
-    """(pid, connections held) of each serving worker, in memory shared across fork. Created in the master."""
+    """(owner, connections held) per place, in memory shared across fork. Created in the master."""
 
     def __init__(self, places: int):
         self.places = places
         self._memory = mmap.mmap(-1, 16 * places)  # anonymous and shared: the workers forked later see one table
         self._cells = (ctypes.c_int64 * (2 * places)).from_buffer(self._memory)
-        self._lock = multiprocessing.Lock()  # taking and leaving a place; counts are written by their owner only
 
-    def take(self, pid: int) -> int | None:
-        with self._lock:
-            for place in range(self.places):
-                if self._cells[2 * place] in (0, pid):
-                    self._cells[2 * place], self._cells[2 * place + 1] = pid, 0
-                    return place
+    # in the master
+    def give(self) -> int | None:
+        for place in range(self.places):
+            if self._cells[2 * place] == FREE:
+                self._cells[2 * place], self._cells[2 * place + 1] = GIVEN, 0
+                return place
         return None  # more workers than places: that worker listens always, as gthread's own
 
-    def leave(self, pid: int) -> None:
-        with self._lock:
-            for place in range(self.places):
-                if self._cells[2 * place] == pid:
-                    self._cells[2 * place], self._cells[2 * place + 1] = 0, 0
+    def clear(self, place: int) -> None:
+        self._cells[2 * place + 1], self._cells[2 * place] = 0, FREE
 
-    def hold(self, place: int, connections: int) -> None:
+    # in the worker at `place`
+    def hold(self, place: int, pid: int, connections: int) -> None:
         self._cells[2 * place + 1] = connections
+        self._cells[2 * place] = pid
 
     def fewest(self, place: int) -> bool:
-        """Whether the worker at `place` holds no more connections than any other serving worker."""
+        """Whether the worker at `place` holds no more connections than any other serving worker (one that holds
+        fewer but no longer runs — not yet cleared by the master — does not count)."""
         cells, mine = self._cells, self._cells[2 * place + 1]
-        return all(cells[2 * i + 1] >= mine for i in range(self.places) if cells[2 * i])
+        for i in range(self.places):
+            owner = cells[2 * i]
+            if owner > 0 and i != place and cells[2 * i + 1] < mine and _running(owner):
+                return False
+        return True
+
+    def owner(self, place: int) -> int:
+        return self._cells[2 * place]
 
     def held(self) -> dict[int, int]:
-        return {self._cells[2 * i]: self._cells[2 * i + 1] for i in range(self.places) if self._cells[2 * i]}
+        """{pid: connections} of the serving workers."""
+        return {self._cells[2 * i]: self._cells[2 * i + 1] for i in range(self.places) if self._cells[2 * i] > 0}
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 table: ConnectionTable | None = None  # set in the master by `share_connections`, inherited by the workers
 
 
-def share_connections(workers: int):
-    """In the master, before any worker is forked: the table, and gunicorn's child_exit hook that clears a
-    dead worker's place."""
+def share_connections(workers: int) -> dict:
+    """In the master, before any worker is forked: the table, and the gunicorn hooks that give a worker its place
+    before its fork and clear it once the worker has exited."""
     global table
     table = ConnectionTable(max(8, 2 * workers + 2))  # room for the workers that replace others
-    return lambda arbiter, worker: table.leave(worker.pid)
+
+    def pre_fork(arbiter, worker):
+        worker.place = table.give()
+
+    def child_exit(arbiter, worker):
+        if getattr(worker, "place", None) is not None:
+            table.clear(worker.place)
+
+    return {"pre_fork": pre_fork, "child_exit": child_exit}
 
 
 class FairThreadWorker(ThreadWorker):
-    place: int | None = None
+    place: int | None = None  # given by the master before the fork (`share_connections`)
 
     def wait_for_and_dispatch_events(self, timeout):
         """Each turn of the worker's loop: write down the connections held, listen or not, then wait."""
-        if table is not None:
-            if self.alive and self.place is None:
-                self.place = table.take(self.pid)
-            elif not self.alive and self.place is not None:  # stopping: no longer among those that listen
-                table.leave(self.pid)
-                self.place = None
-            if self.place is not None:
-                table.hold(self.place, self.nr_conns)
+        if table is not None and self.place is not None:
+            table.hold(self.place, self.pid, self.nr_conns if self.alive else STOPPED)
             self.set_accept_enabled(self.nr_conns < self.worker_connections)
             if not self._accepting:
                 timeout = min(timeout, RECHECK)
         super().wait_for_and_dispatch_events(timeout)
 
     def set_accept_enabled(self, enabled):
-        super().set_accept_enabled(enabled and self.alive and (self.place is None or table.fewest(self.place)))
+        counted = table is not None and self.place is not None and table.owner(self.place) == self.pid
+        super().set_accept_enabled(enabled and self.alive and (not counted or table.fewest(self.place)))
 
 
 def freeze_loaded(worker) -> None:

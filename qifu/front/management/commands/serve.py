@@ -62,7 +62,7 @@ def gunicorn_options(*, host, port, workers, threads, timeout, access_log, sched
     interval = switch_interval()  # checked here, in the master, before any worker starts
     options["post_fork"] = lambda server, worker: sys.setswitchinterval(interval)
     options["post_worker_init"] = freeze_loaded
-    options["child_exit"] = share_connections(workers)
+    options.update(share_connections(workers))  # pre_fork and child_exit: each worker's place in the table
     if scheduler:
         options["when_ready"] = _start_scheduler
         options["on_exit"] = _stop_scheduler
