@@ -17,6 +17,7 @@ from qifu.appeals import workflow
 from qifu.appeals.channels import ensure_default_channels
 from qifu.appeals.models import Appeal, AppealNumber, Channel
 from qifu.audit.models import AuditEntry
+from qifu.notify.models import OutboxMessage
 
 from .world import World
 
@@ -59,6 +60,9 @@ def post(client, world, key="", **fields):
 
 @pytest.mark.django_db
 def test_one_intake_takes_few_queries_and_a_retry_fewer(client, world):
+    user = world.users[Role.ENTERPRISE]
+    user.email = "owner@east.example"  # told by email too: one outgoing message in the same statement
+    user.save()
     post(client, world)  # warm the caches (content types)
     with CaptureQueriesContext(connection) as ctx:
         r = post(client, world, key="few-1")
@@ -76,7 +80,7 @@ def test_one_intake_takes_few_queries_and_a_retry_fewer(client, world):
         # it): after it comes one statement only, the inbox rows and the audit entries (which name the number).
         after = [s for s in sql[appeal_insert + 1:] if not s.startswith(("SAVEPOINT", "RELEASE"))]
         assert len(after) == 1 and after[0].startswith("WITH w0 AS (INSERT INTO \"notify_notification\"")
-        assert 'INSERT INTO "audit_auditentry"' in after[0]
+        assert 'INSERT INTO "notify_outboxmessage"' in after[0] and 'INSERT INTO "audit_auditentry"' in after[0]
         assert not any("appeals_appealnumber" in s or s.startswith('UPDATE "appeals_appeal"') for s in sql)
     else:  # one upsert after the appeal and its events, then the UPDATE
         assert sum("appeals_appealnumber" in s for s in sql) == 1
@@ -134,6 +138,8 @@ def test_the_token_last_use_is_written_at_most_once_a_minute(client, world):
 @pytest.mark.django_db
 def test_the_intake_writes_what_it_wrote_before(client, world):
     """Two events chained, the derived columns the events give, the audit entries naming the numbered appeal."""
+    world.users[Role.ENTERPRISE].email = "owner@east.example"
+    world.users[Role.ENTERPRISE].save()
     created = post(client, world, category="single").json()
     appeal = Appeal.objects.get(pk=created["id"])
     events = list(appeal.events.order_by("seq"))
@@ -153,6 +159,12 @@ def test_the_intake_writes_what_it_wrote_before(client, world):
     assert appeal.number in note.subject
     created = AuditEntry.objects.get(action="create", object_id=str(note.pk), content_type__model="notification")
     assert created.after["subject"] == note.subject and created.id > entries[-1].id
+    # so is the email to its user, with what the signal of a saved message records (not the delivery's columns)
+    message = OutboxMessage.objects.get(recipient=world.users[Role.ENTERPRISE])
+    assert (message.channel, message.address, message.subject) == ("email", "owner@east.example", note.subject)
+    sent = AuditEntry.objects.get(action="create", object_id=str(message.pk), content_type__model="outboxmessage")
+    assert sent.after["address"] == "owner@east.example" and "status" not in sent.after
+    assert sent.actor_id == world.users[Role.FRONT_DESK].pk
     # an enterprise's own submission waits as submitted: one event
     online, _ = workflow.register(actor=world.users[Role.ENTERPRISE], enterprise=world.ent_east,
                                   channel=Channel.objects.get(code="online"), title="线上", description="线上提交")

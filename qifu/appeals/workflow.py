@@ -657,13 +657,16 @@ def register(*, actor, enterprise, channel, title: str, description: str, contac
     else:
         # PostgreSQL: the day's number row stays locked from the appeal's INSERT to the commit, and every other
         # intake of the region that day waits for it: what does not need the number goes before — the audience
-        # read, the ids of the appeal and of its inbox rows drawn (those rows are written with the audit entries
-        # that name them, in one statement, below), the events sealed and written (their foreign key is checked
-        # at the commit).
-        from qifu.notify.models import Notification
+        # read, the ids of the appeal, of its inbox rows and of its outgoing messages (email, SMS, 浙政钉) drawn
+        # (those rows are written with the audit entries that name them, in one statement, below), the events
+        # sealed and written (their foreign key is checked at the commit).
+        from qifu.notify import outbox
+        from qifu.notify.models import Notification, OutboxMessage
 
         audiences = [notifications.audience(appeal, event) for event in told]
-        (appeal.pk,), note_ids = fastinsert.next_ids([(Appeal, 1), (Notification, sum(map(len, audiences)))], using)
+        (appeal.pk,), note_ids, message_ids = fastinsert.next_ids([
+            (Appeal, 1), (Notification, sum(map(len, audiences))),
+            (OutboxMessage, sum(len(outbox.external(users)) for users in audiences))], using)
         _write_events(appeal, events, using)
         # one INSERT built once (qifu.lib.fastinsert), the number taken and returned by it
         fastinsert.insert(Appeal, [appeal], using, sql={"number": (AppealNumber.IN_INSERT, number)},
@@ -683,9 +686,10 @@ def register(*, actor, enterprise, channel, title: str, description: str, contac
         AppealNumber.assign(appeal, day)
     entries = [trail.build("transition", appeal, before, after, note="", actor=person)
                for _action, before, after in changes]
-    # The inbox rows' audit entries join the transitions'; on PostgreSQL all are written in one statement.
+    # The inbox rows' and outgoing messages' audit entries join the transitions'; on PostgreSQL all are written in
+    # one statement.
     rows = [] if number is not None else None
-    ids = iter(note_ids) if number is not None else None
+    ids = {Notification: iter(note_ids), OutboxMessage: iter(message_ids)} if number is not None else None
     for event, users in zip(told, audiences, strict=True):
         notifications.after(appeal, event, audit=entries, users=users, ids=ids, rows=rows)
     AuditEntry.objects.bulk_create_with(entries, rows or [])

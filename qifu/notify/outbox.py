@@ -42,50 +42,57 @@ def _users(recipients) -> list:
     return users
 
 
+def external(recipients, channels: Iterable[str] | None = None) -> list[tuple[str, object, str]]:
+    """(channel, user, address) of each message `notify` queues for `recipients`: every active user (each once) ×
+    every configured channel they have an address for."""
+    users = [user for user in _users(recipients) if user.is_active]
+    if not users:
+        return []
+    wanted = list(channels) if channels is not None else list(Channel.values)
+    channel_adapters = [a for a in (adapters.get(c) for c in wanted) if a is not None]
+    return [(adapter.channel, user, address) for user in users
+            for adapter in channel_adapters if (address := adapter.address_for(user))]
+
+
 def notify(
     recipients, event: str, subject: str, body: str, *, url: str = "", channels: Iterable[str] | None = None,
-    audit: list | None = None, ids=None, rows: list | None = None,
+    audit: list | None = None, ids: dict | None = None, rows: list | None = None,
 ) -> list[Notification]:
     """Notify users in the inbox and through every configured channel they have an address for.
     `audit`: the caller's list of unsaved audit entries it writes in one INSERT (e.g. the intake's transitions):
-    the inbox rows are then inserted at once and their `create` entries appended to it (issue 10: one statement
-    less); without it each row is saved and audited on its own. `rows` (with `audit` and `ids`, an iterator of
-    inbox row ids drawn beforehand — `fastinsert.next_ids`): the inbox rows are not written here but appended to
-    `rows` as (Notification, [rows]) for the caller to write with its audit entries in one statement
+    the inbox rows and the outgoing messages are then inserted at once (an INSERT each) and their `create` entries
+    appended to it (issue 10); without it each row is saved and audited on its own. `rows` (with `audit` and `ids`, {model: an
+    iterator of ids drawn beforehand — `fastinsert.next_ids`} for Notification and OutboxMessage, as many as
+    `external` counts): the inbox rows and the outgoing messages are not written here but appended to `rows` as
+    (model, [rows]), their `create` entries to `audit`, for the caller to write in one statement
     (`fastinsert.insert_together`; the intake, while the day's appeal number is locked)."""
     from qifu.audit import trail
     from qifu.lib import fastinsert
 
     subject = subject[: Notification._meta.get_field("subject").max_length]
-    wanted = list(channels) if channels is not None else list(Channel.values)
-    channel_adapters = [a for a in (adapters.get(c) for c in wanted) if a is not None]
     users = _users(recipients)
-    notes = []
+    messages = [OutboxMessage(channel=channel, recipient=user, address=address, subject=subject, body=body)
+                for channel, user, address in external(users, channels)]
+    tracked = audit is not None and trail.is_tracked(Notification)
+    combined = tracked and rows is not None and ids is not None
     with transaction.atomic(savepoint=False):  # inside the caller's transaction: no savepoint of its own
-        if audit is not None and trail.is_tracked(Notification):
+        if tracked:
             notes = [Notification(recipient=user, event=event, subject=subject, body=body, url=url) for user in users]
-            if rows is not None and ids is not None:
-                for note in notes:
-                    note.pk = next(ids)
-                rows.append((Notification, notes))
-            else:
-                fastinsert.insert(Notification, notes)
-            audit.extend(trail.build("create", note, None, trail.snapshot(note)) for note in notes)
+            for model, written in ((Notification, notes), (OutboxMessage, messages)):
+                if combined:
+                    for row in written:
+                        row.pk = next(ids[model])
+                    rows.append((model, written))
+                else:
+                    fastinsert.insert(model, written)
+                if trail.is_tracked(model):
+                    audit.extend(trail.build("create", row, None, trail.snapshot(row)) for row in written)
         else:
             notes = [Notification.objects.create(recipient=user, event=event, subject=subject, body=body, url=url)
                      for user in users]
-        queued = 0
-        for user in users:
-            if not user.is_active:
-                continue
-            for adapter in channel_adapters:
-                address = adapter.address_for(user)
-                if address:
-                    OutboxMessage.objects.create(
-                        channel=adapter.channel, recipient=user, address=address, subject=subject, body=body
-                    )
-                    queued += 1
-        if queued:
+            for message in messages:
+                message.save()  # audited on its own (qifu.audit's signals)
+        if messages:
             jobs.defer("notify.deliver")
     return notes
 
