@@ -287,3 +287,40 @@ def test_a_broker_that_cannot_be_reached_is_logged_not_raised(settings, caplog, 
     with caplog.at_level("ERROR", logger="qifu.jobs"):
         jobs._dispatch("test.record", {"value": 1})
     assert "could not send task test.record to Celery" in caplog.text and calls == []
+
+
+@jobs.task("test.sweep", coalesce=0.25)
+def sweep_all() -> None:
+    calls.append(("sweep", None))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_with_a_broker_a_coalesced_task_is_sent_once_per_window_and_once_after_the_last_commit(settings, monkeypatch):
+    """notify.deliver is deferred by every commit that queues a message: with a broker it is sent at once, then at most
+    once per window, the last send after the last commit; with arguments, or without a broker, every time."""
+    from qifu import broker
+
+    settings.CELERY_BROKER_URL = REDIS_URL
+    sent = []
+    monkeypatch.setattr(broker, "send", lambda name, kwargs: sent.append((name, kwargs, time.monotonic())))
+    monkeypatch.setattr(jobs, "_windows", {})
+    for _ in range(20):
+        jobs.defer("test.sweep")  # outside a transaction: as after a commit
+    assert [name for name, _kwargs, _at in sent] == ["test.sweep"]
+    assert jobs._coalesced["notify.deliver"] == 0.25
+    deadline = time.monotonic() + 5
+    while len(sent) < 2 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert len(sent) == 2 and sent[1][2] - sent[0][2] >= 0.2  # once more, at the window's end
+    time.sleep(0.4)
+    assert len(sent) == 2  # nothing was deferred since
+    jobs.defer("test.sweep")  # that window is over: sent at once
+    jobs.defer("test.record", value=1)  # with arguments: never coalesced
+    jobs.defer("test.record", value=2)
+    assert [(name, kwargs) for name, kwargs, _at in sent[2:]] == [
+        ("test.sweep", {}), ("test.record", {"value": 1}), ("test.record", {"value": 2})]
+    settings.CELERY_BROKER_URL = ""
+    jobs.defer("test.sweep")  # no broker: run here, every time
+    jobs.defer("test.sweep")
+    jobs.wait_for_background()
+    assert calls == [("sweep", None), ("sweep", None)] and len(sent) == 5
