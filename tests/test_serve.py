@@ -160,7 +160,8 @@ def connections_of(pid: int, port: int) -> set[int]:
         if target.startswith("socket:["):
             inodes.add(int(target[8:-1]))
     found = set()
-    for line in Path("/proc/net/tcp").read_text().splitlines()[1:] + Path("/proc/net/tcp6").read_text().splitlines()[1:]:
+    lines = [line for table in ("tcp", "tcp6") for line in Path(f"/proc/net/{table}").read_text().splitlines()[1:]]
+    for line in lines:
         cells = line.split()
         if int(cells[1].rsplit(":", 1)[1], 16) == port and cells[3] == "01" and int(cells[9]) in inodes:
             found.add(int(cells[9]))

@@ -61,10 +61,10 @@ def notify(
     """Notify users in the inbox and through every configured channel they have an address for.
     `audit`: the caller's list of unsaved audit entries it writes in one INSERT (e.g. the intake's transitions):
     the inbox rows and the outgoing messages are then inserted at once (an INSERT each) and their `create` entries
-    appended to it (issue 10); without it each row is saved and audited on its own. `rows` (with `audit` and `ids`, {model: an
-    iterator of ids drawn beforehand — `fastinsert.next_ids`} for Notification and OutboxMessage, as many as
-    `external` counts): the inbox rows and the outgoing messages are not written here but appended to `rows` as
-    (model, [rows]), their `create` entries to `audit`, for the caller to write in one statement
+    appended to it (issue 10); without it each row is saved and audited on its own. `rows` (with `audit` and `ids`:
+    {model: an iterator of ids drawn beforehand — `fastinsert.next_ids`} for Notification and OutboxMessage, as
+    many as `external` counts): the inbox rows and the outgoing messages are not written here but appended to
+    `rows` as (model, [rows]), their `create` entries to `audit`, for the caller to write in one statement
     (`fastinsert.insert_together`; the intake, while the day's appeal number is locked)."""
     from qifu.audit import trail
     from qifu.lib import fastinsert
