@@ -360,6 +360,21 @@ def intake(port: int, keys: list[str], usccs: list[str], clients: int, seconds: 
 
 # --- the lists -----------------------------------------------------------------------------------------
 
+def settle(log=print) -> None:
+    """Between the intake and the lists: VACUUM ANALYZE the tables the intake wrote (PostgreSQL), the work
+    autovacuum does after such a burst of inserts. Without it (autovacuum off, as on the machines these figures
+    come from) the lists measured the intake's aftermath: the first list had 2 of its 20 runs at 280–570 ms
+    (p95 277 ms once), the others at 40–100 ms; with it, 1 of 20 (docs/performance.md)."""
+    from django.db import connection, connections
+
+    if connection.vendor != "postgresql":
+        return
+    t = time.perf_counter()
+    bench.analyze()
+    connections.close_all()
+    log(f"VACUUM ANALYZE after the intake: {time.perf_counter() - t:.1f} s")
+
+
 def list_queries(org) -> list[tuple[str, str]]:
     """(label, page query string): the filters of `qifu bench stats`, and an exact number as search."""
     from .models import Appeal
@@ -450,6 +465,7 @@ def run(appeals: int, seed: int = 1, reload: bool = False, clients: tuple[int, .
                 + (f"; errors {r.errors:,} {other}" if r.errors else "; 0 errors")
                 + (f"; CPU ms per appeal: {cpu}" if cpu else ""))
         if lists:
+            settle(log)
             log(f"lists and search over HTTP ({list_runs} runs each after one warm-up):")
             figures.lists = time_lists(server.port, cookie, keys[0], queries, list_runs, log=log)
     finally:
